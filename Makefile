@@ -1,0 +1,61 @@
+# The two commands: `make run` and `make test` (see README). Everything else is a step they use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 3
+export HOST PORT
+
+.PHONY: run test setup venv assets translations db bench clean serve scheduler
+
+run: setup db ## Serve the platform on http://$(HOST):$(PORT) with the scheduler running once
+	@$(FLASK) seed accounts
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops the web server and the scheduler)"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(FLASK) scheduler & \
+	  $(BIN)/gunicorn --config gunicorn.conf.py --workers $(WORKERS) wsgi:app
+
+test: setup ## The whole suite (SQLite always; PostgreSQL when TEST_DATABASE_URL is set or a server can be started)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+setup: venv assets translations instance/secret_key
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	@touch $@
+
+# Front-end assets from the npm registry, pinned by package-lock.json, served by the app (no CDN).
+assets: app/static/vendor/.installed
+app/static/vendor/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p app/static/vendor
+	cp node_modules/weui/dist/style/weui.min.css app/static/vendor/weui.min.css
+	cp node_modules/echarts/dist/echarts.min.js app/static/vendor/echarts.min.js
+	@touch $@
+
+translations: app/translations/en/LC_MESSAGES/messages.mo
+app/translations/en/LC_MESSAGES/messages.mo: app/translations/en/LC_MESSAGES/messages.po | venv
+	$(BIN)/pybabel compile --use-fuzzy -d app/translations -l en
+
+# A random key, generated once and kept out of git (instance/ is ignored).
+instance/secret_key:
+	@mkdir -p instance
+	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))' > $@
+	@echo "generated instance/secret_key"
+
+db: setup ## Migrate, then load the question bank and demo data if the database is new
+	$(FLASK) db upgrade
+	@if $(FLASK) db is-empty; then $(FLASK) seed demo; fi
+
+# Refresh the English catalogue after changing user-visible strings.
+messages: venv
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -l en --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) node_modules app/static/vendor .pytest_cache

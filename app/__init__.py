@@ -1,0 +1,61 @@
+"""Application factory: configuration, extensions, blueprints, CLI and error handlers.
+
+The factory builds and does nothing else (ARCHITECTURE rule 1): no migration, seeding,
+scheduler start or database access happens because an app was created or imported.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from config import config_class
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    cfg = config_class((test_config or {}).get("APP_ENV"))
+    app.config.from_object(cfg)
+    if test_config:
+        app.config.update(test_config)
+    cfg.validate(app.config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_web_hooks(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from .extensions import babel, csrf, db, login_manager
+    from .i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .admin.routes import bp as admin_bp
+    from .api import bp as api_bp
+    from .auth.routes import bp as auth_bp
+    from .main.routes import bp as main_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def register_web_hooks(app: Flask) -> None:
+    from . import errors, security, web
+
+    web.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from . import cli
+
+    cli.init_app(app)

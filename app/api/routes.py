@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from flask import jsonify
+from flask_login import current_user
+
+from ..auth.access import public, signed_in
+from . import bp
+
+SPEC_PATH = Path(__file__).with_name("openapi.yaml")
+
+
+@lru_cache(maxsize=1)
+def load_spec() -> dict:
+    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+
+
+def user_json(user) -> dict:
+    unit = user.unit
+    return {
+        "id": user.id,
+        "username": user.username,
+        "name": user.name,
+        "role": user.role,
+        "badge_no": user.badge_no,
+        "must_change_password": user.must_change_password,
+        "unit": {"id": unit.id, "name": unit.name, "path": unit.path},
+    }
+
+
+@bp.get("/me")
+@signed_in
+def me():
+    return jsonify(user_json(current_user))
+
+
+@bp.get("/openapi.json")
+@public
+def openapi():
+    return jsonify(load_spec())

@@ -1,0 +1,124 @@
+"""Engine and session handling; SQLite pragmas and transaction modes.
+
+SQLite rules (QUALITY decision 10, L2): every connection runs in WAL mode with an explicit
+busy timeout and ``synchronous=NORMAL``; transactions that may write start with
+``BEGIN IMMEDIATE`` so that two writers queue on the lock instead of failing with "database is
+locked" when a deferred reader tries to upgrade; reads (GET requests, reports) use a plain
+deferred ``BEGIN`` and never block writers.
+
+``db.session`` is one session per application context. Inside a request, GET/HEAD/OPTIONS get
+a read session and every other method a write session; the CLI and jobs get write sessions.
+Services flush, the request, command or job commits once (ARCHITECTURE house rule 4).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever scheme the operator wrote."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def make_engine(url: str, busy_timeout_ms: int = 15000, **kwargs) -> Engine:
+    """An engine with the platform's connection rules applied."""
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, future=True, **kwargs)
+
+    engine = create_engine(
+        url,
+        connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+        **kwargs,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # Let SQLAlchemy's "begin" event below emit BEGIN itself (the pysqlite recipe).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        mode = cur.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal" and make_url(url).database not in (None, "", ":memory:"):
+            raise RuntimeError(f"SQLite refused WAL mode (got {mode!r}); is the file on local disk?")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@dataclass
+class _State:
+    engine: Engine
+    write_factory: sessionmaker
+    read_factory: sessionmaker
+
+
+class Database:
+    """Unbound until ``init_app``; several apps (tests) may share the object safely."""
+
+    def init_app(self, app: Flask) -> None:
+        engine = make_engine(app.config["DATABASE_URL"], app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
+        read_bind = engine.execution_options(sqlite_begin="DEFERRED") if is_sqlite(engine) else engine
+        app.extensions["db"] = _State(
+            engine=engine,
+            write_factory=sessionmaker(bind=engine, expire_on_commit=False),
+            read_factory=sessionmaker(bind=read_bind, expire_on_commit=False),
+        )
+        app.teardown_appcontext(self._teardown)
+
+    @staticmethod
+    def _state() -> _State:
+        return current_app.extensions["db"]
+
+    @property
+    def engine(self) -> Engine:
+        return self._state().engine
+
+    @property
+    def session(self) -> Session:
+        """The application context's session, created on first use."""
+        sess = g.get("_db_session")
+        if sess is None:
+            state = self._state()
+            reading = has_request_context() and request.method in READ_METHODS
+            sess = (state.read_factory if reading else state.write_factory)()
+            g._db_session = sess
+        return sess
+
+    def new_write_session(self) -> Session:
+        """A separate short write session (e.g. to record a failed login while the request's
+        own session is being rolled back). The caller commits and closes it."""
+        return self._state().write_factory()
+
+    @staticmethod
+    def _teardown(exc: BaseException | None) -> None:
+        sess = g.pop("_db_session", None)
+        if sess is not None:
+            if exc is not None:
+                sess.rollback()
+            sess.close()
+
+
+db = Database()

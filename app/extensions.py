@@ -1,0 +1,12 @@
+"""Extension objects, created unbound and bound in ``create_app`` with ``init_app``."""
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from .db import db
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+
+__all__ = ["babel", "csrf", "db", "login_manager"]

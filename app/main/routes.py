@@ -1,0 +1,59 @@
+"""Home pages per role and the officer's own pages."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+
+from ..auth.access import access, public, signed_in
+from ..auth.scope import scope_root
+from ..db import db
+from . import queries
+
+bp = Blueprint("main", __name__)
+
+HOME_BY_ROLE = {"officer": "main.home", "supervisor": "main.desk", "leader": "main.desk", "admin": "admin.index"}
+
+
+@bp.route("/")
+@signed_in
+def index():
+    return redirect(url_for(HOME_BY_ROLE.get(current_user.role, "auth.login")))
+
+
+@bp.route("/home")
+@access("officer")
+def home():
+    return render_template("main/home.html")
+
+
+@bp.route("/study")
+@access("officer")
+def study():
+    return render_template("main/study.html")
+
+
+@bp.route("/exams")
+@access("officer")
+def exams():
+    return render_template("main/exams.html")
+
+
+@bp.route("/me")
+@signed_in
+def me():
+    return render_template("main/me.html")
+
+
+@bp.route("/desk")
+@access("supervisor", "leader", "admin")
+def desk():
+    root = scope_root(db.session, current_user)
+    children = queries.child_unit_headcounts(db.session, root) if root else []
+    total = queries.officer_count(db.session, root) if root else 0
+    return render_template("main/desk.html", root=root, children=children, total=total)
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    return {"status": "ok"}

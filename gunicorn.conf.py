@@ -1,0 +1,16 @@
+"""gunicorn settings shared by `make run`, `make bench` and deployments."""
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+worker_class = "sync"
+timeout = 30
+graceful_timeout = 20
+# Recycle workers now and then so no worker grows without bound.
+max_requests = 5000
+max_requests_jitter = 500
+accesslog = "-" if os.environ.get("ACCESS_LOG") else None
+errorlog = "-"
+# The app is imported in each worker, never in the arbiter: nothing in create_app starts
+# threads or schedulers, but preloading would share SQLite connections across forks.
+preload_app = False
