@@ -1,0 +1,67 @@
+"""Small ``make_*`` factories for test data. They flush; tests commit."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import count
+
+from app.auth.passwords import hash_password
+from app.models import UNIT_LEVELS, Unit, User
+
+PASSWORD = "correct horse battery staple"
+_seq = count(1)
+
+
+def make_unit(session, name: str, parent: Unit | None = None, code: str | None = None) -> Unit:
+    depth = parent.depth + 1 if parent else 0
+    unit = Unit(code=code or f"U{next(_seq):05d}", name=name, parent_id=parent.id if parent else None,
+                level=UNIT_LEVELS[depth], depth=depth, path="")
+    session.add(unit)
+    session.flush()
+    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    session.flush()
+    return unit
+
+
+def make_user(session, username: str, unit: Unit, role: str = "officer", password: str = PASSWORD, **fields) -> User:
+    fields.setdefault("name", username)
+    user = User(username=username, unit_id=unit.id, role=role,
+                password_hash=hash_password(password, "pbkdf2:sha256:1000"), **fields)
+    session.add(user)
+    session.flush()
+    return user
+
+
+@dataclass
+class City:
+    root: int
+    branch_a: int
+    branch_b: int
+    station_a1: int
+    station_a2: int
+    station_b1: int
+    users: dict  # username -> id
+
+
+def build_city(session, now: datetime) -> City:
+    """city → 公安局 → branch A (stations A1, A2) and branch B (station B1); 法院 → branch C (station C1).
+
+    Accounts: admin and leader at the city; supervisor of A, supervisor_b of B; officer and
+    officer2 in A1, officer_a2 in A2, officer_b in B1, officer_c in C1.
+    """
+    root = make_unit(session, "测试市政法系统")
+    police = make_unit(session, "测试市公安局", root)
+    court = make_unit(session, "测试市法院", root)
+    a = make_unit(session, "甲分局", police)
+    b = make_unit(session, "乙分局", police)
+    c = make_unit(session, "丙法院", court)
+    a1, a2 = make_unit(session, "甲一所", a), make_unit(session, "甲二所", a)
+    b1, c1 = make_unit(session, "乙一所", b), make_unit(session, "丙一庭", c)
+    users = {}
+    for username, unit, role in (
+        ("admin", root, "admin"), ("leader", root, "leader"), ("supervisor", a, "supervisor"),
+        ("supervisor_b", b, "supervisor"), ("officer", a1, "officer"), ("officer2", a1, "officer"),
+        ("officer_a2", a2, "officer"), ("officer_b", b1, "officer"), ("officer_c", c1, "officer"),
+    ):
+        users[username] = make_user(session, username, unit, role, badge_no=f"B{len(users) + 1000}").id
+    return City(root.id, a.id, b.id, a1.id, a2.id, b1.id, users)
