@@ -49,8 +49,11 @@ def register_blueprints(app: Flask) -> None:
 
 def register_web_hooks(app: Flask) -> None:
     from . import errors, security, web
+    from .auth.access import enforce_access
 
     web.init_app(app)
+    # After CSRFProtect's own check (registered with the extensions): one gate for every view.
+    app.before_request(enforce_access)
     security.init_app(app)
     errors.init_app(app)
 

@@ -51,7 +51,9 @@ def policy_errors(password: str, *, min_length: int, max_length: int, identifier
     if len(password) > max_length:
         errors.append(_("密码不能超过 %(n)d 个字符。", n=max_length))
     norm = _normalise(password)
-    if norm in COMMON_PASSWORDS or len(set(norm)) <= 2:
+    # "Password123456" is "password" with digits stuck on: judge the word, not the decoration.
+    core = re.sub(r"^[\d\W_]+|[\d\W_]+$", "", norm)
+    if norm in COMMON_PASSWORDS or core in COMMON_PASSWORDS or len(set(norm)) <= 2:
         errors.append(_("这个密码太常见，容易被猜到，请换一个。"))
     for ident in identifiers:
         ident_norm = _normalise(ident or "")
