@@ -7,6 +7,7 @@ environment; nothing secret lives in this file (QUALITY A7).
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -123,7 +124,8 @@ class DevelopmentConfig(BaseConfig):
 class TestingConfig(BaseConfig):
     APP_ENV = "testing"
     TESTING = True
-    SECRET_KEY = "testing-only-key-not-for-production-use-0123456789"
+    # Random per test process: no key literal lives in the repository (A7).
+    SECRET_KEY = secrets.token_urlsafe(32)
     WTF_CSRF_ENABLED = False
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; production cost is measured in bench
     ADMIN_MFA_WAIVER_NETWORKS = ["127.0.0.0/8"]
@@ -138,7 +140,7 @@ class ProductionConfig(BaseConfig):
     @classmethod
     def validate(cls, config: dict) -> None:
         key = config.get("SECRET_KEY") or ""
-        if len(key.encode()) < 32 or key in KNOWN_WEAK_KEYS or key.startswith("testing-only-key"):
+        if len(key.encode()) < 32 or key in KNOWN_WEAK_KEYS:
             raise RuntimeError("Production needs SECRET_KEY: at least 32 random bytes, not a known value.")
         if config.get("DEBUG") or _env_bool("FLASK_DEBUG"):
             raise RuntimeError("Production refuses to start with debug on (FLASK_DEBUG).")

@@ -130,6 +130,18 @@ def users_import(path: str, skip_invalid: bool, passwords_out: str | None):
     click.echo(f"created {created}, updated {updated}, skipped {len(report.errors)}")
 
 
+@users_cli.command("disable-demo")
+def users_disable_demo():
+    """Disable every demo account (needed before production starts)."""
+    from . import audit
+    from .seed.services import deactivate_demo_accounts
+
+    n = deactivate_demo_accounts(db.session)
+    audit.record(db.session, "user.disable_demo", actor_name="cli", detail=f"{n} accounts")
+    db.session.commit()
+    click.echo(f"disabled {n} demo account(s)")
+
+
 @users_cli.command("create-admin")
 @click.option("--username", required=True)
 @click.option("--name", default="教育整顿办管理员", show_default=True)
@@ -188,10 +200,13 @@ def backup(path: str):
 @click.command("scheduler")
 def scheduler():
     """Run the scheduler (exactly one per deployment)."""
+    from .preflight import production_preflight
     from .scheduler import SchedulerLockHeld, serve
 
+    app = current_app._get_current_object()
+    production_preflight(app)
     try:
-        serve(current_app._get_current_object())
+        serve(app)
     except SchedulerLockHeld as err:
         raise click.ClickException(f"{err}; not starting a second scheduler") from None
 

@@ -12,7 +12,6 @@ import socket
 import string
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -66,9 +65,12 @@ def _wait_until_up(url: str, proc: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server():
-    """Base URL of gunicorn (2 workers) serving a freshly migrated and seeded SQLite database."""
-    tmp = Path(tempfile.mkdtemp(prefix="e2e-"))
+def live_server(tmp_path_factory):
+    """Base URL of gunicorn (2 workers) serving a freshly migrated and seeded SQLite database.
+
+    The database and gunicorn.log stay in pytest's temporary directory (the last few runs are kept).
+    """
+    tmp = tmp_path_factory.mktemp("e2e")
     alphabet = string.ascii_letters + string.digits
     env = dict(os.environ)
     env.update(
@@ -140,12 +142,18 @@ class PageLog:
         page.on("console", self._on_console)
         page.on("pageerror", lambda err: self.page_errors.append(str(err)))
         page.on("request", lambda req: self.requests.append(req.url))
-        page.on("requestfailed", lambda req: self.failed.append(f"{req.url} ({req.failure})"))
+        page.on("requestfailed", self._on_failed)
         page.on("response", self._on_response)
 
     def _on_console(self, msg) -> None:
         if msg.type == "error":
             self.console_errors.append(f"{msg.text} @ {msg.location.get('url', '')}")
+
+    def _on_failed(self, req) -> None:
+        # ERR_ABORTED is the browser dropping a late load (often the favicon) because the test
+        # navigated on; a missing or blocked file shows up as an HTTP status or another error.
+        if "ERR_ABORTED" not in (req.failure or ""):
+            self.failed.append(f"{req.url} ({req.failure})")
 
     def _on_response(self, resp) -> None:
         if urlsplit(resp.url).path.startswith("/static/") and resp.status >= 400:

@@ -1,0 +1,83 @@
+"""Configuration safety: QUALITY A6, A7, A30 and the factory rule (ARCHITECTURE rule 1)."""
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app import create_app
+from app.db import db
+from app.models import User
+from app.preflight import UnsafeDeployment, production_preflight
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_KEY = "Zr0-q1x8Yk7-production-key-with-enough-entropy-5521"
+
+
+@pytest.mark.parametrize("key", [None, "", "short", "dev", "development key", "x" * 31])
+def test_a7_production_refuses_weak_secret(database_url, monkeypatch, key):
+    """A7: production refuses a missing, short or known SECRET_KEY."""
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"APP_ENV": "production", "SECRET_KEY": key, "DATABASE_URL": database_url})
+
+
+def test_a30_production_refuses_debug(database_url, monkeypatch):
+    """A30: production refuses to start with FLASK_DEBUG=1."""
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="debug"):
+        create_app({"APP_ENV": "production", "SECRET_KEY": GOOD_KEY, "DATABASE_URL": database_url})
+
+
+def test_a7_no_secret_literal_in_repository():
+    """A7: no SECRET_KEY = "..." literal is committed."""
+    files = subprocess.run(["git", "ls-files", "*.py", "*.cfg", "*.ini", "*.toml", "*.env"], cwd=ROOT,
+                           capture_output=True, text=True).stdout.split()
+    pattern = re.compile(r"SECRET_KEY\s*=\s*['\"][^'\"]+['\"]")
+    offenders = [f for f in files if pattern.search((ROOT / f).read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_a6_migration_creates_no_users(app):
+    """A6: `db upgrade` alone creates no account at all."""
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_a6_production_refuses_active_demo_accounts(database_url, runner_for):
+    """A6: production refuses to start while any demo account is active, and starts once they are off."""
+    runner_for("seed", "demo")
+    prod = create_app({"APP_ENV": "production", "SECRET_KEY": GOOD_KEY, "DATABASE_URL": database_url})
+    with pytest.raises(UnsafeDeployment):
+        production_preflight(prod)
+    runner_for("users", "disable-demo")
+    production_preflight(prod)
+
+
+def test_a6_first_admin_from_cli(app, runner_for, city):
+    """A6: the first city admin comes from the CLI with a one-time random password that must be changed."""
+    result = runner_for("users", "create-admin", "--username", "chief")
+    assert result.exit_code == 0, result.output
+    password = re.search(r"One-time password: (\S+)", result.output).group(1)
+    client = app.test_client()
+    client.post("/login", data={"username": "chief", "password": password})
+    assert client.get("/admin/").headers["Location"].endswith("/account/password")
+
+
+def test_factory_does_not_touch_the_database(tmp_path):
+    """ARCHITECTURE rule 1: creating an app neither creates nor opens the database file."""
+    path = tmp_path / "untouched.db"
+    create_app({"APP_ENV": "testing", "DATABASE_URL": f"sqlite:///{path}"})
+    assert not path.exists()
+
+
+@pytest.fixture
+def runner_for(make_app):
+    application = make_app()
+
+    def run(*args):
+        return application.test_cli_runner().invoke(args=list(args))
+
+    return run
