@@ -115,7 +115,8 @@ def seed_demo(session: Session, now: datetime, *, demo_password: str, hash_metho
 def _city_tree(officers: int) -> tuple:
     """A synthetic city with about officers/33 units: 4 systems, branches of ~8 stations."""
     target_units = max(6, round(officers / 33))
-    stations_per_branch = 8
+    # 1 city + 4 systems + B branches + B*S stations ≈ target; at full scale S=8, B≈33.
+    stations_per_branch = min(8, max(1, (target_units - 5) // 4 - 1))
     branches = max(4, round((target_units - 5) / (stations_per_branch + 1)))
     systems = []
     names = ("公安局", "中级人民法院", "人民检察院", "司法局")

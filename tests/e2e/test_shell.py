@@ -40,6 +40,18 @@ def inside_viewport(box: dict | None) -> bool:
             and box["y"] + box["height"] <= VIEWPORT["height"] + 0.5)
 
 
+def horizontal_overflow(page) -> list[str]:
+    """The elements sticking out past the right edge of the phone (empty = no sideways scrolling)."""
+    return page.evaluate("""() => {
+        const root = document.documentElement;
+        if (root.scrollWidth <= root.clientWidth) return [];
+        return [...document.body.querySelectorAll('*')]
+            .filter(e => e.getBoundingClientRect().right > root.clientWidth + 0.5)
+            .map(e => `<${e.tagName.toLowerCase()} class="${e.className}"> right=${Math.round(e.getBoundingClientRect().right)}`
+                      + ` "${(e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 60)}"`);
+    }""")
+
+
 def slug(path: str) -> str:
     return path.strip("/").replace("/", "_") or "root"
 
@@ -72,12 +84,13 @@ def test_wrong_password_stays_on_login_with_chinese_error(page, page_log, screen
     assert path_of(page) == "/login"
     assert "账号或密码不正确" in page.locator(".app-flash--error").inner_text()
     assert page.locator("#username").is_visible()
+    page.screenshot(path=str(screens / "login_error.png"), full_page=True)
     page_log.assert_clean()
 
 
 @pytest.mark.parametrize("role", list(PAGES))
 def test_pages_have_csrf_meta_and_no_console_csp_or_foreign_requests(page, page_log, screens, role):
-    """Every page carries a CSRF meta token; no console error, CSP violation, broken static file or foreign host."""
+    """Every page carries a CSRF meta token, fits 360 px; no console error, CSP violation, broken static file or foreign host."""
     page.goto("/login")
     assert csrf_meta(page)
     login(page, role)
@@ -86,6 +99,7 @@ def test_pages_have_csrf_meta_and_no_console_csp_or_foreign_requests(page, page_
         assert response is not None and response.status == 200, (path, response and response.status)
         assert path_of(page) == path
         assert csrf_meta(page), f"{path}: empty csrf-token"
+        assert horizontal_overflow(page) == [], f"{path} scrolls sideways at 360 px"
         if path != HOMES[role]:
             page.screenshot(path=str(screens / f"{role}_{slug(path)}.png"), full_page=True)
     page_log.assert_clean()
@@ -116,7 +130,7 @@ def _english_sign_in_label() -> str | None:
     return None if text == "登 录" else text
 
 
-def test_language_switch_to_english(page, page_log):
+def test_language_switch_to_english(page, page_log, screens):
     """Language switch: the English button on the login page turns the page to English (html lang=en)."""
     page.goto("/login")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
@@ -124,6 +138,7 @@ def test_language_switch_to_english(page, page_log):
         page.get_by_role("button", name="English").click()
     assert path_of(page) == "/login"
     assert page.locator("html").get_attribute("lang") == "en"
+    page.screenshot(path=str(screens / "login_en.png"), full_page=True)
     button = page.locator("form.login-card button[type=submit]").inner_text().strip()
     if _english_sign_in_label() is not None:
         assert button != "登 录"
