@@ -39,10 +39,14 @@ def register_blueprints(app: Flask) -> None:
     from .admin.routes import bp as admin_bp
     from .api import bp as api_bp
     from .auth.routes import bp as auth_bp
+    from .exams.routes import bp as exams_bp
     from .main.routes import bp as main_bp
+    from .study.routes import bp as study_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(study_bp, url_prefix="/study")
+    app.register_blueprint(exams_bp, url_prefix="/exams")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import subprocess
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from app.models import User
 from app.preflight import UnsafeDeployment, production_preflight
 
 ROOT = Path(__file__).resolve().parent.parent
-GOOD_KEY = "Zr0-q1x8Yk7-production-key-with-enough-entropy-5521"
+GOOD_KEY = secrets.token_urlsafe(40)
 
 
 @pytest.mark.parametrize("key", [None, "", "short", "dev", "development key", "x" * 31])

@@ -1,6 +1,8 @@
 """Security headers, caching and exposed files: QUALITY A21, A27–A30."""
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from app.auth.access import public
@@ -41,7 +43,7 @@ def test_a27_a28_headers_everywhere(client, path):
 
 def test_a28_hsts_in_production(make_app):
     """A28: production (behind TLS) sends HSTS for at least a year."""
-    prod = make_app(APP_ENV="production", SECRET_KEY="k" * 16 + "-production-test-key-9f8e7d6c5b4a")
+    prod = make_app(APP_ENV="production", SECRET_KEY=secrets.token_urlsafe(40))
     resp = prod.test_client().get("/login")
     assert "max-age=31536000" in resp.headers["Strict-Transport-Security"]
 

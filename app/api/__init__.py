@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from . import routes  # noqa: E402,F401  (registers the views on bp; routes imports nothing back from here but bp)
+# Each module registers its views on bp (they import only bp from here).
+from . import exams, routes, study  # noqa: E402,F401

@@ -4,9 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
+from .. import clock
 from ..auth.access import access, public, signed_in
 from ..auth.scope import scope_root
 from ..db import db
+from ..exams.home import home_context as exam_home
+from ..study.home import home_context as study_home
 from . import queries
 
 bp = Blueprint("main", __name__)
@@ -23,19 +26,11 @@ def index():
 @bp.route("/home")
 @access("officer")
 def home():
-    return render_template("main/home.html")
-
-
-@bp.route("/study")
-@access("officer")
-def study():
-    return render_template("main/study.html")
-
-
-@bp.route("/exams")
-@access("officer")
-def exams():
-    return render_template("main/exams.html")
+    now = clock.now()
+    context = {}
+    for feature_home in (study_home, exam_home):
+        context.update(feature_home(db.session, current_user, now))
+    return render_template("main/home.html", **context)
 
 
 @bp.route("/me")

@@ -1,7 +1,17 @@
 """All models, imported here so Alembic and the app see one metadata."""
 from .audit import AuditLog
 from .base import Base, utc_now
+from .exams import Attempt, AttemptQuestion, Exam, ExamBlueprint, ExamGrant, ExamPoolItem, JobRun
+from .notices import Notification
+from .questions import QUESTION_TYPES, Question, QuestionVersion
+from .study import (ITEM_KINDS, MODULES, STAGES, StudyBeat, StudyCursor, StudyDay, StudyFlag, StudyItem,
+                    StudyPolicy, StudyProgress)
 from .units import UNIT_LEVELS, Unit
 from .users import ROLES, AuthSession, User
 
-__all__ = ["AuditLog", "AuthSession", "Base", "ROLES", "UNIT_LEVELS", "Unit", "User", "utc_now"]
+__all__ = [
+    "Attempt", "AttemptQuestion", "AuditLog", "AuthSession", "Base", "Exam", "ExamBlueprint", "ExamGrant",
+    "ExamPoolItem", "ITEM_KINDS", "JobRun", "MODULES", "Notification", "QUESTION_TYPES", "Question",
+    "QuestionVersion", "ROLES", "STAGES", "StudyBeat", "StudyCursor", "StudyDay", "StudyFlag", "StudyItem",
+    "StudyPolicy", "StudyProgress", "UNIT_LEVELS", "Unit", "User", "utc_now",
+]

@@ -1,8 +1,7 @@
 """Demo and synthetic data. Functions flush; the CLI commits.
 
-Every later capability adds its own activity to both data sets through ``ACTIVITY_SEEDERS``
-(a list of callables ``(session, now, officer_ids, weeks, rng)``), so ``seed demo`` and
-``seed city`` stay one command each.
+Every capability adds its content and activity to both data sets through its ``demo`` module
+(see ``_features``), so ``seed demo`` and ``seed city`` stay one command each.
 """
 from __future__ import annotations
 
@@ -19,7 +18,15 @@ from .names import name_generator
 from .units import OFFICER_STATION, SUPERVISOR_BRANCH, TAIYUAN
 
 ActivitySeeder = Callable[[Session, datetime, list[int], int, random.Random], None]
-ACTIVITY_SEEDERS: list[ActivitySeeder] = []
+
+
+def _features():
+    """Each feature's demo module: ``load_content(session, now)`` (study items, the question
+    bank, the campaign) and ``seed_activity(session, now, officer_ids, weeks, rng)`` (history)."""
+    from ..exams import demo as exams_demo
+    from ..study import demo as study_demo
+
+    return (study_demo, exams_demo)
 
 DEMO_ACCOUNTS = (
     # username, name, role, unit code (None = city root)
@@ -76,9 +83,13 @@ def _bulk_officers(session: Session, rows: list[dict]) -> list[int]:
     return list(session.scalars(select(User.id).where(User.role == "officer").order_by(User.id)))
 
 
-def _run_activity(session: Session, now: datetime, officer_ids: list[int], weeks: int, seed: int) -> None:
-    for seeder in ACTIVITY_SEEDERS:
-        seeder(session, now, officer_ids, weeks, random.Random(seed))
+def _run_features(session: Session, now: datetime, officer_ids: list[int], weeks: int, seed: int) -> None:
+    for feature in _features():
+        feature.load_content(session, now)
+        session.flush()
+    for feature in _features():
+        feature.seed_activity(session, now, officer_ids, weeks, random.Random(seed))
+        session.flush()
 
 
 def seed_demo(session: Session, now: datetime, *, demo_password: str, hash_method: str, weeks: int = 4) -> dict:
@@ -107,7 +118,7 @@ def seed_demo(session: Session, now: datetime, *, demo_password: str, hash_metho
             rows.append(dict(username=str(badge), badge_no=str(badge), name=make_name(), unit_id=unit.id,
                              role="supervisor", password_hash=pw_hash, is_demo=True, is_active=True))
     officer_ids = _bulk_officers(session, rows)
-    _run_activity(session, now, officer_ids, weeks, 2021)
+    _run_features(session, now, officer_ids, weeks, 2021)
     session.flush()
     return {"units": len(units), "officers": len(officer_ids)}
 
@@ -160,7 +171,7 @@ def seed_city(session: Session, now: datetime, *, officers: int, weeks: int, dem
                   role="supervisor", password_hash=pw_hash, is_demo=True, is_active=True)
              for j, b in enumerate(branches)]
     officer_ids = _bulk_officers(session, rows)
-    _run_activity(session, now, officer_ids, weeks, 7)
+    _run_features(session, now, officer_ids, weeks, 7)
     session.flush()
     return {"units": len(units), "officers": len(officer_ids)}
 

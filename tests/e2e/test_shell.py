@@ -16,12 +16,16 @@ TABS = ("首页", "学习", "考试", "我的")
 
 #: Pages each demo account can open from its navigation (GET only, nothing changes).
 PAGES = {
-    "officer": ["/home", "/study", "/exams", "/me", "/account/password"],
+    "officer": ["/home", "/study/", "/exams/", "/me", "/account/password"],
     "supervisor": ["/desk", "/me"],
     "leader": ["/desk", "/me"],
     "admin": ["/admin/", "/admin/users", "/admin/users/new", "/admin/users/import", "/admin/units",
               "/admin/units/new", "/desk", "/me"],
 }
+
+#: Pages that still scroll sideways at 360 px, with the reason; the test xfails (not strict) on
+#: them until the template is fixed, and every other check still runs.
+KNOWN_OVERFLOW: dict[str, str] = {}
 
 
 def path_of(page) -> str:
@@ -94,16 +98,22 @@ def test_pages_have_csrf_meta_and_no_console_csp_or_foreign_requests(page, page_
     page.goto("/login")
     assert csrf_meta(page)
     login(page, role)
+    known = []
     for path in PAGES[role]:
         response = page.goto(path)
         assert response is not None and response.status == 200, (path, response and response.status)
         assert path_of(page) == path
+        page.screenshot(path=str(screens / f"{role}_{slug(path)}.png"), full_page=True)
         assert csrf_meta(page), f"{path}: empty csrf-token"
-        assert horizontal_overflow(page) == [], f"{path} scrolls sideways at 360 px"
-        if path != HOMES[role]:
-            page.screenshot(path=str(screens / f"{role}_{slug(path)}.png"), full_page=True)
+        sticking_out = horizontal_overflow(page)
+        if sticking_out and path in KNOWN_OVERFLOW:
+            known.append(f"{path}: {KNOWN_OVERFLOW[path]}")
+        else:
+            assert not sticking_out, f"{path} scrolls sideways at 360 px:\n" + "\n".join(sticking_out[:12])
     page_log.assert_clean()
     assert any("/static/" in u for u in page_log.requests), "no static file was loaded at all"
+    if known:
+        pytest.xfail("known layout bug: " + "; ".join(known))
 
 
 def test_logout_from_me_ends_the_session(page, page_log):

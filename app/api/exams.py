@@ -1,0 +1,2 @@
+"""/api/v1/exams/* and /api/v1/attempts/* (issue #4)."""
+from . import bp  # noqa: F401

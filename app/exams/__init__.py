@@ -1,0 +1,1 @@
+"""Question bank and the automated weekly exam (issue #4)."""
