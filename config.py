@@ -84,6 +84,10 @@ class BaseConfig:
     #: Number of reverse proxies in front of gunicorn; audit IPs come from ProxyFix (QUALITY).
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
 
+    # Weekly exams: when correct answers and explanations are shown (PRODUCT.md contract);
+    # an admin's blueprint setting overrides it.
+    EXAM_REVEAL_POLICY = os.environ.get("EXAM_REVEAL_POLICY", "after_close")
+
     # Demo data.
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "tiejun2021")
 
@@ -103,6 +107,12 @@ class BaseConfig:
     @classmethod
     def validate(cls, config: dict) -> None:
         """Refuse to start on settings that would be unsafe; overridden per environment."""
+        _check_common(config)
+
+
+def _check_common(config: dict) -> None:
+    if config.get("EXAM_REVEAL_POLICY") not in ("after_close", "after_submit"):
+        raise RuntimeError("EXAM_REVEAL_POLICY must be after_close or after_submit")
 
 
 class DevelopmentConfig(BaseConfig):
@@ -114,6 +124,7 @@ class DevelopmentConfig(BaseConfig):
 
     @classmethod
     def validate(cls, config: dict) -> None:
+        _check_common(config)
         if not config.get("SECRET_KEY"):
             raise RuntimeError(
                 "SECRET_KEY is not set. Run `make run` (it writes instance/secret_key once) "
@@ -139,6 +150,7 @@ class ProductionConfig(BaseConfig):
 
     @classmethod
     def validate(cls, config: dict) -> None:
+        _check_common(config)
         key = config.get("SECRET_KEY") or ""
         if len(key.encode()) < 32 or key in KNOWN_WEAK_KEYS:
             raise RuntimeError("Production needs SECRET_KEY: at least 32 random bytes, not a known value.")

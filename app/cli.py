@@ -212,7 +212,9 @@ def scheduler():
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, seed_cli, users_cli):
+    from .exams.cli import exam_cli
+
+    for group in (db_cli, seed_cli, users_cli, exam_cli):
         app.cli.add_command(group)
     app.cli.add_command(backup)
     app.cli.add_command(scheduler)

@@ -98,6 +98,7 @@ class _Lock:
 def _load_feature_jobs() -> None:
     """Import every feature's jobs module so that it registers its jobs."""
     from . import maintenance  # noqa: F401
+    from .exams import jobs as exam_jobs  # noqa: F401
 
 
 def run_job(app: Flask, job: Job) -> None:

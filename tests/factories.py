@@ -65,3 +65,40 @@ def build_city(session, now: datetime) -> City:
     ):
         users[username] = make_user(session, username, unit, role, badge_no=f"B{len(users) + 1000}").id
     return City(root.id, a.id, b.id, a1.id, a2.id, b1.id, users)
+
+
+def make_question(session, bank_id: str, qtype: str, module: str = "theory", difficulty: int = 1,
+                  answer: list | None = None, explanation: str | None = None):
+    """A bank question with one version; options A–D (A:正确/B:错误 for truefalse, none for fill)."""
+    from app.models import Question, QuestionVersion
+
+    options = {
+        "single": [["A", "甲"], ["B", "乙"], ["C", "丙"], ["D", "丁"]],
+        "multiple": [["A", "甲"], ["B", "乙"], ["C", "丙"], ["D", "丁"]],
+        "truefalse": [["A", "正确"], ["B", "错误"]],
+        "fill": [],
+    }[qtype]
+    default_answer = {"single": ["B"], "multiple": ["A", "C"], "truefalse": ["A"], "fill": ["忠诚"]}[qtype]
+    q = Question(bank_id=bank_id, module=module, qtype=qtype, difficulty=difficulty, tags=[], source="test")
+    session.add(q)
+    session.flush()
+    v = QuestionVersion(question_id=q.id, version=1, stem=f"题目 {bank_id} ____" if qtype == "fill" else f"题目 {bank_id}",
+                        options=options, answer=answer or default_answer,
+                        explanation=explanation or f"解析-{bank_id}-SECRET")
+    session.add(v)
+    session.flush()
+    q.current_version_id = v.id
+    session.flush()
+    return q
+
+
+def make_bank(session, per_type: dict | None = None):
+    """Enough questions for the default blueprint (10 single, 5 multiple, 5 truefalse, 3 fill)."""
+    from app.models import MODULES
+
+    per_type = per_type or {"single": 14, "multiple": 8, "truefalse": 8, "fill": 5}
+    made = []
+    for qtype, n in per_type.items():
+        for i in range(n):
+            made.append(make_question(session, f"{qtype}-{i:03d}", qtype, MODULES[i % 5], 1 + i % 3))
+    return made

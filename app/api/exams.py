@@ -1,2 +1,101 @@
-"""/api/v1/exams/* and /api/v1/attempts/* (issue #4)."""
-from . import bp  # noqa: F401
+"""/api/v1/exams/* and /api/v1/attempts/* (issue #4): thin wrappers over app/exams/services."""
+from __future__ import annotations
+
+from flask import current_app, jsonify, request
+from flask_login import current_user
+
+from .. import clock
+from ..auth.access import access, api_error
+from ..db import db
+from ..exams import queries, services
+from ..models import Exam
+from . import bp
+
+officer = access("officer")
+
+
+def _error(err: services.ExamError):
+    db.session.rollback()
+    return api_error(err.status, err.code, err.message)
+
+
+def _reveal(exam, attempt, now) -> bool:
+    return services.reveal_answers(exam, attempt, now, current_app.config["EXAM_REVEAL_POLICY"])
+
+
+@bp.get("/exams/current")
+@officer
+def exams_current():
+    now = clock.now()
+    exam = services.exam_for_week(db.session, services.current_week(now))
+    attempt = services.find_attempt(db.session, exam.id, current_user.id) if exam else None
+    if exam is None or (attempt is None and not services.is_open_for(db.session, exam, current_user, now)
+                        and queries.exam_status(exam, now) != "closed"):
+        # Not yet open, or not for this officer: not listed (E21).
+        return jsonify({"exam": None, "attempt": None})
+    return jsonify({"exam": queries.exam_json(exam, now),
+                    "attempt": {"id": attempt.id, "status": attempt.status} if attempt else None})
+
+
+@bp.post("/exams/<int:exam_id>/attempts")
+@officer
+def attempts_start(exam_id: int):
+    now = clock.now()
+    exam = db.session.get(Exam, exam_id)
+    if exam is None:
+        return api_error(404, "not_found", "没有这场考试。")
+    try:
+        attempt, created = services.start_or_resume(db.session, exam, current_user, now)
+    except services.ExamError as err:
+        return _error(err)
+    db.session.commit()
+    body = queries.attempt_json(db.session, attempt, now, _reveal(exam, attempt, now))
+    return jsonify({"attempt": body}), 201 if created else 200
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@officer
+def attempts_get(attempt_id: int):
+    now = clock.now()
+    try:
+        attempt = services.owned_attempt(db.session, attempt_id, current_user)
+    except services.ExamError as err:
+        return _error(err)
+    return jsonify({"attempt": queries.attempt_json(db.session, attempt, now, _reveal(attempt.exam, attempt, now))})
+
+
+@bp.put("/attempts/<int:attempt_id>/answers/<int:question_id>")
+@officer
+def attempts_save(attempt_id: int, question_id: int):
+    now = clock.now()
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or "answer" not in payload:
+        return api_error(400, "invalid_answer", "请求体应为 {\"answer\": [...]}。")
+    try:
+        attempt = services.owned_attempt(db.session, attempt_id, current_user)
+        seq = services.save_answer(db.session, attempt, question_id, payload["answer"], payload.get("seq"), now)
+    except services.ExamError as err:
+        return _error(err)
+    db.session.commit()  # the 200 below is sent only after COMMIT (E11)
+    remaining = max(0, int((attempt.deadline - now).total_seconds()))
+    return jsonify({"saved": True, "question_id": question_id, "seq": seq, "server_now": queries.iso(now),
+                    "deadline": queries.iso(attempt.deadline), "remaining_seconds": remaining})
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@officer
+def attempts_submit(attempt_id: int):
+    now = clock.now()
+    payload = request.get_json(silent=True) or {}
+    answers = payload.get("answers") if isinstance(payload, dict) else None
+    if answers is not None and not isinstance(answers, list):
+        return api_error(400, "invalid_answer", "answers 应为列表。")
+    try:
+        attempt = services.owned_attempt(db.session, attempt_id, current_user)
+        services.submit(db.session, attempt, now, answers)
+    except services.ExamError as err:
+        return _error(err)
+    db.session.commit()
+    body = queries.attempt_json(db.session, attempt, now, _reveal(attempt.exam, attempt, now))
+    return jsonify({"attempt": {k: body[k] for k in ("id", "status", "score", "passed", "results", "finished_at",
+                                                      "finish_reason")}})

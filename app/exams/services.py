@@ -1,0 +1,371 @@
+"""The weekly exam: building it, starting, saving, submitting, sweeping and grading.
+
+Every function takes ``now`` (naive UTC) and flushes; the request, command or job commits.
+The database enforces "exactly once" (QUALITY decision 3): one exam per (week, scope), one
+attempt per (exam, officer, attempt_no), and state changes are conditional UPDATEs whose
+rowcount says who won.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..models import (Attempt, AttemptQuestion, Exam, ExamGrant, ExamPoolItem, Question, QuestionVersion, User)
+from ..timeutils import parse_week_key, previous_weeks, to_utc, week_key
+from . import blueprints, papers
+
+#: Saves are accepted this long after the deadline (network latency), by server receipt time (E2).
+GRACE_SECONDS = 15
+#: The sweeper leaves attempts alone until this long after deadline + grace (E6).
+SWEEP_MARGIN_SECONDS = 30
+FILL_MAX_CHARS = 200
+
+
+class ExamError(Exception):
+    """A refused exam action: ``status`` and ``code`` for the API, ``message`` for people."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+# --- building the weekly exam -----------------------------------------------------------
+
+def window_for(week: str, bp) -> tuple[datetime, datetime]:
+    from datetime import datetime as dt, time
+
+    monday = parse_week_key(week)
+    start = to_utc(dt.combine(monday, time.min))
+    return start + timedelta(minutes=bp.opens_offset_minutes), start + timedelta(minutes=bp.closes_offset_minutes)
+
+
+def create_weekly_exam(session: Session, week: str, now: datetime, *, duration: int | None = None,
+                       fail_after: int | None = None) -> tuple[Exam, bool]:
+    """Build the exam of ``week`` (``YYYY-Www``) unless it exists; returns (exam, created).
+
+    One transaction: the exam and its frozen question pool appear together or not at all
+    (L5). A concurrent creator loses on the unique (week, scope) key and gets the winner's
+    exam (L3). A blueprint the bank cannot fill raises BlueprintError before anything is
+    written (E25). ``fail_after`` is a fault-injection hook for tests (crash after N pool rows).
+    """
+    existing = session.scalar(select(Exam).where(Exam.week == week, Exam.scope == "city"))
+    if existing is not None:
+        return existing, False
+    from .bank import current_pool  # the bank module owns the pool query
+
+    bp = blueprints.active_blueprint(session)
+    pool = [blueprints.PoolRow(r.id, r.question_id, r.qtype, r.module, r.difficulty) for r in current_pool(session)]
+    problems = blueprints.shortfalls(pool, bp.rules)
+    if problems:
+        raise blueprints.BlueprintError(problems)
+    opens_at, closes_at = window_for(week, bp)
+    exam = Exam(week=week, scope="city", title=f"{week[:4]} 年第 {int(week[6:])} 周测试", opens_at=opens_at,
+                closes_at=closes_at, duration_minutes=duration or bp.duration_minutes, pass_mark=bp.pass_mark,
+                reveal_policy=bp.reveal_policy, multiple_partial=bp.multiple_partial,
+                blueprint=blueprints.snapshot(bp), status="ready", created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(exam)
+            session.flush()
+            rows = [{"exam_id": exam.id, "question_version_id": r.question_version_id, "question_id": r.question_id,
+                     "qtype": r.qtype, "module": r.module, "difficulty": r.difficulty} for r in pool]
+            if fail_after is not None:
+                session.execute(insert(ExamPoolItem), rows[:fail_after])
+                raise RuntimeError("injected failure while building the exam")
+            session.execute(insert(ExamPoolItem), rows)
+    except IntegrityError:
+        winner = session.scalar(select(Exam).where(Exam.week == week, Exam.scope == "city"))
+        return winner, False
+    audit.record(session, "exam.create", actor_name="scheduler", target=exam,
+                 after={"week": week, "pool": len(pool), "duration": exam.duration_minutes})
+    return exam, True
+
+
+def exam_for_week(session: Session, week: str) -> Exam | None:
+    return session.scalar(select(Exam).where(Exam.week == week, Exam.scope == "city", Exam.status == "ready"))
+
+
+# --- the officer's sitting -----------------------------------------------------------------
+
+@dataclass
+class Window:
+    """When this officer may start and must finish, grants included."""
+
+    opens_at: datetime
+    closes_at: datetime
+    extra_minutes: int
+
+
+def officer_window(session: Session, exam: Exam, user_id: int) -> Window:
+    grants = session.execute(select(ExamGrant.kind, func.sum(ExamGrant.minutes)).where(
+        ExamGrant.exam_id == exam.id, ExamGrant.user_id == user_id).group_by(ExamGrant.kind)).all()
+    totals = {kind: int(minutes or 0) for kind, minutes in grants}
+    closes = exam.closes_at
+    if "makeup" in totals:
+        # A make-up keeps the exam open for this officer for the granted days after the close.
+        closes = closes + timedelta(minutes=max(totals["makeup"], exam.duration_minutes))
+    return Window(exam.opens_at, closes, totals.get("extra_time", 0))
+
+
+def is_open_for(session: Session, exam: Exam, user: User, now: datetime) -> bool:
+    if exam.status != "ready" or user.role != "officer" or not user.is_active:
+        return False
+    w = officer_window(session, exam, user.id)
+    return w.opens_at <= now < w.closes_at
+
+
+def _recent_question_ids(session: Session, user_id: int, exam: Exam, weeks: int) -> frozenset[int]:
+    if weeks <= 0:
+        return frozenset()
+    recent = previous_weeks(exam.week, weeks + 1)[:-1]
+    stmt = (select(QuestionVersion.question_id).join(AttemptQuestion, AttemptQuestion.question_version_id == QuestionVersion.id)
+            .join(Attempt, Attempt.id == AttemptQuestion.attempt_id).join(Exam, Exam.id == Attempt.exam_id)
+            .where(Attempt.user_id == user_id, Exam.week.in_(recent)))
+    return frozenset(session.scalars(stmt))
+
+
+def build_paper(session: Session, exam: Exam, seed: int, avoid: frozenset[int]) -> list[papers.PaperQuestion]:
+    rows = session.execute(select(ExamPoolItem, QuestionVersion.options).join(
+        QuestionVersion, QuestionVersion.id == ExamPoolItem.question_version_id).where(
+        ExamPoolItem.exam_id == exam.id).order_by(ExamPoolItem.question_version_id)).all()
+    pool = [blueprints.PoolRow(p.question_version_id, p.question_id, p.qtype, p.module, p.difficulty) for p, _ in rows]
+    options_of = {p.question_version_id: opts for p, opts in rows}
+    return papers.draw(pool, exam.blueprint["rules"], exam.blueprint["points"], seed, avoid, options_of)
+
+
+def find_attempt(session: Session, exam_id: int, user_id: int) -> Attempt | None:
+    return session.scalar(select(Attempt).where(Attempt.exam_id == exam_id, Attempt.user_id == user_id)
+                          .order_by(Attempt.attempt_no.desc()).limit(1))
+
+
+def start_or_resume(session: Session, exam: Exam, user: User, now: datetime) -> tuple[Attempt, bool]:
+    """Start the officer's attempt, or return the one they have (E8, E18, E20).
+
+    A finished attempt comes back read-only; no second attempt is ever created by a start.
+    """
+    existing = find_attempt(session, exam.id, user.id)
+    if existing is not None:
+        return existing, False
+    if not is_open_for(session, exam, user, now):
+        raise ExamError(404, "not_open", "本周测试当前未开放。")
+    w = officer_window(session, exam, user.id)
+    deadline = min(now + timedelta(minutes=exam.duration_minutes + w.extra_minutes), w.closes_at)
+    seed = secrets.randbits(62)
+    paper = build_paper(session, exam, seed,
+                        _recent_question_ids(session, user.id, exam, exam.blueprint.get("avoid_recent_weeks", 3)))
+    attempt = Attempt(exam_id=exam.id, user_id=user.id, attempt_no=1, seed=seed, status="in_progress",
+                      started_at=now, deadline=deadline, seq=0)
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+            session.flush()
+            session.execute(insert(AttemptQuestion), [
+                {"attempt_id": attempt.id, "position": i, "question_version_id": q.question_version_id,
+                 "points": q.points, "option_map": q.option_map, "answer": None, "answer_seq": 0}
+                for i, q in enumerate(paper, 1)])
+    except IntegrityError:
+        # Another tab or device started it a moment ago: theirs is the attempt.
+        return find_attempt(session, exam.id, user.id), False
+    return attempt, True
+
+
+def owned_attempt(session: Session, attempt_id: int, user: User) -> Attempt:
+    """The caller's own attempt, or 404 whether it exists or not (A16)."""
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != user.id:
+        raise ExamError(404, "not_found", "没有找到这份答卷。")
+    return attempt
+
+
+def _check_writable(attempt: Attempt, now: datetime) -> None:
+    if attempt.status != "in_progress":
+        raise ExamError(409, "finished", "答卷已提交，不能再修改。")
+    if now > attempt.deadline + timedelta(seconds=GRACE_SECONDS):
+        raise ExamError(409, "deadline_passed", "考试时间已到，答案未保存。")
+
+
+def normalise_answer(qtype: str, option_map: dict, answer) -> list:
+    """Check an answer against the question as served (E17); returns the stored form."""
+    if not isinstance(answer, list):
+        raise ExamError(400, "invalid_answer", "答案格式不正确。")
+    if qtype == "fill":
+        if len(answer) != 1 or not isinstance(answer[0], str):
+            raise ExamError(400, "invalid_answer", "填空题请填写一个答案。")
+        if len(answer[0]) > FILL_MAX_CHARS:
+            raise ExamError(400, "invalid_answer", f"填空答案不能超过 {FILL_MAX_CHARS} 个字。")
+        return [answer[0]]
+    if not all(isinstance(a, str) for a in answer) or len(set(answer)) != len(answer):
+        raise ExamError(400, "invalid_answer", "答案格式不正确。")
+    if any(a not in option_map for a in answer):
+        raise ExamError(400, "invalid_option", "选项不属于这道题。")
+    if qtype in ("single", "truefalse") and len(answer) != 1:
+        raise ExamError(400, "invalid_answer", "这道题只能选一个选项。")
+    if qtype == "multiple" and not answer:
+        raise ExamError(400, "invalid_answer", "请至少选择一个选项。")
+    return sorted(answer)
+
+
+def _question_in_attempt(session: Session, attempt: Attempt, question_id: int) -> tuple[AttemptQuestion, str]:
+    row = session.execute(select(AttemptQuestion, Question.qtype).join(
+        QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id).join(
+        Question, Question.id == QuestionVersion.question_id).where(
+        AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.question_version_id == question_id)).first()
+    if row is None:
+        raise ExamError(400, "not_in_attempt", "这道题不在您的试卷中。")
+    return row[0], row[1]
+
+
+def save_answer(session: Session, attempt: Attempt, question_id: int, answer, seq: int | None, now: datetime) -> int:
+    """Store one answer; returns the attempt's sequence number after the save (E2, E9, E17).
+
+    With ``seq``: a higher number is applied by compare-and-advance in one UPDATE, an equal
+    one is a harmless replay, a lower one is stale (409) and changes nothing. Without it, the
+    server takes the next number.
+    """
+    _check_writable(attempt, now)
+    aq, qtype = _question_in_attempt(session, attempt, question_id)
+    stored = normalise_answer(qtype, aq.option_map, answer)
+    live = and_(Attempt.id == attempt.id, Attempt.status == "in_progress")
+    if seq is None:
+        session.execute(update(Attempt).where(live).values(seq=Attempt.seq + 1))
+    else:
+        if not isinstance(seq, int) or seq < 1 or seq > 10**9:
+            raise ExamError(400, "invalid_seq", "seq 必须是正整数。")
+        advanced = session.execute(update(Attempt).where(live, Attempt.seq < seq).values(seq=seq)).rowcount
+        if not advanced:
+            session.refresh(attempt)
+            if attempt.status != "in_progress":
+                raise ExamError(409, "finished", "答卷已提交，不能再修改。")
+            if attempt.seq == seq:
+                return seq  # a replay of a save already applied
+            raise ExamError(409, "stale", "这是一次过期的保存，已保留较新的答案。")
+    session.refresh(attempt)
+    aq.answer, aq.answer_seq, aq.answered_at = stored, attempt.seq, now
+    session.flush()
+    return attempt.seq
+
+
+def _grade(session: Session, attempts: list[Attempt], partial_of: dict[int, bool]) -> None:
+    """Score finished attempts from their stored answers and the versions they were served."""
+    from .bank import grade_answer  # one grading rule for exams, practice and the property test
+
+    if not attempts:
+        return
+    ids = [a.id for a in attempts]
+    rows = session.execute(select(AttemptQuestion, QuestionVersion.answer, Question.qtype).join(
+        QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id).join(
+        Question, Question.id == QuestionVersion.question_id).where(AttemptQuestion.attempt_id.in_(ids))).all()
+    totals = {i: 0.0 for i in ids}
+    exam_of = {a.id: a.exam_id for a in attempts}
+    for aq, key, qtype in rows:
+        given = aq.answer
+        if given is not None and qtype != "fill":
+            given = [aq.option_map.get(k) for k in given]
+        fraction = grade_answer(qtype, key, given, partial_of[exam_of[aq.attempt_id]])
+        aq.points_awarded = round(aq.points * fraction, 2)
+        aq.is_correct = fraction >= 1.0
+        totals[aq.attempt_id] += aq.points_awarded
+    pass_marks = dict(session.execute(select(Exam.id, Exam.pass_mark).where(Exam.id.in_(set(exam_of.values())))).all())
+    for a in attempts:
+        a.score = round(totals[a.id], 2)
+        a.passed = a.score >= pass_marks[a.exam_id]
+    session.flush()
+
+
+def finish(session: Session, attempt: Attempt, now: datetime, reason: str = "submitted") -> bool:
+    """Finish and grade an attempt exactly once (E6, E7, E10). Returns True for the winner.
+
+    After the deadline (plus grace) the attempt finishes at its deadline, whoever asks.
+    """
+    late = now > attempt.deadline + timedelta(seconds=GRACE_SECONDS)
+    finished_at = attempt.deadline if late or reason == "deadline" else now
+    why = "deadline" if late else reason
+    won = session.execute(update(Attempt).where(Attempt.id == attempt.id, Attempt.status == "in_progress")
+                          .values(status="finished", finished_at=finished_at, finish_reason=why)).rowcount == 1
+    session.refresh(attempt)
+    if won:
+        exam = session.get(Exam, attempt.exam_id)
+        _grade(session, [attempt], {exam.id: exam.multiple_partial})
+        audit.record(session, "attempt.finish", actor_name="system" if why == "deadline" else None,
+                     target=attempt, after={"score": attempt.score, "reason": why})
+    return won
+
+
+def submit(session: Session, attempt: Attempt, now: datetime, final_answers: list | None = None) -> Attempt:
+    """The officer's 交卷, with the last answers the page still held; idempotent (E7, E13)."""
+    if attempt.status == "in_progress" and final_answers and now <= attempt.deadline + timedelta(seconds=GRACE_SECONDS):
+        for item in final_answers:
+            if not isinstance(item, dict) or "question_id" not in item:
+                raise ExamError(400, "invalid_answer", "答案格式不正确。")
+            try:
+                save_answer(session, attempt, int(item["question_id"]), item.get("answer"), item.get("seq"), now)
+            except ExamError as err:
+                if err.code != "stale":
+                    raise
+    finish(session, attempt, now)
+    return attempt
+
+
+def sweep_overdue(session: Session, now: datetime, batch: int = 500) -> int:
+    """Finish every attempt whose deadline passed, at its deadline, from its saved answers (E5, L7).
+
+    Safe to run twice or beside an officer's own submit: each attempt is taken by a
+    conditional UPDATE, and only the winner grades it.
+    """
+    cutoff = now - timedelta(seconds=GRACE_SECONDS + SWEEP_MARGIN_SECONDS)
+    done = 0
+    while True:
+        ids = list(session.scalars(select(Attempt.id).where(Attempt.status == "in_progress", Attempt.deadline < cutoff)
+                                   .order_by(Attempt.id).limit(batch)))
+        if not ids:
+            return done
+        won_ids = []
+        for attempt_id in ids:
+            result = session.execute(update(Attempt).where(Attempt.id == attempt_id, Attempt.status == "in_progress")
+                                     .values(status="finished", finished_at=Attempt.deadline, finish_reason="deadline"))
+            if result.rowcount == 1:
+                won_ids.append(attempt_id)
+        attempts = list(session.scalars(select(Attempt).where(Attempt.id.in_(won_ids))))
+        for a in attempts:
+            session.refresh(a)
+        partial = dict(session.execute(select(Exam.id, Exam.multiple_partial).where(
+            Exam.id.in_({a.exam_id for a in attempts}))).all()) if attempts else {}
+        _grade(session, attempts, partial)
+        done += len(won_ids)
+
+
+def reveal_answers(exam: Exam, attempt: Attempt, now: datetime, default_policy: str) -> bool:
+    """Whether correct answers and explanations may be shown for this attempt (E15)."""
+    if attempt.status != "finished":
+        return False
+    policy = exam.reveal_policy or default_policy
+    return now >= exam.closes_at or policy == "after_submit"
+
+
+def grant(session: Session, exam: Exam, officer: User, kind: str, minutes: int, reason: str, by: User,
+          now: datetime) -> ExamGrant:
+    """Extra time (minutes added to the deadline) or a make-up (minutes the window stays open
+    for this officer after the close). Audited (A31)."""
+    if kind not in ("extra_time", "makeup") or not 1 <= minutes <= 7 * 1440:
+        raise ExamError(422, "invalid_grant", "延长时间应在 1 分钟到 7 天之间。")
+    row = ExamGrant(exam_id=exam.id, user_id=officer.id, kind=kind, minutes=minutes, reason=reason[:200],
+                    granted_by_id=by.id, created_at=now)
+    session.add(row)
+    if kind == "extra_time":
+        attempt = find_attempt(session, exam.id, officer.id)
+        if attempt is not None and attempt.status == "in_progress":
+            attempt.deadline = attempt.deadline + timedelta(minutes=minutes)
+    session.flush()
+    audit.record(session, f"exam.grant_{kind}", actor=by, target=officer,
+                 after={"exam": exam.week, "minutes": minutes, "reason": reason[:200]})
+    return row
+
+
+def current_week(now: datetime) -> str:
+    return week_key(now)
