@@ -1,7 +1,9 @@
 """Officer exam pages: this week's exam, taking it, results, the wrong-answer book, practice."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+import secrets
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,6 +11,7 @@ from .. import clock
 from ..auth.access import access
 from ..db import db
 from ..models import Exam
+from . import practice as practice_service
 from . import queries, services
 
 bp = Blueprint("exams", __name__)
@@ -56,3 +59,28 @@ def attempt(attempt_id: int):
     results = {r["question_id"]: r for r in (data.get("results") or [])}
     return render_template(template, exam=exam, attempt=att, data=data, results=results, reveal=reveal,
                            unanswered=sum(1 for q in data["questions"] if not q["answer"]))
+
+
+@bp.route("/mistakes")
+@officer
+def mistakes():
+    items = practice_service.mistakes(db.session, current_user.id, clock.now(), current_app.config["EXAM_REVEAL_POLICY"])
+    return render_template("exams/mistakes.html", items=items)
+
+
+@bp.route("/practice", methods=["GET", "POST"])
+@officer
+def practice():
+    """每日一练: GET draws five questions, POST checks them; neither writes anything."""
+    now = clock.now()
+    if request.method == "POST":
+        answers = {}
+        for key in request.form:
+            if key.startswith("q") and key[1:].isdigit():
+                values = [v.strip() for v in request.form.getlist(key) if v.strip()][:8]
+                answers[int(key[1:])] = [v[:200] for v in values]
+        results = practice_service.check_practice(db.session, answers, now)
+        return render_template("exams/practice.html", questions=None, results=results)
+    questions = practice_service.draw_practice(db.session, current_user.id, now,
+                                               current_app.config["EXAM_REVEAL_POLICY"], secrets.randbits(32))
+    return render_template("exams/practice.html", questions=questions, results=None)

@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..models import (Attempt, AttemptQuestion, Exam, ExamGrant, ExamPoolItem, Question, QuestionVersion, User)
+from ..models import (Attempt, AttemptQuestion, AuditLog, Exam, ExamGrant, ExamPoolItem, Question, QuestionVersion,
+                      User)
 from ..timeutils import parse_week_key, previous_weeks, to_utc, week_key
 from . import blueprints, papers
 
@@ -337,6 +338,11 @@ def sweep_overdue(session: Session, now: datetime, batch: int = 500) -> int:
         partial = dict(session.execute(select(Exam.id, Exam.multiple_partial).where(
             Exam.id.in_({a.exam_id for a in attempts}))).all()) if attempts else {}
         _grade(session, attempts, partial)
+        if attempts:
+            # One audit transition per finished attempt, written in bulk (E6).
+            session.execute(insert(AuditLog), [
+                {"action": "attempt.finish", "actor_name": "system", "target_type": "attempt", "target_id": str(a.id),
+                 "after": {"score": a.score, "reason": "deadline"}, "at": now} for a in attempts])
         done += len(won_ids)
 
 

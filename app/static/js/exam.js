@@ -214,6 +214,10 @@
   });
   document.getElementById("exam-confirm-yes").addEventListener("click", submit);
 
+  // Re-sync every few minutes: the countdown stays on the server's clock and the session stays
+  // alive while an officer reads a long question without answering.
+  setInterval(function () { if (!closing && !finished) { resync(); } }, 4 * 60 * 1000);
+
   countAnswered();
   tick();
   pump();

@@ -1,0 +1,135 @@
+"""Exam administration: the blueprint (admins), item analysis (admins), and grants of extra
+time or a make-up to officers on duty (supervisors for their own subtree, admins for all)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from .. import audit, clock
+from ..auth.access import access
+from ..auth.scope import unit_in_scope, visible_unit_ids
+from ..db import db
+from ..models import MODULES, QUESTION_TYPES, Attempt, Exam, ExamBlueprint, User
+from . import analysis, blueprints, services
+
+bp = Blueprint("exam_admin", __name__)
+admin_only = access("admin", mfa=True)
+MAX_RULES = 10
+
+
+@bp.route("/")
+@admin_only
+def index():
+    exams = db.session.execute(
+        select(Exam, func.count(Attempt.id), func.avg(Attempt.score))
+        .outerjoin(Attempt, (Attempt.exam_id == Exam.id) & (Attempt.status == "finished"))
+        .group_by(Exam.id).order_by(Exam.week.desc()).limit(20)).all()
+    bp_row = blueprints.active_blueprint(db.session)
+    db.session.rollback()  # a GET never stores the default blueprint
+    return render_template("exams/admin_index.html", exams=exams, blueprint=bp_row)
+
+
+def _parse_rules(form) -> list[dict]:
+    rules = []
+    for i in range(MAX_RULES):
+        qtype = form.get(f"rule-{i}-type", "")
+        count = form.get(f"rule-{i}-count", "").strip()
+        if not qtype or not count:
+            continue
+        module = form.get(f"rule-{i}-module") or None
+        difficulty = form.get(f"rule-{i}-difficulty") or None
+        rules.append({"type": qtype, "module": module,
+                      "difficulty": int(difficulty) if difficulty and difficulty.isdigit() else difficulty,
+                      "count": int(count) if count.isdigit() else -1})
+    return rules
+
+
+def _int(form, name, default=-1) -> int:
+    value = form.get(name, "").strip()
+    return int(value) if value.lstrip("-").isdigit() else default
+
+
+@bp.route("/blueprint", methods=["GET", "POST"])
+@admin_only
+def blueprint():
+    current = blueprints.active_blueprint(db.session)
+    errors: list[str] = []
+    if request.method == "POST":
+        form = request.form
+        rules = _parse_rules(form)
+        points = {t: float(form.get(f"points-{t}", "0") or 0) if form.get(f"points-{t}", "0").replace(".", "", 1).isdigit()
+                  else -1 for t in QUESTION_TYPES}
+        duration = _int(form, "duration_minutes")
+        opens = _int(form, "opens_day", 0) * 1440 + _int(form, "opens_hour", 8) * 60
+        closes = _int(form, "closes_day", 6) * 1440 + _int(form, "closes_hour", 22) * 60
+        pass_mark = _int(form, "pass_mark")
+        reveal = form.get("reveal_policy") or None
+        errors = blueprints.validate(rules, points, duration, opens, closes, pass_mark)
+        if reveal not in (None, "after_close", "after_submit"):
+            errors.append(_("公布答案的时机无效。"))
+        if not errors:
+            from .bank import current_pool
+
+            pool = [blueprints.PoolRow(r.id, r.question_id, r.qtype, r.module, r.difficulty) for r in current_pool(db.session)]
+            errors = blueprints.shortfalls(pool, rules)
+        if not errors:
+            new = ExamBlueprint(rules=rules, points=points, duration_minutes=duration, opens_offset_minutes=opens,
+                                closes_offset_minutes=closes, pass_mark=pass_mark, reveal_policy=reveal,
+                                multiple_partial=bool(form.get("multiple_partial")),
+                                avoid_recent_weeks=max(0, min(_int(form, "avoid_recent_weeks", 3), 12)),
+                                created_by_id=current_user.id, created_at=clock.now())
+            db.session.add(new)
+            db.session.flush()
+            audit.record(db.session, "exam.blueprint", target=new, before=blueprints.snapshot(current),
+                         after=blueprints.snapshot(new))
+            db.session.commit()
+            flash(_("组卷规则已保存，从下一场每周测试起生效。"), "success")
+            return redirect(url_for("exam_admin.index"))
+    return render_template("exams/admin_blueprint.html", bp=current, errors=errors, modules=MODULES,
+                           types=QUESTION_TYPES, max_rules=MAX_RULES,
+                           default_policy=current_app.config["EXAM_REVEAL_POLICY"]), 422 if errors else 200
+
+
+@bp.route("/<int:exam_id>/analysis")
+@admin_only
+def item_analysis(exam_id: int):
+    exam = db.session.get(Exam, exam_id) or abort(404)
+    return render_template("exams/admin_analysis.html", exam=exam, rows=analysis.item_analysis(db.session, exam.id))
+
+
+@bp.route("/grants", methods=["GET", "POST"])
+@access("supervisor", "admin", mfa=True)
+def grants():
+    """Officers in the caller's subtree for this week's exam, with extra time or a make-up."""
+    now = clock.now()
+    exam = services.exam_for_week(db.session, services.current_week(now))
+    if request.method == "POST":
+        if exam is None:
+            abort(404)
+        officer = db.session.get(User, request.form.get("user_id", type=int) or 0)
+        if officer is None or officer.role != "officer" or not unit_in_scope(db.session, current_user, officer.unit_id):
+            abort(404)  # never act on someone outside the caller's subtree (A16)
+        try:
+            services.grant(db.session, exam, officer, request.form.get("kind", ""),
+                           request.form.get("minutes", type=int) or 0, request.form.get("reason", "").strip(),
+                           current_user, now)
+        except services.ExamError as err:
+            db.session.rollback()
+            flash(err.message, "error")
+            return redirect(url_for("exam_admin.grants", q=officer.username))
+        db.session.commit()
+        flash(_("已为 %(name)s 办理。", name=officer.name), "success")
+        return redirect(url_for("exam_admin.grants", q=officer.username))
+    q = request.args.get("q", "").strip()[:64]
+    rows = []
+    if exam is not None:
+        stmt = (select(User, Attempt).outerjoin(Attempt, (Attempt.user_id == User.id) & (Attempt.exam_id == exam.id))
+                .where(User.role == "officer", User.is_active.is_(True),
+                       User.unit_id.in_(visible_unit_ids(db.session, current_user)))
+                .order_by(Attempt.id.is_not(None), User.unit_id, User.id).limit(50))
+        if q:
+            stmt = stmt.where(or_(User.name.contains(q, autoescape=True), User.username.contains(q, autoescape=True)))
+        rows = db.session.execute(stmt).all()
+    return render_template("exams/admin_grants.html", exam=exam, rows=rows, q=q)
