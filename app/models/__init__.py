@@ -3,6 +3,7 @@ from .audit import AuditLog
 from .base import Base, utc_now
 from .exams import Attempt, AttemptQuestion, Exam, ExamBlueprint, ExamGrant, ExamPoolItem, JobRun
 from .notices import Notification
+from .settings import AppSetting
 from .questions import QUESTION_TYPES, Question, QuestionVersion
 from .study import (ITEM_KINDS, MODULES, STAGES, StudyBeat, StudyCursor, StudyDay, StudyFlag, StudyItem,
                     StudyPolicy, StudyProgress)
@@ -10,7 +11,7 @@ from .units import UNIT_LEVELS, Unit
 from .users import ROLES, AuthSession, User
 
 __all__ = [
-    "Attempt", "AttemptQuestion", "AuditLog", "AuthSession", "Base", "Exam", "ExamBlueprint", "ExamGrant",
+    "AppSetting", "Attempt", "AttemptQuestion", "AuditLog", "AuthSession", "Base", "Exam", "ExamBlueprint", "ExamGrant",
     "ExamPoolItem", "ITEM_KINDS", "JobRun", "MODULES", "Notification", "QUESTION_TYPES", "Question",
     "QuestionVersion", "ROLES", "STAGES", "StudyBeat", "StudyCursor", "StudyDay", "StudyFlag", "StudyItem",
     "StudyPolicy", "StudyProgress", "UNIT_LEVELS", "Unit", "User", "utc_now",
