@@ -1,0 +1,1 @@
+"""Per-unit scores, rankings, the supervisor's desk and Excel exports (issue #5)."""

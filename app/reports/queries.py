@@ -1,0 +1,249 @@
+"""Per-unit weekly figures in SQL (issue #5; QUALITY A15, A16, L8).
+
+Definitions (per unit and ISO week, over every active officer in the unit's subtree — a
+branch's figures come from all officers below it, never from averaging its stations):
+
+- ``officers``: active officers in the subtree (today's roster: the platform keeps no history
+  of transfers, so a moved officer counts where they are now).
+- ``study_target_met``: officers whose credited study seconds that week reached the weekly
+  target (the study policy in force at the end of the week).
+- ``study_completion_rate`` = study_target_met / officers; ``avg_study_hours`` over all officers.
+- ``exam_participants``: officers with a finished attempt (submitted or finished at the
+  deadline) on the week's exam; ``exam_pending``: attempts past their deadline that the
+  sweeper has not finished yet (shown as pending, never as 0).
+- ``exam_participation_rate`` = participants / officers; ``avg_score`` over participants (null
+  when none); ``pass_count``; ``pass_rate`` = pass_count / participants (0 when none).
+- ``task_completion_rate``: null until campaign tasks exist (issue #6).
+- ``composite_score`` (0..100) = weighted mean of the available parts: study completion rate,
+  participation rate, average score / 100 and task completion rate, with the admin's weights
+  (default 40/20/30/10); a part that does not exist yet (tasks) is left out and the remaining
+  weights are rescaled, so the composite stays on the same 0..100 scale. Rates, never totals,
+  so small and large units compete fairly.
+- ``rank``: among sibling units; ``city_rank``: among all units of the same level in the city.
+  Ties: higher composite, then higher study completion rate, then higher average score, then
+  the unit code in alphabetical order — so every rank is distinct and stable.
+
+One aggregation query computes the whole city (about 300 units for 10,028 officers); the
+ranks need every unit anyway, and the caller's scope is applied to the rows returned.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import Integer, and_, case, cast, func, literal, select
+from sqlalchemy.orm import Session, aliased
+
+from ..models import Attempt, Exam, StudyDay, StudyPolicy, Unit, User
+from ..timeutils import parse_week_key, week_bounds_utc
+
+DEFAULT_WEIGHTS = {"study": 40, "participation": 20, "score": 30, "tasks": 10}
+SORT_KEYS = {"name", "study_seconds", "exam_score", "unit"}
+
+
+@dataclass
+class UnitRow:
+    unit_id: int
+    unit_name: str
+    unit_code: str
+    parent_id: int | None
+    depth: int
+    level: str
+    path: str
+    officers: int = 0
+    study_target_met: int = 0
+    study_completion_rate: float | None = None
+    avg_study_hours: float | None = None
+    exam_participants: int = 0
+    exam_pending: int = 0
+    exam_participation_rate: float | None = None
+    avg_score: float | None = None
+    pass_count: int = 0
+    pass_rate: float | None = None
+    task_completion_rate: float | None = None
+    composite_score: float | None = None
+    rank: int | None = None
+    city_rank: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {
+            "unit_id": self.unit_id, "unit_name": self.unit_name, "parent_id": self.parent_id, "depth": self.depth,
+            "officers": self.officers, "study_target_met": self.study_target_met,
+            "study_completion_rate": self.study_completion_rate, "avg_study_hours": self.avg_study_hours,
+            "exam_participants": self.exam_participants, "exam_participation_rate": self.exam_participation_rate,
+            "avg_score": self.avg_score, "pass_count": self.pass_count, "pass_rate": self.pass_rate,
+            "task_completion_rate": self.task_completion_rate, "composite_score": self.composite_score,
+            "rank": self.rank, "city_rank": self.city_rank,
+        }
+
+
+def weekly_target_seconds(session: Session, week: str) -> int:
+    """The weekly target of the study policy in force at the end of ``week``."""
+    _, end = week_bounds_utc(week)
+    value = session.scalar(select(StudyPolicy.weekly_target_seconds).where(StudyPolicy.effective_from < end)
+                           .order_by(StudyPolicy.effective_from.desc(), StudyPolicy.id.desc()).limit(1))
+    return value or 10 * 3600
+
+
+def _week_days(week: str) -> tuple[date, date]:
+    monday = parse_week_key(week)
+    return monday, monday + timedelta(days=6)
+
+
+def officer_facts(session: Session, week: str, now, unit_filter=None):
+    """SELECT of one row per active officer: user_id, unit_id, study_seconds, exam_score,
+    passed, finished (0/1), pending (0/1). ``unit_filter`` restricts officers by unit id."""
+    first, last = _week_days(week)
+    study = (select(StudyDay.user_id, func.sum(StudyDay.seconds).label("secs"))
+             .where(StudyDay.day >= first, StudyDay.day <= last).group_by(StudyDay.user_id).subquery())
+    exam_ids = select(Exam.id).where(Exam.week == week, Exam.scope == "city").scalar_subquery()
+    att = (select(Attempt.user_id,
+                  func.max(case((Attempt.status == "finished", Attempt.score))).label("score"),
+                  func.max(case((and_(Attempt.status == "finished", Attempt.passed.is_(True)), 1), else_=0)).label("passed"),
+                  func.max(case((Attempt.status == "finished", 1), else_=0)).label("finished"),
+                  func.max(case((and_(Attempt.status == "in_progress", Attempt.deadline < now), 1), else_=0)).label("pending"))
+           .where(Attempt.exam_id == exam_ids).group_by(Attempt.user_id).subquery())
+    stmt = (select(User.id.label("user_id"), User.unit_id.label("unit_id"),
+                   func.coalesce(study.c.secs, 0).label("study_seconds"), att.c.score.label("exam_score"),
+                   func.coalesce(att.c.passed, 0).label("passed"), func.coalesce(att.c.finished, 0).label("finished"),
+                   func.coalesce(att.c.pending, 0).label("pending"))
+            .outerjoin(study, study.c.user_id == User.id).outerjoin(att, att.c.user_id == User.id)
+            .where(User.role == "officer", User.is_active.is_(True)))
+    if unit_filter is not None:
+        stmt = stmt.where(User.unit_id.in_(unit_filter))
+    return stmt
+
+
+def unit_rows(session: Session, week: str, now, weights: dict | None = None) -> list[UnitRow]:
+    """Every unit of the city with its figures and ranks (one aggregation query + the target)."""
+    target = weekly_target_seconds(session, week)
+    facts = officer_facts(session, week, now).subquery()
+    member = aliased(Unit)
+    met = cast(case((facts.c.study_seconds >= target, 1), else_=0), Integer)
+    stmt = (select(Unit.id, Unit.name, Unit.code, Unit.parent_id, Unit.depth, Unit.level, Unit.path,
+                   func.count(facts.c.user_id), func.coalesce(func.sum(met), 0),
+                   func.avg(facts.c.study_seconds), func.coalesce(func.sum(facts.c.finished), 0),
+                   func.coalesce(func.sum(facts.c.pending), 0), func.avg(facts.c.exam_score),
+                   func.coalesce(func.sum(facts.c.passed), 0))
+            .select_from(Unit)
+            .outerjoin(member, member.path.startswith(Unit.path))
+            .outerjoin(facts, facts.c.unit_id == member.id)
+            .where(Unit.is_active.is_(True))
+            .group_by(Unit.id, Unit.name, Unit.code, Unit.parent_id, Unit.depth, Unit.level, Unit.path))
+    rows = []
+    for (uid, name, code, parent, depth, level, path, n, n_met, avg_secs, n_part, n_pending, avg_score,
+         n_pass) in session.execute(stmt):
+        row = UnitRow(uid, name, code, parent, depth, level, path, officers=n, study_target_met=n_met,
+                      exam_participants=n_part, exam_pending=n_pending, pass_count=n_pass)
+        if n:
+            row.study_completion_rate = n_met / n
+            row.avg_study_hours = round(float(avg_secs or 0) / 3600, 2)
+            row.exam_participation_rate = n_part / n
+        row.avg_score = round(float(avg_score), 2) if avg_score is not None and n_part else None
+        row.pass_rate = (n_pass / n_part) if n_part else (0.0 if n else None)
+        rows.append(row)
+    _composite(rows, weights or DEFAULT_WEIGHTS)
+    _rank(rows)
+    return rows
+
+
+def _composite(rows: list[UnitRow], weights: dict) -> None:
+    for row in rows:
+        if not row.officers:
+            continue
+        parts = [(weights["study"], row.study_completion_rate), (weights["participation"], row.exam_participation_rate),
+                 (weights["score"], (row.avg_score or 0) / 100)]
+        if row.task_completion_rate is not None:
+            parts.append((weights["tasks"], row.task_completion_rate))
+        total = sum(w for w, _ in parts)
+        row.composite_score = round(100 * sum(w * (v or 0) for w, v in parts) / total, 2) if total else 0.0
+
+
+def _order_key(row: UnitRow):
+    return (-(row.composite_score if row.composite_score is not None else -1),
+            -(row.study_completion_rate or 0), -(row.avg_score or 0), row.unit_code)
+
+
+def _rank(rows: list[UnitRow]) -> None:
+    by_parent: dict = {}
+    by_level: dict = {}
+    for row in rows:
+        by_parent.setdefault(row.parent_id, []).append(row)
+        by_level.setdefault(row.level, []).append(row)
+    for group in by_parent.values():
+        for i, row in enumerate(sorted(group, key=_order_key), 1):
+            row.rank = i
+    for group in by_level.values():
+        for i, row in enumerate(sorted(group, key=_order_key), 1):
+            row.city_rank = i
+
+
+def subtree_rows(rows: list[UnitRow], root: Unit) -> list[UnitRow]:
+    """The root and every unit below it, in tree order (parents before children, by rank)."""
+    inside = [r for r in rows if r.path.startswith(root.path)]
+    children: dict = {}
+    for r in inside:
+        children.setdefault(r.parent_id, []).append(r)
+    for group in children.values():
+        group.sort(key=lambda r: r.rank or 0)
+    ordered: list[UnitRow] = []
+
+    def walk(row):
+        ordered.append(row)
+        for child in children.get(row.unit_id, []):
+            walk(child)
+
+    top = next((r for r in inside if r.unit_id == root.id), None)
+    if top is not None:
+        walk(top)
+    return ordered
+
+
+def officer_rows(session: Session, week: str, now, root: Unit, *, only: str | None = None,
+                 sort: str = "unit") -> list[dict]:
+    """Every active officer in ``root``'s subtree with their week (one query)."""
+    from ..auth.scope import subtree_unit_ids
+
+    target = weekly_target_seconds(session, week)
+    facts = officer_facts(session, week, now, unit_filter=subtree_unit_ids(root)).subquery()
+    stmt = (select(facts, User.name, User.badge_no, User.username, Unit.name.label("unit_name"))
+            .join(User, User.id == facts.c.user_id).join(Unit, Unit.id == facts.c.unit_id))
+    if only == "target_not_met":
+        stmt = stmt.where(facts.c.study_seconds < target)
+    elif only == "exam_not_taken":
+        stmt = stmt.where(facts.c.finished == 0)
+    elif only == "failed":
+        stmt = stmt.where(facts.c.finished == 1, facts.c.passed == 0)
+    order = {"name": [User.name], "study_seconds": [facts.c.study_seconds, User.name],
+             "exam_score": [facts.c.exam_score, User.name], "unit": [Unit.path, User.name]}[sort]
+    stmt = stmt.order_by(*order)
+    out = []
+    for r in session.execute(stmt):
+        out.append({"officer_id": r.user_id, "name": r.name, "badge_no": r.badge_no or r.username,
+                    "unit_id": r.unit_id, "unit_name": r.unit_name, "study_seconds": int(r.study_seconds),
+                    "study_target_met": int(r.study_seconds) >= target,
+                    "exam_score": float(r.exam_score) if r.finished else None,
+                    "passed": bool(r.passed) if r.finished else None, "exam_pending": bool(r.pending),
+                    "tasks_done": None})
+    return out
+
+
+def trend(session: Session, unit: Unit, weeks: list[str], now, weights: dict | None = None) -> list[dict]:
+    """The unit's composite and rates over ``weeks`` (one aggregation per week: a fixed count)."""
+    points = []
+    for week in weeks:
+        row = next((r for r in unit_rows(session, week, now, weights) if r.unit_id == unit.id), None)
+        points.append({"week": week, **(row.as_json() if row else {})})
+    return points
+
+
+def own_standing(session: Session, user: User, week: str, now) -> dict:
+    """An officer's place among the officers of their own unit by study time (never others' rows)."""
+    facts = officer_facts(session, week, now, unit_filter=select(literal(user.unit_id))).subquery()
+    rows = session.execute(select(facts.c.user_id, facts.c.study_seconds, facts.c.exam_score)).all()
+    ordered = sorted(rows, key=lambda r: (-r.study_seconds, r.user_id))
+    mine = next((i for i, r in enumerate(ordered, 1) if r.user_id == user.id), None)
+    me = next((r for r in rows if r.user_id == user.id), None)
+    return {"position": mine, "of": len(rows), "study_seconds": int(me.study_seconds) if me else 0,
+            "exam_score": float(me.exam_score) if me and me.exam_score is not None else None}

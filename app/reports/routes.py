@@ -1,0 +1,187 @@
+"""The supervisor's desk, the leader's city view, exports, the weights page and the public
+leaderboard. Every unit id from the client is checked against the caller's subtree (A16)."""
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import clock
+from ..auth.access import access, signed_in
+from ..auth.scope import scope_root, unit_in_scope
+from ..db import db
+from ..models import Unit
+from ..timeutils import parse_week_key, previous_weeks, week_key
+from . import export, queries, services
+
+bp = Blueprint("reports", __name__)
+staff = access("supervisor", "leader", "admin")
+FILTERS = {"target_not_met", "exam_not_taken", "failed"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def requested_week() -> str:
+    week = request.args.get("week") or week_key(clock.now())
+    try:
+        parse_week_key(week)
+    except ValueError:
+        abort(400)
+    return week
+
+
+def requested_unit() -> Unit:
+    """The unit asked for (default: the caller's scope root), refused outside the subtree."""
+    root = scope_root(db.session, current_user)
+    if root is None:
+        abort(403)
+    raw = request.args.get("unit") or request.form.get("unit")
+    if raw in (None, ""):
+        return root
+    if not str(raw).isdigit():
+        abort(400)
+    unit = db.session.get(Unit, int(raw))
+    if unit is None or not unit_in_scope(db.session, current_user, unit.id):
+        abort(403)
+    return unit
+
+
+def requested_filter() -> str | None:
+    only = request.args.get("only") or request.form.get("only") or None
+    if only is not None and only not in FILTERS:
+        abort(400)
+    return only
+
+
+@bp.route("/")
+@staff
+def dashboard():
+    now = clock.now()
+    week, unit, only = requested_week(), requested_unit(), requested_filter()
+    weights = services.get_weights(db.session)
+    rows = queries.subtree_rows(queries.unit_rows(db.session, week, now, weights), unit)
+    top = rows[0] if rows else None
+    children = [r for r in rows if r.parent_id == unit.id]
+    officers = queries.officer_rows(db.session, week, now, unit, only=only) if (only or not children) else []
+    weeks = previous_weeks(week, 8)
+    trend = queries.trend(db.session, unit, weeks, now, weights)
+    ancestors = _ancestors(unit)
+    return render_template("reports/dashboard.html", week=week, unit=unit, top=top, children=children, only=only,
+                           officers=officers, trend=trend, ancestors=ancestors, weeks=previous_weeks(week_key(now), 12),
+                           target_hours=queries.weekly_target_seconds(db.session, week) / 3600)
+
+
+def _ancestors(unit: Unit) -> list[Unit]:
+    """Breadcrumb from the caller's scope root down to ``unit``."""
+    root = scope_root(db.session, current_user)
+    ids = [int(p) for p in unit.path.strip("/").split("/")]
+    chain = [db.session.get(Unit, i) for i in ids]
+    return [u for u in chain if u is not None and u.path.startswith(root.path)]
+
+
+@bp.route("/units.xlsx")
+@staff
+def units_xlsx():
+    now = clock.now()
+    week, unit = requested_week(), requested_unit()
+    rows = queries.subtree_rows(queries.unit_rows(db.session, week, now, services.get_weights(db.session)), unit)
+    data = export.workbook(f"{unit.name} 教育整顿学习考核情况（{week}）", f"统计时间：{clock.now():%Y-%m-%d %H:%M} UTC",
+                           export.UNIT_COLUMNS, [r.as_json() for r in rows])
+    return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=f"units-{week}.xlsx")
+
+
+@bp.route("/units.csv")
+@staff
+def units_csv():
+    now = clock.now()
+    week, unit = requested_week(), requested_unit()
+    rows = queries.subtree_rows(queries.unit_rows(db.session, week, now, services.get_weights(db.session)), unit)
+    return Response(export.csv_text(export.UNIT_COLUMNS, [r.as_json() for r in rows]), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=units-{week}.csv"})
+
+
+@bp.route("/units/<int:unit_id>/officers.<fmt>")
+@staff
+def officers_export(unit_id: int, fmt: str):
+    if fmt not in ("xlsx", "csv"):
+        abort(404)
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or not unit_in_scope(db.session, current_user, unit_id):
+        abort(403)
+    now = clock.now()
+    week, only = requested_week(), requested_filter()
+    rows = export.officer_table(queries.officer_rows(db.session, week, now, unit, only=only))
+    if fmt == "csv":
+        return Response(export.csv_text(export.OFFICER_COLUMNS, rows), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename=officers-{unit_id}-{week}.csv"})
+    data = export.workbook(f"{unit.name} 干警学习考核明细（{week}）", f"统计时间：{now:%Y-%m-%d %H:%M} UTC",
+                           export.OFFICER_COLUMNS, rows)
+    return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=f"officers-{unit_id}-{week}.xlsx")
+
+
+@bp.route("/print")
+@staff
+def printable():
+    now = clock.now()
+    week, unit = requested_week(), requested_unit()
+    rows = queries.subtree_rows(queries.unit_rows(db.session, week, now, services.get_weights(db.session)), unit)
+    return render_template("reports/print.html", week=week, unit=unit, rows=rows, now=now)
+
+
+@bp.route("/remind", methods=["POST"])
+@access("supervisor", "admin")
+def remind():
+    now = clock.now()
+    week, unit, only = requested_week(), requested_unit(), requested_filter()
+    if only is None:
+        abort(400)
+    officers = queries.officer_rows(db.session, week, now, unit, only=only)
+    texts = {"target_not_met": (_("本周学习时长还未达标"), _("请抽空完成本周的学习任务。"), "/study/"),
+             "exam_not_taken": (_("本周测试还未参加"), _("请在周日 22:00 前完成本周测试。"), "/exams/"),
+             "failed": (_("本周测试未及格"), _("请复习错题本中的题目，巩固学习内容。"), "/exams/mistakes")}
+    title, body, link = texts[only]
+    n = services.remind(db.session, [o["officer_id"] for o in officers], title, body, link, current_user, now)
+    db.session.commit()
+    flash(_("已向 %(n)d 名干警发送提醒。", n=n), "success")
+    return redirect(url_for("reports.dashboard", week=week, unit=unit.id, only=only))
+
+
+@bp.route("/weights", methods=["GET", "POST"])
+@access("admin", mfa=True)
+def weights():
+    current = services.get_weights(db.session)
+    errors: list[str] = []
+    if request.method == "POST":
+        proposed = {k: request.form.get(k, type=int) for k in queries.DEFAULT_WEIGHTS}
+        errors = services.weight_errors(proposed)
+        if not errors:
+            services.set_weights(db.session, proposed, current_user, clock.now())
+            db.session.commit()
+            flash(_("综合得分权重已保存。"), "success")
+            return redirect(url_for("reports.weights"))
+        current = {k: v if v is not None else "" for k, v in proposed.items()}
+    return render_template("reports/weights.html", weights=current, errors=errors), 422 if errors else 200
+
+
+@bp.route("/leaderboard")
+@signed_in
+def leaderboard():
+    """Unit rankings for everyone; an officer also sees their own standing, never others' rows."""
+    now = clock.now()
+    week = requested_week()
+    board = leaderboard_data(week, now)
+    mine = queries.own_standing(db.session, current_user, week, now) if current_user.role == "officer" else None
+    return render_template("reports/leaderboard.html", week=week, board=board, mine=mine,
+                           weeks=previous_weeks(week_key(now), 8))
+
+
+def leaderboard_data(week: str, now) -> dict:
+    rows = queries.unit_rows(db.session, week, now, services.get_weights(db.session))
+    levels = []
+    for level in ("system", "branch", "station"):
+        ranked = sorted((r for r in rows if r.level == level and r.officers), key=lambda r: r.city_rank)
+        size = min(5, len(ranked) // 2) if len(ranked) >= 4 else len(ranked)
+        levels.append({"level": level, "red": ranked[:size], "black": list(reversed(ranked[-size:])) if len(ranked) >= 4 else [],
+                       "all": ranked})
+    return {"week": week, "levels": levels}

@@ -1,0 +1,54 @@
+"""Writes behind the reports: score weights (admin) and reminders (supervisors). Flush only."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..models import AppSetting, Notification
+from .queries import DEFAULT_WEIGHTS
+
+WEIGHTS_KEY = "score_weights"
+
+
+def get_weights(session: Session) -> dict:
+    row = session.get(AppSetting, WEIGHTS_KEY)
+    return dict(row.value) if row else dict(DEFAULT_WEIGHTS)
+
+
+def weight_errors(weights: dict) -> list[str]:
+    errors = []
+    if set(weights) != set(DEFAULT_WEIGHTS):
+        errors.append("权重项不完整。")
+    elif any(not isinstance(v, int) or not 0 <= v <= 100 for v in weights.values()):
+        errors.append("每项权重应为 0–100 的整数。")
+    elif sum(weights.values()) != 100:
+        errors.append(f"各项权重合计应为 100，现在是 {sum(weights.values())}。")
+    return errors
+
+
+def set_weights(session: Session, weights: dict, by, now: datetime) -> None:
+    """Store new composite weights (validated by the caller with ``weight_errors``); audited."""
+    before = get_weights(session)
+    row = session.get(AppSetting, WEIGHTS_KEY)
+    if row is None:
+        row = AppSetting(key=WEIGHTS_KEY, value=weights, updated_at=now, updated_by_id=by.id)
+        session.add(row)
+    else:
+        row.value, row.updated_at, row.updated_by_id = dict(weights), now, by.id
+    session.flush()
+    audit.record(session, "settings.score_weights", actor=by, target_type="setting", target_id=WEIGHTS_KEY,
+                 before=before, after=weights)
+
+
+def remind(session: Session, officer_ids: list[int], title: str, body: str, link: str, by, now: datetime) -> int:
+    """One in-app reminder to each officer (the caller has scoped the list); audited once."""
+    if officer_ids:
+        session.execute(insert(Notification), [
+            {"user_id": uid, "kind": "supervisor_reminder", "title": title[:120], "body": body, "link": link,
+             "created_at": now} for uid in officer_ids])
+    audit.record(session, "report.remind", actor=by, target_type="officers", target_id=len(officer_ids),
+                 detail=title[:120])
+    return len(officer_ids)
