@@ -1,0 +1,1 @@
+"""In-app notifications: reminders now, announcements with issue #6."""
