@@ -99,6 +99,11 @@ class BaseConfig:
     # Uploads.
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     IMPORT_MAX_ROWS = 20000
+    #: Uploaded study videos and PDFs (server-chosen names); unset means <INSTANCE_PATH>/media.
+    MEDIA_DIR = os.environ.get("MEDIA_DIR")
+    #: Cap for one study video or PDF upload; only the content upload pages accept more than
+    #: MAX_CONTENT_LENGTH, and only from a signed-in admin.
+    STUDY_MEDIA_MAX_BYTES = 100 * 1024 * 1024
 
     SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=365)
     API_PAGE_SIZE_MAX = 200

@@ -39,14 +39,24 @@ def register_blueprints(app: Flask) -> None:
     from .admin.routes import bp as admin_bp
     from .api import bp as api_bp
     from .auth.routes import bp as auth_bp
+    from .exams.bank_routes import bp as bank_bp
+    from .exams.manage_routes import bp as exam_admin_bp
     from .exams.routes import bp as exams_bp
     from .main.routes import bp as main_bp
+    from .notices.routes import bp as notices_bp
+    from .reports.routes import bp as reports_bp
+    from .study.admin import bp as content_bp
     from .study.routes import bp as study_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(study_bp, url_prefix="/study")
+    app.register_blueprint(content_bp, url_prefix="/admin/content")
     app.register_blueprint(exams_bp, url_prefix="/exams")
+    app.register_blueprint(exam_admin_bp, url_prefix="/admin/exams")
+    app.register_blueprint(bank_bp, url_prefix="/admin/questions")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
+    app.register_blueprint(notices_bp, url_prefix="/notices")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
@@ -54,8 +64,10 @@ def register_blueprints(app: Flask) -> None:
 def register_web_hooks(app: Flask) -> None:
     from . import errors, security, web
     from .auth.access import enforce_access
+    from .notices import routes as notices
 
     web.init_app(app)
+    notices.init_app(app)
     # After CSRFProtect's own check (registered with the extensions): one gate for every view.
     app.before_request(enforce_access)
     security.init_app(app)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from .db import db, is_sqlite
@@ -170,6 +170,7 @@ def users_create_admin(username: str, name: str, unit_code: str | None):
 
 
 @click.command("backup")
+@with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False))
 def backup(path: str):
     """Consistent copy of the live database: SQLite online backup (VACUUM INTO) or pg_dump."""
@@ -198,11 +199,15 @@ def backup(path: str):
 
 
 @click.command("scheduler")
+@with_appcontext
 def scheduler():
     """Run the scheduler (exactly one per deployment)."""
+    import logging
+
     from .preflight import production_preflight
     from .scheduler import SchedulerLockHeld, serve
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s scheduler %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()
     production_preflight(app)
     try:
@@ -212,9 +217,13 @@ def scheduler():
 
 
 def init_app(app: Flask) -> None:
+    from .exams.bank_cli import bank_cli
     from .exams.cli import exam_cli
+    from .study.cli import study_cli
 
     for group in (db_cli, seed_cli, users_cli, exam_cli):
         app.cli.add_command(group)
+    app.cli.add_command(bank_cli)
+    app.cli.add_command(study_cli)
     app.cli.add_command(backup)
     app.cli.add_command(scheduler)

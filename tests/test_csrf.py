@@ -79,5 +79,5 @@ def test_pages_carry_csrf_meta(app, city):
     client = app.test_client()
     assert csrf_of(client, "/login")
     login(client)
-    for path in ("/me", "/desk", "/admin/", "/admin/users", "/account/password"):
+    for path in ("/me", "/reports/", "/admin/", "/admin/users", "/account/password", "/admin/questions/"):
         assert csrf_of(client, path), path

@@ -313,12 +313,13 @@ def test_e14_no_key_reaches_the_browser_during_attempt(app, exam, officer):
     """E14: no response during an attempt holds a key, correctness, or explanation text."""
     att = start(officer, exam)
     bodies = [json.dumps(att, ensure_ascii=False)]
-    bodies.append(officer.get(f"/api/v1/attempts/{att['id']}").get_data(as_text=True))
-    bodies.append(officer.get(f"/exams/attempts/{att['id']}").get_data(as_text=True))
-    bodies.append(officer.get("/exams/").get_data(as_text=True))
-    bodies.append(officer.get("/static/js/exam.js").get_data(as_text=True))
     q = att["questions"][0]
-    bodies.append(save(officer, att["id"], q["id"], first_choice(q)).get_data(as_text=True))
+    for resp in (officer.get(f"/api/v1/attempts/{att['id']}"), officer.get(f"/exams/attempts/{att['id']}"),
+                 officer.get("/exams/"), officer.get("/home"), officer.get("/static/js/exam.js"),
+                 save(officer, att["id"], q["id"], first_choice(q))):
+        assert resp.status_code == 200
+        bodies.append(resp.get_data(as_text=True))
+    assert "exam-q" in bodies[2]  # the taking page really rendered the paper
     for body in bodies:
         assert "SECRET" not in body  # every explanation in the test bank contains it
         for field in ("is_correct", "correct_answer", "explanation", "points_awarded"):

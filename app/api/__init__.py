@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__)
 
 # Each module registers its views on bp (they import only bp from here).
-from . import exams, routes, study  # noqa: E402,F401
+from . import exams, reports, routes, study  # noqa: E402,F401

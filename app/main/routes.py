@@ -6,15 +6,14 @@ from flask_login import current_user
 
 from .. import clock
 from ..auth.access import access, public, signed_in
-from ..auth.scope import scope_root
 from ..db import db
 from ..exams.home import home_context as exam_home
 from ..study.home import home_context as study_home
-from . import queries
 
 bp = Blueprint("main", __name__)
 
-HOME_BY_ROLE = {"officer": "main.home", "supervisor": "main.desk", "leader": "main.desk", "admin": "admin.index"}
+HOME_BY_ROLE = {"officer": "main.home", "supervisor": "reports.dashboard", "leader": "reports.dashboard",
+                "admin": "admin.index"}
 
 
 @bp.route("/")
@@ -42,10 +41,8 @@ def me():
 @bp.route("/desk")
 @access("supervisor", "leader", "admin")
 def desk():
-    root = scope_root(db.session, current_user)
-    children = queries.child_unit_headcounts(db.session, root) if root else []
-    total = queries.officer_count(db.session, root) if root else 0
-    return render_template("main/desk.html", root=root, children=children, total=total)
+    """The staff home: the reports dashboard of the caller's own scope."""
+    return redirect(url_for("reports.dashboard"))
 
 
 @bp.route("/healthz")

@@ -1,6 +1,26 @@
-"""What the officer's home page shows about study (filled by the study feature)."""
+"""What the officer's home page shows about study: today's progress toward the daily target
+(first on the page), where they stopped, this week and the streak."""
 from __future__ import annotations
 
+from datetime import datetime
 
-def home_context(session, user, now) -> dict:
-    return {}
+from sqlalchemy.orm import Session
+
+from ..models import User
+from ..timeutils import local_day
+from . import queries
+from .labels import labels
+
+
+def home_context(session: Session, user: User, now: datetime) -> dict:
+    summary = queries.progress_summary(session, user, local_day(now), now)
+    rows = queries.item_rows(session, user, now)
+    return {
+        "study": {
+            **summary,
+            "resume": queries.continue_row(rows),
+            "items": len(rows),
+            "required_left": sum(1 for r in rows if r.item.required and not r.done),
+        },
+        **labels(),
+    }

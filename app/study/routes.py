@@ -1,14 +1,129 @@
-"""Officer study pages."""
+"""Officer study pages, and the review list of study flags for supervisors."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import re
+from datetime import date, timedelta
 
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import clock
 from ..auth.access import access
+from ..db import db
+from ..models import MODULES
+from ..timeutils import local_day, parse_week_key, week_key
+from . import flags, media, queries
+from .forms import ReviewForm
+from .labels import labels
 
 bp = Blueprint("study", __name__)
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+FLAG_STATUSES = ("open", "dismissed", "voided", "all")
+
+
+@bp.context_processor
+def _labels() -> dict:
+    return labels()
 
 
 @bp.route("/")
 @access("officer")
 def index():
-    return render_template("study/index.html")
+    now = clock.now()
+    rows = queries.item_rows(db.session, current_user, now)
+    return render_template("study/index.html", modules=queries.module_rows(db.session, current_user, now),
+                           summary=queries.progress_summary(db.session, current_user, local_day(now), now),
+                           cont=queries.continue_row(rows))
+
+
+@bp.route("/m/<code>")
+@access("officer")
+def module(code: str):
+    if code not in MODULES:
+        abort(404)
+    rows = queries.item_rows(db.session, current_user, clock.now(), module=code)
+    return render_template("study/module.html", code=code, rows=rows)
+
+
+@bp.route("/items/<int:item_id>")
+@access("officer")
+def item(item_id: int):
+    now = clock.now()
+    row = queries.item_row(db.session, current_user, item_id, now) or abort(404)
+    siblings = queries.item_rows(db.session, current_user, now, module=row.item.module)
+    return render_template("study/item.html", row=row, policy=queries.current_policy(db.session, now),
+                           summary=queries.progress_summary(db.session, current_user, local_day(now), now),
+                           next_row=queries.next_unfinished(siblings, item_id))
+
+
+@bp.route("/items/<int:item_id>/media")
+@access("officer")
+def item_media(item_id: int):
+    found = queries.visible_item(db.session, current_user, item_id, clock.now())
+    if found is None or not found.media_file:
+        abort(404)
+    return media.send_media(found.media_file, found.media_type)
+
+
+def _month(arg: str | None, today: date) -> date | None:
+    """First day of the ``YYYY-MM`` month asked for (default: this month); None if malformed."""
+    match = MONTH_RE.match(arg or today.strftime("%Y-%m"))
+    try:
+        return date(int(match.group(1)), int(match.group(2)), 1) if match else None
+    except ValueError:
+        return None
+
+
+@bp.route("/history")
+@access("officer")
+def history():
+    now = clock.now()
+    today = local_day(now)
+    key = request.args.get("week") or week_key(today)
+    month = _month(request.args.get("month"), today)
+    try:
+        monday = parse_week_key(key)
+    except ValueError:
+        abort(400)
+    if month is None:
+        abort(400)
+    following_week, following_month = monday + timedelta(days=7), (month + timedelta(days=32)).replace(day=1)
+    return render_template(
+        "study/history.html", week=queries.week_view(db.session, current_user, key, today), today=today,
+        summary=queries.progress_summary(db.session, current_user, today, now), month=month,
+        calendar=queries.month_calendar(db.session, current_user, month.year, month.month, today),
+        prev_week=week_key(monday - timedelta(days=7)),
+        next_week=week_key(following_week) if following_week <= today else None,
+        prev_month=(month - timedelta(days=1)).strftime("%Y-%m"),
+        next_month=following_month.strftime("%Y-%m") if following_month <= today else None)
+
+
+@bp.route("/flags")
+@access("supervisor", "leader", "admin", mfa=True)
+def flag_list():
+    status = request.args.get("status", "open")
+    status = status if status in FLAG_STATUSES else "open"
+    rows = queries.flags_for(db.session, current_user, None if status == "all" else status)
+    return render_template("study/flags.html", rows=rows, status=status, form=ReviewForm(),
+                           can_review=current_user.role in ("supervisor", "admin"))
+
+
+@bp.route("/flags/<int:flag_id>", methods=["POST"])
+@access("supervisor", "admin", mfa=True)
+def flag_review(flag_id: int):
+    flag = queries.flag_in_scope(db.session, current_user, flag_id) or abort(404)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        seconds = flags.review_flag(db.session, flag, current_user, form.action.data, clock.now())
+    except flags.ReviewError:
+        flash(_("这条提示已经处理过了。"), "warn")
+        return redirect(url_for("study.flag_list"))
+    db.session.commit()
+    if form.action.data == "void":
+        flash(_("已作废该干警本周 %(m)d 分钟学时，并记入操作日志。", m=seconds // 60), "success")
+    else:
+        flash(_("已标记为学时有效。"), "success")
+    return redirect(url_for("study.flag_list"))

@@ -204,7 +204,7 @@
     var box = document.getElementById("exam-unanswered");
     if (missing.length) {
       box.hidden = false;
-      box.textContent = d.msgUnanswered.replace("%(n)s", missing.length) + missing.join("、");
+      box.textContent = d.msgUnanswered.replace("{n}", missing.length) + missing.join("、");
     } else { box.hidden = true; }
     document.getElementById("exam-confirm-text").textContent = d.msgConfirm;
     document.getElementById("exam-confirm").hidden = false;

@@ -1,0 +1,254 @@
+"""Study reads: what an officer may see, their progress, weeks, calendars and flags.
+
+Visibility of an item (QUALITY S8) is one clause, ``visible_clause``: published, inside its
+publish window at ``now``, and targeted at the whole city or at a unit on the path from the city
+to the officer's own unit. Days and weeks are Asia/Shanghai days (``app.timeutils``).
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from ..auth.scope import visible_unit_ids
+from ..models import MODULES, StudyDay, StudyFlag, StudyItem, StudyPolicy, StudyProgress, Unit, User
+from ..timeutils import parse_week_key, week_days, week_key
+
+#: The default policy row is dated before the campaign so that it applies to all history.
+POLICY_EPOCH = datetime(2021, 1, 1)
+
+
+def policy_defaults() -> dict:
+    """Column defaults of StudyPolicy (30 s beats, 10 s slack, 5 s min gap, 300 s idle, item
+    cap 1× credited minutes, 4 h daily cap, 2 h daily and 10 h weekly targets)."""
+    return {c.key: c.default.arg for c in StudyPolicy.__table__.columns
+            if c.default is not None and c.default.is_scalar}
+
+
+def latest_policy(session: Session, now: datetime) -> StudyPolicy | None:
+    """The policy in force at ``now``: the newest row whose effective_from ≤ now."""
+    return session.scalars(select(StudyPolicy).where(StudyPolicy.effective_from <= now)
+                           .order_by(StudyPolicy.effective_from.desc(), StudyPolicy.id.desc()).limit(1)).first()
+
+
+def current_policy(session: Session, now: datetime) -> StudyPolicy:
+    """For reads: the policy in force, or an unsaved default one (a GET never inserts, A19)."""
+    return latest_policy(session, now) or StudyPolicy(effective_from=POLICY_EPOCH, **policy_defaults())
+
+
+def policy_history(session: Session, limit: int = 10) -> list[StudyPolicy]:
+    return list(session.scalars(select(StudyPolicy).order_by(StudyPolicy.effective_from.desc(),
+                                                             StudyPolicy.id.desc()).limit(limit)))
+
+
+def _ancestor_ids(user: User) -> list[int]:
+    return [int(part) for part in (user.unit.path or "").strip("/").split("/") if part.isdigit()]
+
+
+def visible_clause(user: User, now: datetime):
+    """Items this officer may study at ``now`` (published, in window, targeted at them)."""
+    return and_(
+        StudyItem.is_published.is_(True),
+        or_(StudyItem.publish_at.is_(None), StudyItem.publish_at <= now),
+        or_(StudyItem.unpublish_at.is_(None), StudyItem.unpublish_at > now),
+        or_(StudyItem.target_unit_id.is_(None), StudyItem.target_unit_id.in_(_ancestor_ids(user))),
+    )
+
+
+def visible_item(session: Session, user: User, item_id: int, now: datetime) -> StudyItem | None:
+    return session.scalars(select(StudyItem).where(StudyItem.id == item_id, visible_clause(user, now))).first()
+
+
+@dataclass
+class ItemRow:
+    item: StudyItem
+    seconds: int
+    done: bool
+    position: int
+    updated_at: datetime | None
+
+    @property
+    def target_seconds(self) -> int:
+        return self.item.credited_minutes * 60
+
+    @property
+    def pct(self) -> int:
+        return 100 if self.done else min(99, self.seconds * 100 // max(1, self.target_seconds))
+
+
+def _rows_stmt(user: User, now: datetime):
+    return (select(StudyItem, func.coalesce(StudyProgress.seconds, 0), func.coalesce(StudyProgress.done, False),
+                   func.coalesce(StudyProgress.position, 0), StudyProgress.updated_at)
+            .outerjoin(StudyProgress, and_(StudyProgress.item_id == StudyItem.id, StudyProgress.user_id == user.id))
+            .where(visible_clause(user, now)))
+
+
+def item_rows(session: Session, user: User, now: datetime, module: str | None = None) -> list[ItemRow]:
+    """The officer's items, required (规定) first, then by the admin's order."""
+    stmt = _rows_stmt(user, now)
+    if module:
+        stmt = stmt.where(StudyItem.module == module)
+    stmt = stmt.order_by(StudyItem.required.desc(), StudyItem.sort_order, StudyItem.id)
+    return [ItemRow(item, int(sec), bool(done), int(pos), upd) for item, sec, done, pos, upd in session.execute(stmt)]
+
+
+def item_row(session: Session, user: User, item_id: int, now: datetime) -> ItemRow | None:
+    found = session.execute(_rows_stmt(user, now).where(StudyItem.id == item_id)).first()
+    if found is None:
+        return None
+    item, sec, done, pos, upd = found
+    return ItemRow(item, int(sec), bool(done), int(pos), upd)
+
+
+def continue_row(rows: list[ItemRow]) -> ItemRow | None:
+    """Where the officer stopped: the unfinished item touched last, else the first required
+    item not done (``rows`` come from ``item_rows``, required first), else None."""
+    open_rows = [r for r in rows if not r.done]
+    started = [r for r in open_rows if r.updated_at is not None]
+    if started:
+        return max(started, key=lambda r: r.updated_at)
+    return open_rows[0] if open_rows else None
+
+
+def next_unfinished(rows: list[ItemRow], item_id: int) -> ItemRow | None:
+    """The first unfinished item after ``item_id`` in ``rows`` (the reader's "next" button)."""
+    ids = [r.item.id for r in rows]
+    later = rows[ids.index(item_id) + 1:] if item_id in ids else []
+    return next((r for r in later if not r.done), None)
+
+
+@dataclass
+class ModuleRow:
+    code: str
+    items: int
+    done: int
+    required: int
+    required_done: int
+    seconds: int
+    target_seconds: int
+
+    @property
+    def pct(self) -> int:
+        return self.done * 100 // self.items if self.items else 0
+
+
+def module_rows(session: Session, user: User, now: datetime) -> list[ModuleRow]:
+    """Per module: visible items, done, required and required done, credited seconds, one SQL
+    aggregation; every module appears, also when it has nothing published yet."""
+    done = func.coalesce(StudyProgress.done, False)
+    stmt = (select(StudyItem.module, func.count(StudyItem.id),
+                   func.sum(case((done.is_(True), 1), else_=0)),
+                   func.sum(case((StudyItem.required.is_(True), 1), else_=0)),
+                   func.sum(case((and_(StudyItem.required.is_(True), done.is_(True)), 1), else_=0)),
+                   func.sum(func.coalesce(StudyProgress.seconds, 0)),
+                   func.sum(StudyItem.credited_minutes * 60))
+            .outerjoin(StudyProgress, and_(StudyProgress.item_id == StudyItem.id, StudyProgress.user_id == user.id))
+            .where(visible_clause(user, now)).group_by(StudyItem.module))
+    found = {m: ModuleRow(m, *(int(v or 0) for v in rest)) for m, *rest in session.execute(stmt)}
+    return [found.get(code) or ModuleRow(code, 0, 0, 0, 0, 0, 0) for code in MODULES]
+
+
+def days_seconds(session: Session, user_id: int, first: date, last: date) -> dict[date, int]:
+    rows = session.execute(select(StudyDay.day, StudyDay.seconds).where(
+        StudyDay.user_id == user_id, StudyDay.day >= first, StudyDay.day <= last))
+    return {d: int(s) for d, s in rows}
+
+
+def day_seconds(session: Session, user_id: int, day: date) -> int:
+    return int(session.scalar(select(StudyDay.seconds).where(StudyDay.user_id == user_id, StudyDay.day == day)) or 0)
+
+
+def streak_days(session: Session, user_id: int, day: date, target_seconds: int) -> int:
+    """Consecutive days ending on ``day`` on which the daily target was met. ``day`` itself
+    counts once met; until then the streak ending the day before still stands (it is not
+    broken before the day is over)."""
+    met = session.scalars(select(StudyDay.day).where(
+        StudyDay.user_id == user_id, StudyDay.day <= day, StudyDay.day > day - timedelta(days=400),
+        StudyDay.seconds >= target_seconds).order_by(StudyDay.day.desc())).all()
+    expected = day if met and met[0] == day else day - timedelta(days=1)
+    count = 0
+    for d in met:
+        if d != expected:
+            break
+        count += 1
+        expected -= timedelta(days=1)
+    return count
+
+
+def progress_summary(session: Session, user: User, day: date, now: datetime) -> dict:
+    """The /api/v1/study/progress payload for one local day (targets from the policy in force)."""
+    policy = current_policy(session, now)
+    monday = parse_week_key(week_key(day))
+    week = days_seconds(session, user.id, monday, monday + timedelta(days=6))
+    return {
+        "day": day.isoformat(),
+        "today_seconds": week.get(day, 0),
+        "daily_target_seconds": policy.daily_target_seconds,
+        "week_seconds": sum(week.values()),
+        "weekly_target_seconds": policy.weekly_target_seconds,
+        "streak_days": streak_days(session, user.id, day, policy.daily_target_seconds),
+    }
+
+
+def week_view(session: Session, user: User, key: str, today: date) -> dict:
+    """Seven days of one ISO week: seconds per day (None for days still to come)."""
+    days = week_days(key)
+    seconds = days_seconds(session, user.id, days[0], days[-1])
+    return {"key": key, "days": [(d, None if d > today else seconds.get(d, 0)) for d in days],
+            "total": sum(seconds.values())}
+
+
+def month_calendar(session: Session, user: User, year: int, month: int, today: date) -> list[list[tuple]]:
+    """Weeks (Monday first) of (day, seconds) cells; None for padding, seconds None for the future."""
+    first = date(year, month, 1)
+    last = date(year, month, calendar.monthrange(year, month)[1])
+    seconds = days_seconds(session, user.id, first, last)
+    weeks = []
+    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
+        weeks.append([None if d.month != month else (d, None if d > today else seconds.get(d, 0)) for d in week])
+    return weeks
+
+
+# --- admin -------------------------------------------------------------------------------
+
+def content_items(session: Session, module: str | None = None, state: str | None = None) -> list[StudyItem]:
+    module_order = case({code: n for n, code in enumerate(MODULES)}, value=StudyItem.module, else_=len(MODULES))
+    stmt = select(StudyItem).order_by(module_order, StudyItem.required.desc(), StudyItem.sort_order, StudyItem.id)
+    if module in MODULES:
+        stmt = stmt.where(StudyItem.module == module)
+    if state == "published":
+        stmt = stmt.where(StudyItem.is_published.is_(True))
+    elif state == "draft":
+        stmt = stmt.where(StudyItem.is_published.is_(False))
+    return list(session.scalars(stmt))
+
+
+def unit_name(session: Session, unit_id: int | None) -> str | None:
+    return session.scalar(select(Unit.name).where(Unit.id == unit_id)) if unit_id else None
+
+
+# --- flags -------------------------------------------------------------------------------
+
+def parse_detail(detail: str | None) -> dict[str, int]:
+    """A flag's ``key=value`` detail (see ``app.study.flags``) as numbers."""
+    pairs = (part.split("=", 1) for part in (detail or "").split() if "=" in part)
+    return {k: int(v) for k, v in pairs if v.isdigit()}
+
+
+def flags_for(session: Session, viewer: User, status: str | None = "open", limit: int = 200) -> list[tuple]:
+    """Flags of officers inside the viewer's subtree (the one scope helper, A16), newest first:
+    (flag, officer, unit name, detail as a dict)."""
+    stmt = (select(StudyFlag, User, Unit.name).join(User, User.id == StudyFlag.user_id).join(Unit, Unit.id == User.unit_id)
+            .where(User.unit_id.in_(visible_unit_ids(session, viewer)))
+            .order_by(StudyFlag.week.desc(), StudyFlag.created_at.desc(), StudyFlag.id.desc()).limit(limit))
+    if status:
+        stmt = stmt.where(StudyFlag.status == status)
+    return [(flag, officer, unit, parse_detail(flag.detail)) for flag, officer, unit in session.execute(stmt)]
+
+
+def flag_in_scope(session: Session, viewer: User, flag_id: int) -> StudyFlag | None:
+    return session.scalars(select(StudyFlag).join(User, User.id == StudyFlag.user_id).where(
+        StudyFlag.id == flag_id, User.unit_id.in_(visible_unit_ids(session, viewer)))).first()

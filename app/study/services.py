@@ -1,0 +1,239 @@
+"""Study writes: credited time from heartbeats, the crediting policy, content. They flush;
+the request, command or job commits (ARCHITECTURE rule 4).
+
+Crediting (QUALITY S1–S8) uses the server's receipt time only:
+
+* Each officer has one cursor, the time of their last accepted beat. A beat advances it with
+  a compare-and-set ``UPDATE … WHERE last_beat_at = :prev`` and a rowcount check, so two tabs,
+  two devices or two processes never earn the same second twice (S1, S2). A beat that loses
+  the race, or comes less than ``min_gap_seconds`` after the last accepted one, is refused
+  (429) and changes nothing (S5).
+* The credit of an accepted beat is the time since the previous accepted beat, on any item,
+  if that gap is at most one interval plus slack; after a longer gap, or for the very first
+  beat, it is 0 (S4): the beat only re-anchors the cursor.
+* Credit goes to the Asia/Shanghai day of the beat and never exceeds the seconds since that
+  day's midnight, so no second is ever added to a past day (S7).
+* Then the caps: per item ``item_cap_multiple × credited minutes`` (S6) and per day
+  ``daily_cap_seconds`` (S7). Anything the client says about time is ignored (S3); what it
+  reports about the reader (inputs, scroll, playback position) is stored for the flags.
+* Every acknowledged beat is stored as a raw ``StudyBeat`` row, even with 0 credit, beside the
+  per-day (``StudyDay``) and per-item (``StudyProgress``) totals, so the totals can be
+  recomputed from the raw log (``flask study recheck``).
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..models import StudyBeat, StudyCursor, StudyDay, StudyItem, StudyPolicy, StudyProgress, User
+from ..timeutils import day_bounds_utc, local_day
+from . import queries
+from .sanitize import clean_html
+
+SIGNAL_LIMITS = {"scroll_pct": (0, 100), "media_seconds": (0, 10_000_000), "inputs": (0, 10_000)}
+
+
+class NotAvailable(LookupError):
+    """Unknown item, or one the officer may not study now (unpublished, outside its window,
+    not targeted at their unit): answered 404 (S8)."""
+
+
+class TooSoon(RuntimeError):
+    """A beat within ``min_gap_seconds`` of the last accepted one, or one that lost the race
+    for the cursor: answered 429, nothing credited (S5)."""
+
+
+class ContentError(ValueError):
+    """A content change the admin must correct; the message is shown as it is."""
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the page reports about the reader. Informational only: never used for credit."""
+
+    scroll_pct: int | None = None
+    media_seconds: int | None = None
+    inputs: int = 0
+
+    @classmethod
+    def parse(cls, payload) -> "Signals":
+        """Known fields must be integers in range (ValueError otherwise); unknown fields, such
+        as ``duration`` or ``client_time``, are ignored (S3)."""
+        if payload is None:
+            payload = {}
+        if not isinstance(payload, dict):
+            raise ValueError("body must be a JSON object")
+        values = {}
+        for name, (low, high) in SIGNAL_LIMITS.items():
+            value = payload.get(name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                raise ValueError(f"{name} must be a number")
+            values[name] = int(max(low, min(high, value)))
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Credit:
+    credited_seconds: int
+    today_seconds: int
+    item_seconds: int
+    daily_target_seconds: int
+
+
+def ensure_policy(session: Session, now: datetime) -> StudyPolicy:
+    """The policy in force, creating the default row when there is none yet."""
+    policy = queries.latest_policy(session, now)
+    if policy is None:
+        policy = StudyPolicy(effective_from=queries.POLICY_EPOCH, **queries.policy_defaults())
+        session.add(policy)
+        session.flush()
+    return policy
+
+
+def add_policy(session: Session, now: datetime, actor: User | None, **values) -> StudyPolicy:
+    """A new policy version, in force from ``now``; earlier beats keep the row they were
+    credited under, so past figures stay explainable."""
+    before = queries.latest_policy(session, now)
+    policy = StudyPolicy(effective_from=now, created_by_id=getattr(actor, "id", None), **values)
+    session.add(policy)
+    session.flush()
+    audit.record(session, "content.policy", target=policy, before=_policy_dict(before) if before else None,
+                 after=_policy_dict(policy))
+    return policy
+
+
+def _policy_dict(policy: StudyPolicy) -> dict:
+    return {k: getattr(policy, k) for k in queries.policy_defaults()}
+
+
+def dialect_insert(session: Session):
+    """INSERT with ON CONFLICT support for the session's backend (SQLite or PostgreSQL)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _advance_cursor(session: Session, user_id: int, now: datetime, policy: StudyPolicy) -> int | None:
+    """Move the officer's cursor to ``now``; the seconds since the previous accepted beat, or
+    None for the officer's first beat ever. Raises TooSoon (nothing changed)."""
+    prev = session.scalar(select(StudyCursor.last_beat_at).where(StudyCursor.user_id == user_id))
+    if prev is None:
+        stmt = (dialect_insert(session)(StudyCursor).values(user_id=user_id, last_beat_at=now)
+                .on_conflict_do_nothing(index_elements=["user_id"]).returning(StudyCursor.user_id))
+        if session.execute(stmt).first() is None:
+            raise TooSoon()  # a concurrent first beat won
+        return None
+    gap = (now - prev).total_seconds()
+    if gap < policy.min_gap_seconds:
+        raise TooSoon()
+    moved = session.execute(update(StudyCursor).where(StudyCursor.user_id == user_id, StudyCursor.last_beat_at == prev)
+                            .values(last_beat_at=now).execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        raise TooSoon()  # another beat advanced it first
+    return int(gap)
+
+
+def record_heartbeat(session: Session, user: User, item_id: int, now: datetime, signals: Signals) -> Credit:
+    """Credit one heartbeat of ``user`` on ``item_id`` received at ``now`` (UTC)."""
+    item = queries.visible_item(session, user, item_id, now)
+    if item is None:
+        raise NotAvailable(item_id)
+    policy = ensure_policy(session, now)
+    gap = _advance_cursor(session, user.id, now, policy)
+    # From here on this officer's other beats wait for (PostgreSQL row lock) or queue behind
+    # (SQLite BEGIN IMMEDIATE) this transaction, so reading their totals is safe.
+    day = local_day(now)
+    midnight, _ = day_bounds_utc(day)
+    credit = 0
+    if gap is not None and gap <= policy.heartbeat_seconds + policy.slack_seconds:
+        credit = min(gap, int((now - midnight).total_seconds()))
+
+    progress = session.get(StudyProgress, (user.id, item.id))
+    if progress is None:
+        progress = StudyProgress(user_id=user.id, item_id=item.id, seconds=0, done=False, position=0)
+        session.add(progress)
+    totals = session.get(StudyDay, (user.id, day))
+    if totals is None:
+        totals = StudyDay(user_id=user.id, day=day, seconds=0)
+        session.add(totals)
+    item_cap = int(policy.item_cap_multiple * item.credited_minutes * 60)
+    credit = max(0, min(credit, item_cap - progress.seconds, policy.daily_cap_seconds - totals.seconds))
+
+    session.add(StudyBeat(user_id=user.id, item_id=item.id, received_at=now, day=day, credited_seconds=credit,
+                          policy_id=policy.id, inputs=signals.inputs, scroll_pct=signals.scroll_pct,
+                          media_seconds=signals.media_seconds))
+    totals.seconds += credit
+    progress.seconds += credit
+    progress.updated_at = now
+    position = signals.media_seconds if item.kind == "video" else signals.scroll_pct
+    if position is not None:
+        progress.position = position
+    if not progress.done and progress.seconds >= item.credited_minutes * 60:
+        progress.done, progress.completed_at = True, now
+    session.flush()
+    return Credit(credit, totals.seconds, progress.seconds, policy.daily_target_seconds)
+
+
+# --- content -----------------------------------------------------------------------------
+
+CONTENT_FIELDS = ("module", "kind", "title", "summary", "body_html", "media_file", "media_type", "media_url",
+                  "credited_minutes", "required", "stage", "target_unit_id", "publish_at", "unpublish_at",
+                  "is_published", "sort_order")
+
+
+def _content_dict(item: StudyItem) -> dict:
+    data = {k: getattr(item, k) for k in CONTENT_FIELDS}
+    data["body_html"] = f"{len(item.body_html or '')} chars"
+    for key in ("publish_at", "unpublish_at"):
+        data[key] = data[key].isoformat() if data[key] else None
+    return data
+
+
+def _check(values: dict) -> None:
+    if values.get("publish_at") and values.get("unpublish_at") and values["unpublish_at"] <= values["publish_at"]:
+        raise ContentError("unpublish_before_publish")
+    kind = values.get("kind")
+    if kind == "video" and not (values.get("media_file") or values.get("media_url")):
+        raise ContentError("video_needs_media")
+    if kind == "document" and not values.get("media_file"):
+        raise ContentError("document_needs_file")
+    if kind == "article" and not values.get("body_html"):
+        raise ContentError("article_needs_body")
+
+
+def create_item(session: Session, actor: User | None, **values) -> StudyItem:
+    """A new item (unpublished unless ``is_published``); the body is cleaned with nh3 here."""
+    values["body_html"] = clean_html(values.get("body_html"))
+    _check(values)
+    item = StudyItem(slug=values.pop("slug", None) or f"item-{secrets.token_hex(6)}",
+                     created_by_id=getattr(actor, "id", None), **values)
+    session.add(item)
+    session.flush()
+    audit.record(session, "content.create", target=item, after=_content_dict(item))
+    return item
+
+
+def update_item(session: Session, item: StudyItem, **values) -> StudyItem:
+    before = _content_dict(item)
+    if "body_html" in values:
+        values["body_html"] = clean_html(values["body_html"])
+    _check({**{k: getattr(item, k) for k in CONTENT_FIELDS}, **values})
+    for key, value in values.items():
+        setattr(item, key, value)
+    session.flush()
+    audit.record(session, "content.update", target=item, before=before, after=_content_dict(item))
+    return item
+
+
+def set_published(session: Session, item: StudyItem, published: bool) -> StudyItem:
+    before = {"is_published": item.is_published}
+    item.is_published = published
+    session.flush()
+    audit.record(session, "content.publish", target=item, before=before, after={"is_published": published})
+    return item
