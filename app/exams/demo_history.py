@@ -31,10 +31,12 @@ def seed_exam_history(session: Session, now: datetime, officer_ids: list[int], w
     units = dict(session.execute(select(User.id, User.unit_id).where(User.id.in_(officer_ids))).all()) \
         if len(officer_ids) < 30000 else dict(session.execute(select(User.id, User.unit_id).where(User.role == "officer")).all())
     demo_officer = session.scalar(select(User).where(User.username == "officer"))
-    past = previous_weeks(this_week, weeks + 1)[:-1]
+    past = previous_weeks(this_week, weeks + 1)
     for index, week in enumerate(past):
-        weeks_ago = len(past) - index
+        weeks_ago = len(past) - 1 - index
         exam, _ = services.create_weekly_exam(session, week, now - timedelta(weeks=weeks_ago))
+        # This week only the part of the window that has passed has attempts.
+        elapsed = 1.0 if weeks_ago else max(0.0, min(1.0, (now - exam.opens_at) / (exam.closes_at - exam.opens_at)))
         rows = []
         for uid in officer_ids:
             if demo_officer is not None and uid == demo_officer.id:
@@ -42,9 +44,12 @@ def seed_exam_history(session: Session, now: datetime, officer_ids: list[int], w
             if never_takes_exams(uid):
                 continue
             d = diligence_in_week(unit_profile(units.get(uid, 0)), weeks_ago, weeks)
-            if rng.random() > 0.35 + 0.65 * d:
+            if rng.random() > (0.35 + 0.65 * d) * elapsed:
                 continue
-            started = exam.opens_at + timedelta(minutes=rng.randint(30, 6 * 24 * 60))
+            window = (exam.closes_at - exam.opens_at) * elapsed if weeks_ago == 0 else exam.closes_at - exam.opens_at
+            started = exam.opens_at + timedelta(minutes=rng.randint(1, max(2, int(window.total_seconds() // 60) - 40)))
+            if started + timedelta(minutes=exam.duration_minutes) > now:
+                continue
             score = round(min(100.0, max(20.0, rng.gauss(58 + 36 * d, 9))))
             rows.append({"exam_id": exam.id, "user_id": uid, "attempt_no": 1, "seed": rng.getrandbits(62),
                          "status": "finished", "started_at": started,
@@ -54,7 +59,7 @@ def seed_exam_history(session: Session, now: datetime, officer_ids: list[int], w
                          "passed": score >= exam.pass_mark})
         for chunk in range(0, len(rows), 5000):
             session.execute(insert(Attempt), rows[chunk:chunk + 5000])
-        if demo_officer is not None:
+        if demo_officer is not None and weeks_ago:
             _take_for_real(session, exam, demo_officer, rng)
 
 

@@ -230,11 +230,19 @@ def officer_rows(session: Session, week: str, now, root: Unit, *, only: str | No
 
 
 def trend(session: Session, unit: Unit, weeks: list[str], now, weights: dict | None = None) -> list[dict]:
-    """The unit's composite and rates over ``weeks`` (one aggregation per week: a fixed count)."""
+    """The unit's composite and rates over ``weeks`` (one aggregation per week: a fixed count).
+
+    A week before the platform had any data (no exam and no study at all) is a gap (nulls),
+    not a zero, so a chart does not show a fall that never happened."""
+    exam_weeks = set(session.scalars(select(Exam.week).where(Exam.week.in_(weeks))))
     points = []
     for week in weeks:
         row = next((r for r in unit_rows(session, week, now, weights) if r.unit_id == unit.id), None)
-        points.append({"week": week, **(row.as_json() if row else {})})
+        if row is None or (week not in exam_weeks and not row.avg_study_hours):
+            points.append({"week": week, "composite_score": None, "study_completion_rate": None,
+                           "exam_participation_rate": None})
+        else:
+            points.append({"week": week, **row.as_json()})
     return points
 
 
