@@ -20,8 +20,8 @@ def answer(page, index: int) -> None:
         q.locator(".exam-option").first.click()
 
 
-def test_take_exam_offline_reload_submit(page, page_log, screens):
-    """An officer takes the exam; answers given offline show 未保存 and reach the server on
+def test_e12_take_exam_offline_reload_submit(page, page_log, screens):
+    """E12: an officer takes the exam; answers given offline show 未保存 and reach the server on
     reconnect; a reload shows the same paper and answers; submit shows the score."""
     login(page, "officer")
     page.goto("/exams/")
