@@ -594,3 +594,35 @@ def test_l4_catch_up_builds_current_week_once(app, city, clock):
         assert ensure_weekly_exam(db.session, clock.now) == "exists"
         db.session.commit()
         assert list(db.session.scalars(select(Exam.week))) == ["2026-W13"]
+
+
+def test_admin_exam_pages_render(app, exam, officer, auth):
+    """The exam admin pages (list, blueprint, item analysis, grants) render for the admin, in both languages."""
+    att = start(officer, exam)
+    officer.post(f"/api/v1/attempts/{att['id']}/submit")
+    admin = app.test_client()
+    auth.login(admin, "admin")
+    for lang in ("zh_Hans_CN", "en"):
+        admin.set_cookie("lang", lang)
+        for path in ("/admin/exams/", "/admin/exams/blueprint", f"/admin/exams/{exam}/analysis", "/admin/exams/grants"):
+            assert admin.get(path).status_code == 200, (lang, path)
+
+
+def test_blueprint_change_validated_and_audited(app, exam, auth):
+    """A blueprint whose points do not add up to 100 is refused; a valid one is stored as a new audited version."""
+    admin = app.test_client()
+    auth.login(admin, "admin")
+    form = {"rule-0-type": "single", "rule-0-count": "10", "rule-1-type": "truefalse", "rule-1-count": "5",
+            "points-single": "5", "points-multiple": "0", "points-truefalse": "4", "points-fill": "0",
+            "duration_minutes": "20", "pass_mark": "60", "opens_day": "0", "opens_hour": "8", "closes_day": "6",
+            "closes_hour": "22", "avoid_recent_weeks": "2"}
+    bad = admin.post("/admin/exams/blueprint", data=form)
+    assert bad.status_code == 422 and "合计应为 100 分" in bad.get_data(as_text=True)
+    form["points-single"] = "8"  # 10×8 + 5×4 = 100
+    assert admin.post("/admin/exams/blueprint", data=form).status_code == 302
+    with app.app_context():
+        from app.exams.blueprints import active_blueprint
+
+        bp = active_blueprint(db.session)
+        assert bp.duration_minutes == 20 and bp.pass_mark == 60
+        assert db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "exam.blueprint")) == 1
