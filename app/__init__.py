@@ -47,6 +47,7 @@ def register_blueprints(app: Flask) -> None:
     from .reports.routes import bp as reports_bp
     from .study.admin import bp as content_bp
     from .study.routes import bp as study_bp
+    from .tasks.routes import bp as tasks_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
@@ -57,6 +58,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(bank_bp, url_prefix="/admin/questions")
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(notices_bp, url_prefix="/notices")
+    app.register_blueprint(tasks_bp, url_prefix="/tasks")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 

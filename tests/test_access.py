@@ -86,6 +86,13 @@ POLICY = {
     "bank.template": {"admin"},
     "bank.export_yaml": {"admin"},
     "bank.export_xlsx": {"admin"},
+    "tasks.index": {"officer"},
+    "tasks.task": {"officer"},
+    "tasks.photo": {"officer", "supervisor", "admin"},
+    "tasks.review_list": {"supervisor", "admin"},
+    "tasks.review": {"supervisor", "admin"},
+    "tasks.manage": {"supervisor", "admin"},
+    "tasks.stages": {"admin"},
 }
 #: Writes on one's own account that every role, the read-only leader included, may make.
 SELF_SERVICE = {"auth.logout", "auth.change_password", "auth.set_language", "auth.login", "notices.mark_read"}
@@ -103,7 +110,8 @@ def fill(rule, city, unit_id: int | None = None) -> str:
     """A concrete URL for a rule; ``unit_id`` defaults to branch A (pass one in the caller's scope
     when the object-level check is not what is being tested)."""
     values = {"user_id": city.users["officer_b"], "unit_id": unit_id or city.branch_a, "code": "en", "exam_id": 1,
-              "attempt_id": 1, "question_id": 1, "item_id": 1, "flag_id": 1, "fmt": "xlsx"}
+              "attempt_id": 1, "question_id": 1, "item_id": 1, "flag_id": 1, "fmt": "xlsx",
+              "task_id": 1, "submission_id": 1, "index": 0}
     return rule.build(values, append_unknown=False)[1]
 
 

@@ -5,13 +5,15 @@ from .exams import Attempt, AttemptQuestion, Exam, ExamBlueprint, ExamGrant, Exa
 from .notices import Notification
 from .settings import AppSetting
 from .questions import QUESTION_TYPES, Question, QuestionVersion
+from .tasks import SUBMISSION_STATUSES, TASK_KINDS, Campaign, CampaignStage, Task, TaskSubmission
 from .study import (ITEM_KINDS, MODULES, STAGES, StudyBeat, StudyCursor, StudyDay, StudyFlag, StudyItem,
                     StudyPolicy, StudyProgress)
 from .units import UNIT_LEVELS, Unit
 from .users import ROLES, AuthSession, User
 
 __all__ = [
-    "AppSetting", "Attempt", "AttemptQuestion", "AuditLog", "AuthSession", "Base", "Exam", "ExamBlueprint", "ExamGrant",
+    "AppSetting", "Attempt", "Campaign", "CampaignStage", "SUBMISSION_STATUSES", "TASK_KINDS", "Task",
+    "TaskSubmission", "AttemptQuestion", "AuditLog", "AuthSession", "Base", "Exam", "ExamBlueprint", "ExamGrant",
     "ExamPoolItem", "ITEM_KINDS", "JobRun", "MODULES", "Notification", "QUESTION_TYPES", "Question",
     "QuestionVersion", "ROLES", "STAGES", "StudyBeat", "StudyCursor", "StudyDay", "StudyFlag", "StudyItem",
     "StudyPolicy", "StudyProgress", "UNIT_LEVELS", "Unit", "User", "utc_now",

@@ -13,7 +13,9 @@ branch's figures come from all officers below it, never from averaging its stati
   sweeper has not finished yet (shown as pending, never as 0).
 - ``exam_participation_rate`` = participants / officers; ``avg_score`` over participants (null
   when none); ``pass_count``; ``pass_rate`` = pass_count / participants (0 when none).
-- ``task_completion_rate``: null until campaign tasks exist (issue #6).
+- ``task_completion_rate``: accepted task submissions / tasks due by the week's end summed over
+  the subtree's officers (each officer counts the tasks aimed at their unit); null while no task
+  was due (issue #6). ``tasks_done`` per officer: their accepted submissions of those tasks.
 - ``composite_score`` (0..100) = weighted mean of the available parts: study completion rate,
   participation rate, average score / 100 and task completion rate, with the admin's weights
   (default 40/20/30/10); a part that does not exist yet (tasks) is left out and the remaining
@@ -31,10 +33,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, select
+from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ..models import Attempt, Exam, StudyDay, StudyPolicy, Unit, User
+from ..models import Attempt, Exam, StudyDay, StudyPolicy, Task, TaskSubmission, Unit, User
 from ..timeutils import parse_week_key, week_bounds_utc
 
 DEFAULT_WEIGHTS = {"study": 40, "participation": 20, "score": 30, "tasks": 10}
@@ -104,11 +106,24 @@ def officer_facts(session: Session, week: str, now, unit_filter=None):
                   func.max(case((Attempt.status == "finished", 1), else_=0)).label("finished"),
                   func.max(case((and_(Attempt.status == "in_progress", Attempt.deadline < now), 1), else_=0)).label("pending"))
            .where(Attempt.exam_id == exam_ids).group_by(Attempt.user_id).subquery())
+    # Campaign tasks (issue #6): tasks due by the week's end aimed at each unit, and each
+    # officer's accepted submissions of such tasks.
+    due_by = week_bounds_utc(week)[1]
+    target = aliased(Unit)
+    due = (select(Unit.id.label("unit_id"), func.count(Task.id).label("due")).select_from(Unit)
+           .join(Task, Task.due_at < due_by).outerjoin(target, target.id == Task.target_unit_id)
+           .where(or_(Task.target_unit_id.is_(None), Unit.path.startswith(target.path))).group_by(Unit.id).subquery())
+    done = (select(TaskSubmission.user_id, func.count(TaskSubmission.id).label("done"))
+            .join(Task, Task.id == TaskSubmission.task_id)
+            .where(TaskSubmission.status == "accepted", Task.due_at < due_by)
+            .group_by(TaskSubmission.user_id).subquery())
     stmt = (select(User.id.label("user_id"), User.unit_id.label("unit_id"),
                    func.coalesce(study.c.secs, 0).label("study_seconds"), att.c.score.label("exam_score"),
                    func.coalesce(att.c.passed, 0).label("passed"), func.coalesce(att.c.finished, 0).label("finished"),
-                   func.coalesce(att.c.pending, 0).label("pending"))
+                   func.coalesce(att.c.pending, 0).label("pending"), func.coalesce(due.c.due, 0).label("tasks_due"),
+                   func.coalesce(done.c.done, 0).label("tasks_done"))
             .outerjoin(study, study.c.user_id == User.id).outerjoin(att, att.c.user_id == User.id)
+            .outerjoin(due, due.c.unit_id == User.unit_id).outerjoin(done, done.c.user_id == User.id)
             .where(User.role == "officer", User.is_active.is_(True)))
     if unit_filter is not None:
         stmt = stmt.where(User.unit_id.in_(unit_filter))
@@ -125,7 +140,8 @@ def unit_rows(session: Session, week: str, now, weights: dict | None = None) -> 
                    func.count(facts.c.user_id), func.coalesce(func.sum(met), 0),
                    func.avg(facts.c.study_seconds), func.coalesce(func.sum(facts.c.finished), 0),
                    func.coalesce(func.sum(facts.c.pending), 0), func.avg(facts.c.exam_score),
-                   func.coalesce(func.sum(facts.c.passed), 0))
+                   func.coalesce(func.sum(facts.c.passed), 0), func.coalesce(func.sum(facts.c.tasks_due), 0),
+                   func.coalesce(func.sum(facts.c.tasks_done), 0))
             .select_from(Unit)
             .outerjoin(member, member.path.startswith(Unit.path))
             .outerjoin(facts, facts.c.unit_id == member.id)
@@ -133,7 +149,7 @@ def unit_rows(session: Session, week: str, now, weights: dict | None = None) -> 
             .group_by(Unit.id, Unit.name, Unit.code, Unit.parent_id, Unit.depth, Unit.level, Unit.path))
     rows = []
     for (uid, name, code, parent, depth, level, path, n, n_met, avg_secs, n_part, n_pending, avg_score,
-         n_pass) in session.execute(stmt):
+         n_pass, n_due, n_done) in session.execute(stmt):
         row = UnitRow(uid, name, code, parent, depth, level, path, officers=n, study_target_met=n_met,
                       exam_participants=n_part, exam_pending=n_pending, pass_count=n_pass)
         if n:
@@ -142,6 +158,7 @@ def unit_rows(session: Session, week: str, now, weights: dict | None = None) -> 
             row.exam_participation_rate = n_part / n
         row.avg_score = round(float(avg_score), 2) if avg_score is not None and n_part else None
         row.pass_rate = (n_pass / n_part) if n_part else (0.0 if n else None)
+        row.task_completion_rate = min(1.0, n_done / n_due) if n_due else None
         rows.append(row)
     _composite(rows, weights or DEFAULT_WEIGHTS)
     _rank(rows)
@@ -225,7 +242,7 @@ def officer_rows(session: Session, week: str, now, root: Unit, *, only: str | No
                     "study_target_met": int(r.study_seconds) >= target,
                     "exam_score": float(r.exam_score) if r.finished else None,
                     "passed": bool(r.passed) if r.finished else None, "exam_pending": bool(r.pending),
-                    "tasks_done": None})
+                    "tasks_done": int(r.tasks_done) if r.tasks_due else None})
     return out
 
 

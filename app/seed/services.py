@@ -25,8 +25,9 @@ def _features():
     bank, the campaign) and ``seed_activity(session, now, officer_ids, weeks, rng)`` (history)."""
     from ..exams import demo as exams_demo
     from ..study import demo as study_demo
+    from ..tasks import demo as tasks_demo
 
-    return (study_demo, exams_demo)
+    return (study_demo, exams_demo, tasks_demo)
 
 DEMO_ACCOUNTS = (
     # username, name, role, unit code (None = city root)

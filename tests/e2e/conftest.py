@@ -64,6 +64,17 @@ def _wait_until_up(url: str, proc: subprocess.Popen, log: Path) -> None:
                        f"{log.read_text(errors='replace')}")
 
 
+#: Facts about the running live server that tests may need (the SQLite file behind it).
+LIVE: dict = {}
+
+
+@pytest.fixture(scope="session")
+def live_db(live_server) -> Path:
+    """The live server's SQLite file, for tests that must set up a state the UI cannot reach
+    quickly (e.g. a deadline that has already passed)."""
+    return LIVE["db"]
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """Base URL of gunicorn (2 workers) serving a freshly migrated and seeded SQLite database.
@@ -71,6 +82,7 @@ def live_server(tmp_path_factory):
     The database and gunicorn.log stay in pytest's temporary directory (the last few runs are kept).
     """
     tmp = tmp_path_factory.mktemp("e2e")
+    LIVE["db"] = tmp / "e2e.db"
     alphabet = string.ascii_letters + string.digits
     env = dict(os.environ)
     env.update(

@@ -72,3 +72,36 @@ def test_e12_take_exam_offline_reload_submit(page, page_log, screens):
     page_log.console_errors = [e for e in page_log.console_errors if "ERR_INTERNET_DISCONNECTED" not in e]
     page_log.failed = [f for f in page_log.failed if "ERR_INTERNET_DISCONNECTED" not in f]
     page_log.assert_clean()
+
+
+def test_e4_return_after_deadline_shows_auto_submitted(page, page_log, live_db, screens):
+    """E4: coming back to the page after the deadline passed re-syncs with the server and shows 已自动交卷."""
+    import sqlite3
+
+    conn = sqlite3.connect(live_db)
+    username = conn.execute(
+        "SELECT u.username FROM users u WHERE u.role = 'officer' AND u.username GLOB '1401*' AND u.id NOT IN "
+        "(SELECT a.user_id FROM attempts a JOIN exams e ON e.id = a.exam_id "
+        " WHERE e.week = (SELECT max(week) FROM exams)) ORDER BY u.id LIMIT 1").fetchone()[0]
+    conn.close()
+    login(page, username)
+    page.goto("/exams/")
+    start = page.locator("form[action*='/start'] button")
+    if start.count() == 0:
+        pytest.skip("this week's exam is not open for this officer now")
+    with page.expect_navigation():
+        start.click()
+    answer(page, 0)
+    page.wait_for_selector("#exam-save.is-saved")
+    attempt_id = int(page.url.rsplit("/", 1)[1])
+    # The phone was locked past the deadline: move the server-side deadline into the past.
+    conn = sqlite3.connect(live_db)
+    with conn:
+        conn.execute("UPDATE attempts SET deadline = datetime('now', '-2 minutes') WHERE id = ?", (attempt_id,))
+    conn.close()
+    with page.expect_navigation(timeout=20000):
+        page.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
+    page.wait_for_selector(".exam-score")
+    assert "已自动交卷" in page.content()
+    page.screenshot(path=str(screens / "exam_auto_submitted.png"), full_page=True)
+    page_log.assert_clean()

@@ -1,0 +1,241 @@
+"""Campaign tasks: the officer's list and completion form, proof photos, review, task creation.
+
+Uploads (QUALITY A34): only the completion form takes photos; its request cap is raised to
+three photos before CSRFProtect reads the body; a refused photo stores nothing and says why.
+Proof photos are served to their owner and to supervisors whose subtree holds the owner (A16).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .. import clock
+from ..auth.access import access
+from ..auth.scope import unit_in_scope
+from ..db import db
+from ..models import Task, User
+from ..timeutils import local_day, to_utc
+from . import photos, queries, services
+from .forms import KIND_LABELS, STAGE_LABELS, STATUS_LABELS, CompleteForm, ReviewForm, StageForm, TaskForm
+
+bp = Blueprint("tasks", __name__)
+reviewers = access("supervisor", "admin", mfa=True)
+DEFAULT_PHOTO_MAX = 8 * 1024 * 1024
+FORM_SLACK = 256 * 1024
+REVIEW_STATUSES = ("submitted", "returned", "accepted", "all")
+
+
+def photo_max() -> int:
+    return current_app.config.get("TASK_PHOTO_MAX_BYTES", DEFAULT_PHOTO_MAX)
+
+
+@bp.context_processor
+def _labels() -> dict:
+    return {"kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS, "stage_labels": STAGE_LABELS}
+
+
+@bp.url_value_preprocessor
+def _upload_limit(endpoint, _values) -> None:
+    if endpoint == "tasks.task" and request.method == "POST" and current_user.is_authenticated \
+            and current_user.role == "officer":
+        request.max_content_length = photos.MAX_PHOTOS * photo_max() + FORM_SLACK
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_err):
+    return render_template("tasks/refused.html", message=_size_message()), 413
+
+
+def _size_message() -> str:
+    mb = photo_max() / (1024 * 1024)
+    return _("照片超过 %(mb)s MB 的上限，没有保存任何内容。请压缩或换一张后重新上传。", mb=f"{mb:g}")
+
+
+def _photo_messages() -> dict:
+    return {"empty": _("上传的照片是空文件，没有保存。"),
+            "type": _("只能上传 JPEG、PNG 或 WebP 格式的照片。这个文件的内容不是照片（例如改了扩展名的网页），没有保存。"),
+            "size": _size_message()}
+
+
+def _task_message(err: services.TaskError) -> str:
+    code, p = str(err), err.params
+    return {
+        "too_short": lambda: _("心得至少需要 %(n)d 字，现在只有 %(have)d 字。已保存为草稿。", n=p.get("n", 0),
+                               have=p.get("have", 0)),
+        "too_many_photos": lambda: _("最多上传 %(n)d 张照片，没有保存。", n=p.get("n", 3)),
+        "proof_empty": lambda: _("请填写说明或上传至少一张照片。"),
+        "not_read": lambda: _("请先学完关联的学习内容，学完后再点“完成”。"),
+        "locked": lambda: _("已提交，等待审核，不能再修改。"),
+        "not_waiting": lambda: _("这条提交已经审核过了。"),
+        "comment_required": lambda: _("退回时请填写意见，告诉干警需要怎样修改。"),
+        "bad_action": lambda: _("无效的操作。"),
+        "stage_dates": lambda: _("结束日期不能早于开始日期。"),
+    }.get(code, lambda: code)()
+
+
+# --- officers -------------------------------------------------------------------------------
+
+@bp.route("/")
+@access("officer")
+def index():
+    now = clock.now()
+    today = local_day(now)
+    return render_template("tasks/index.html", rows=queries.task_rows(db.session, current_user, now, today),
+                           stage=queries.current_stage(db.session, today), now=now)
+
+
+def _render_task(task: Task, sub, form: CompleteForm, status: int = 200):
+    return render_template("tasks/task.html", task=task, sub=sub, form=form, now=clock.now(),
+                           item=queries.item_of(db.session, task), max_photos=photos.MAX_PHOTOS,
+                           max_mb=f"{photo_max() / (1024 * 1024):g}"), status
+
+
+@bp.route("/<int:task_id>", methods=["GET", "POST"])
+@access("officer")
+def task(task_id: int):
+    found = queries.visible_task(db.session, current_user, task_id) or abort(404)
+    sub = queries.own_submission(db.session, current_user, task_id)
+    form = CompleteForm()
+    if request.method == "GET":
+        form.text.data = sub.text if sub else ""
+        return _render_task(found, sub, form)
+    if not form.validate_on_submit():
+        return _render_task(found, sub, form, 422)
+    submit = form.action.data == "submit"
+    uploads = [f for f in request.files.getlist("photos") if f and f.filename][:photos.MAX_PHOTOS + 1]
+    remove = request.form.getlist("remove_photo")
+    stored: list[str] = []
+    try:
+        sub = services.get_or_create_submission(db.session, found, current_user)
+        services.check_photo_count(sub, remove, len(uploads))
+        for upload in uploads:
+            stored.append(photos.store(upload.stream, photo_max(), _photo_messages()))
+        dropped = services.save(db.session, found, sub, text=form.text.data or "", add_photos=stored,
+                                remove_photos=remove, submit=submit, now=clock.now())
+        db.session.commit()
+    except (photos.PhotoError, services.TaskError) as err:
+        db.session.rollback()
+        if isinstance(err, services.TaskError) and str(err) == "too_short":
+            # Keep what was written (text and the photos just cleaned) as a draft.
+            sub = services.get_or_create_submission(db.session, found, current_user)
+            dropped = services.save(db.session, found, sub, text=form.text.data or "", add_photos=stored,
+                                    remove_photos=remove, submit=False, now=clock.now())
+            db.session.commit()
+            photos.remove(dropped)
+        else:
+            photos.remove(stored)
+        flash(str(err) if isinstance(err, photos.PhotoError) else _task_message(err), "error")
+        form.text.data = form.text.data or ""
+        return _render_task(found, queries.own_submission(db.session, current_user, task_id), form, 422)
+    photos.remove(dropped)
+    if not submit:
+        flash(_("草稿已保存，下次打开仍在。"), "success")
+    elif sub.status == "accepted":
+        flash(_("已完成。"), "success")
+    else:
+        flash(_("已提交，等待单位审核。"), "success")
+    return redirect(url_for("tasks.task", task_id=task_id) if not submit else url_for("tasks.index"))
+
+
+@bp.route("/submissions/<int:submission_id>/photos/<int:index>")
+@access("officer", "supervisor", "admin", mfa=True)
+def photo(submission_id: int, index: int):
+    sub = queries.submission_for_viewer(db.session, current_user, submission_id) or abort(404)
+    names = sub.photos or []
+    if index < 0 or index >= len(names):
+        abort(404)
+    return photos.send_photo(names[index])
+
+
+# --- review ---------------------------------------------------------------------------------
+
+@bp.route("/review")
+@reviewers
+def review_list():
+    status = request.args.get("status", "submitted")
+    status = status if status in REVIEW_STATUSES else "submitted"
+    rows = queries.review_rows(db.session, current_user, None if status == "all" else status)
+    return render_template("tasks/review_list.html", rows=rows, status=status)
+
+
+@bp.route("/review/<int:submission_id>", methods=["GET", "POST"])
+@reviewers
+def review(submission_id: int):
+    sub = queries.submission_for_viewer(db.session, current_user, submission_id)
+    if sub is None or sub.user_id == current_user.id or sub.status == "draft":
+        abort(404)
+    form = ReviewForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            services.review(db.session, sub, current_user, form.action.data, form.comment.data or "", clock.now())
+            db.session.commit()
+        except services.TaskError as err:
+            db.session.rollback()
+            flash(_task_message(err), "error")
+            return redirect(url_for("tasks.review", submission_id=submission_id))
+        flash(_("已通过。") if form.action.data == "accept" else _("已退回，干警会收到通知。"), "success")
+        return redirect(url_for("tasks.review_list"))
+    task_row = db.session.get(Task, sub.task_id)
+    return render_template("tasks/review.html", sub=sub, task=task_row, owner=db.session.get(User, sub.user_id),
+                           form=form, item=queries.item_of(db.session, task_row))
+
+
+# --- creating tasks and stages ----------------------------------------------------------------
+
+def _task_form() -> TaskForm:
+    form = TaskForm()
+    form.stage_id.choices = [(s.id, f"{s.name}（{s.starts_on:%m-%d}–{s.ends_on:%m-%d}）")
+                             for s in queries.stages(db.session)]
+    units = queries.unit_choices_in_scope(db.session, current_user)
+    form.target_unit_id.choices = ([(0, _("全市（所有单位）"))] if current_user.role == "admin" else []) + units
+    form.item_id.choices = [(0, _("（不关联）"))] + queries.item_choices(db.session)
+    return form
+
+
+@bp.route("/manage", methods=["GET", "POST"])
+@reviewers
+def manage():
+    form = _task_form()
+    if form.validate_on_submit():
+        unit_id = form.target_unit_id.data or None
+        if current_user.role != "admin" and (unit_id is None or not unit_in_scope(db.session, current_user, unit_id)):
+            abort(403)
+        if form.kind.data == "read" and not form.item_id.data:
+            flash(_("“学习/观看”任务需要关联一项学习内容。"), "error")
+        else:
+            services.create_task(
+                db.session, current_user, stage_id=form.stage_id.data, kind=form.kind.data,
+                required=current_user.role == "admin", title=form.title.data.strip(),
+                description=(form.description.data or "").strip(), target_unit_id=unit_id,
+                item_id=form.item_id.data or None,
+                min_chars=form.min_chars.data or 0 if form.kind.data == "reflection" else 0,
+                due_at=to_utc(form.due_at.data))
+            db.session.commit()
+            flash(_("任务已发布。"), "success")
+            return redirect(url_for("tasks.manage"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("tasks/manage.html", form=form, rows=queries.managed_tasks(db.session, current_user)), status
+
+
+@bp.route("/stages", methods=["GET", "POST"])
+@access("admin", mfa=True)
+def stages():
+    form = StageForm()
+    if form.validate_on_submit():
+        try:
+            services.save_stage(db.session, current_user, form.code.data, form.starts_on.data, form.ends_on.data,
+                                (form.description.data or "").strip())
+            db.session.commit()
+        except services.TaskError as err:
+            db.session.rollback()
+            flash(_task_message(err), "error")
+        else:
+            flash(_("阶段已保存。"), "success")
+            return redirect(url_for("tasks.stages"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("tasks/stages.html", form=form, stages=queries.stages(db.session),
+                           today=local_day(clock.now())), status

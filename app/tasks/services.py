@@ -1,0 +1,151 @@
+"""Writes for tasks: save and submit, review, create tasks and stages. Services flush; the
+request commits once. Every reviewer or admin change writes one audit row (QUALITY A31)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..models import (Campaign, CampaignStage, Notification, StudyProgress, Task, TaskSubmission, User)
+from .photos import MAX_PHOTOS
+
+STAGE_NAMES = {"study": "学习教育", "rectify": "查纠整改", "summary": "总结提升"}
+
+
+class TaskError(ValueError):
+    """A refused action; ``str(err)`` is a code the route turns into a message."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(code)
+        self.params = params
+
+
+def text_length(text: str) -> int:
+    """Characters that count toward a reflection's minimum: whitespace does not."""
+    return len("".join((text or "").split()))
+
+
+def get_or_create_submission(session: Session, task: Task, user: User) -> TaskSubmission:
+    sub = session.scalar(select(TaskSubmission).where(TaskSubmission.task_id == task.id,
+                                                      TaskSubmission.user_id == user.id))
+    if sub is not None:
+        return sub
+    sub = TaskSubmission(task_id=task.id, user_id=user.id, status="draft", text="", photos=[])
+    try:
+        with session.begin_nested():
+            session.add(sub)
+            session.flush()
+    except IntegrityError:  # the same officer's second tab won the race: use its row
+        sub = session.scalar(select(TaskSubmission).where(TaskSubmission.task_id == task.id,
+                                                          TaskSubmission.user_id == user.id))
+    return sub
+
+
+def check_photo_count(sub: TaskSubmission, remove: list[str], new: int) -> None:
+    kept = [p for p in (sub.photos or []) if p not in remove]
+    if len(kept) + new > MAX_PHOTOS:
+        raise TaskError("too_many_photos", n=MAX_PHOTOS)
+
+
+def save(session: Session, task: Task, sub: TaskSubmission, *, text: str, add_photos: list[str],
+         remove_photos: list[str], submit: bool, now: datetime) -> list[str]:
+    """Keep the officer's text and photos (as a draft, or submitted for review). Returns the
+    photo names dropped from the submission (the caller deletes the files after commit)."""
+    if sub.status in ("submitted", "accepted"):
+        raise TaskError("locked")
+    dropped = [p for p in (sub.photos or []) if p in remove_photos]
+    photos = [p for p in (sub.photos or []) if p not in remove_photos] + list(add_photos)
+    if len(photos) > MAX_PHOTOS:
+        raise TaskError("too_many_photos", n=MAX_PHOTOS)
+    sub.text = (text or "").strip()[:20000]
+    sub.photos = photos
+    sub.updated_at = now
+    if submit:
+        _check_complete(session, task, sub)
+        sub.status = "submitted"
+        sub.submitted_at = now
+        if task.kind == "read":
+            # Reading is proven by the credited study record itself: accepted at once.
+            sub.status, sub.reviewed_at = "accepted", now
+    elif sub.status != "returned":
+        sub.status = "draft"
+    session.flush()
+    return dropped
+
+
+def _check_complete(session: Session, task: Task, sub: TaskSubmission) -> None:
+    if task.kind == "reflection" and text_length(sub.text) < max(task.min_chars, 1):
+        raise TaskError("too_short", n=task.min_chars, have=text_length(sub.text))
+    if task.kind == "proof" and not sub.text and not sub.photos:
+        raise TaskError("proof_empty")
+    if task.kind == "read" and task.item_id:
+        progress = session.get(StudyProgress, (sub.user_id, task.item_id))
+        if progress is None or not progress.done:
+            raise TaskError("not_read")
+
+
+def review(session: Session, sub: TaskSubmission, reviewer: User, action: str, comment: str, now: datetime) -> None:
+    """Accept or return a submitted task; a return tells the officer why (in-app notice)."""
+    if sub.status != "submitted":
+        raise TaskError("not_waiting")
+    if action not in ("accept", "return"):
+        raise TaskError("bad_action")
+    comment = (comment or "").strip()[:500]
+    if action == "return" and not comment:
+        raise TaskError("comment_required")
+    before = {"status": sub.status}
+    sub.status = "accepted" if action == "accept" else "returned"
+    sub.review_comment = comment
+    sub.reviewed_by_id = reviewer.id
+    sub.reviewed_at = now
+    task = session.get(Task, sub.task_id)
+    if action == "return":
+        session.add(Notification(user_id=sub.user_id, kind="task_returned", title=f"任务被退回：{task.title}"[:120],
+                                 body=comment, link=f"/tasks/{task.id}", created_at=now))
+    audit.record(session, "task.review", actor=reviewer, target=sub, before=before,
+                 after={"status": sub.status, "comment": comment, "task_id": task.id, "user_id": sub.user_id})
+    session.flush()
+
+
+def create_task(session: Session, creator: User, **values) -> Task:
+    task = Task(created_by_id=creator.id, **values)
+    session.add(task)
+    session.flush()
+    audit.record(session, "task.create", actor=creator, target=task,
+                 after={k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()})
+    return task
+
+
+def ensure_campaign(session: Session, name: str = "政法队伍教育整顿") -> Campaign:
+    campaign = session.scalar(select(Campaign).order_by(Campaign.id).limit(1))
+    if campaign is None:
+        campaign = Campaign(name=name)
+        session.add(campaign)
+        session.flush()
+    return campaign
+
+
+def save_stage(session: Session, admin: User, code: str, starts_on: date, ends_on: date, description: str,
+               name: str | None = None) -> CampaignStage:
+    if ends_on < starts_on:
+        raise TaskError("stage_dates")
+    campaign = ensure_campaign(session)
+    stage = session.scalar(select(CampaignStage).where(CampaignStage.campaign_id == campaign.id,
+                                                       CampaignStage.code == code))
+    before = None
+    if stage is None:
+        stage = CampaignStage(campaign_id=campaign.id, code=code)
+        session.add(stage)
+    else:
+        before = {"starts_on": stage.starts_on.isoformat(), "ends_on": stage.ends_on.isoformat(),
+                  "description": stage.description}
+    stage.name = name or STAGE_NAMES[code]
+    stage.starts_on, stage.ends_on, stage.description = starts_on, ends_on, description or ""
+    session.flush()
+    audit.record(session, "campaign.stage", actor=admin, target=stage, before=before,
+                 after={"code": code, "starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat(),
+                        "description": stage.description})
+    return stage
