@@ -57,5 +57,8 @@ messages: venv
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -l en --no-fuzzy-matching
 
+bench: setup ## City-scale benchmark against a bare Flask endpoint; writes benchmarks/RESULTS.md
+	$(BIN)/python benchmarks/run.py
+
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor .pytest_cache

@@ -107,6 +107,11 @@ class Database:
             g._db_session = sess
         return sess
 
+    def new_read_session(self) -> Session:
+        """A separate read-only session (deferred BEGIN: takes no write lock), e.g. to check a
+        password — deliberately slow — before the request's write transaction begins."""
+        return self._state().read_factory()
+
     def new_write_session(self) -> Session:
         """A separate short write session (e.g. to record a failed login while the request's
         own session is being rolled back). The caller commits and closes it."""

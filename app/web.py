@@ -47,6 +47,13 @@ def audit_label(code: str) -> str:
         "user.create": _("新增人员"), "user.update": _("修改人员"), "user.reset_password": _("重置密码"),
         "user.import": _("批量导入人员"), "user.disable_demo": _("停用演示账号"),
         "unit.create": _("新增单位"), "unit.update": _("修改单位"), "unit.move": _("调整单位隶属"),
+        "content.create": _("新增学习内容"), "content.update": _("修改学习内容"), "content.publish": _("发布/撤回学习内容"),
+        "content.policy": _("修改学时规则"), "study.flag_void": _("作废可疑学时"), "study.flag_dismiss": _("核查无误"),
+        "question.update": _("修改试题"), "question.retire": _("停用/启用试题"), "bank.import": _("导入题库"),
+        "exam.create": _("生成每周测试"), "exam.create_failed": _("每周测试生成失败"), "exam.blueprint": _("修改组卷规则"),
+        "exam.grant_extra_time": _("办理延时"), "exam.grant_makeup": _("办理补考"), "attempt.finish": _("交卷"),
+        "settings.score_weights": _("修改综合得分权重"), "report.remind": _("发送提醒"),
+        "task.create": _("布置任务"), "task.review": _("审核任务"), "campaign.stage": _("设置整顿阶段"),
         "bad password": _("密码错误"), "unknown user": _("账号不存在"), "account disabled": _("账号已停用"),
         "initial password expired": _("初始密码过期"),
     }

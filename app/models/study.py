@@ -113,7 +113,8 @@ class StudyDay(Base):
     """Per-officer-per-day credited seconds: what weekly unit figures aggregate."""
 
     __tablename__ = "study_days"
-    __table_args__ = (Index("ix_study_days_day", "day"),)
+    #: Covering index for weekly figures: a week's per-officer sums read only the index.
+    __table_args__ = (Index("ix_study_days_day_user_seconds", "day", "user_id", "seconds"),)
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)

@@ -130,39 +130,67 @@ def officer_facts(session: Session, week: str, now, unit_filter=None):
     return stmt
 
 
-def unit_rows(session: Session, week: str, now, weights: dict | None = None) -> list[UnitRow]:
-    """Every unit of the city with its figures and ranks (one aggregation query + the target)."""
-    target = weekly_target_seconds(session, week)
-    facts = officer_facts(session, week, now).subquery()
-    member = aliased(Unit)
+def _fact_sums(session: Session, week: str, now, target: int, unit_filter=None, by_unit: bool = True):
+    """Additive sums of the officer facts, per unit (or one row for ``unit_filter``): counts and
+    sums only, so any subtree's figures are exact sums of its units' rows (never averages of
+    averages)."""
+    facts = officer_facts(session, week, now, unit_filter).subquery()
     met = cast(case((facts.c.study_seconds >= target, 1), else_=0), Integer)
-    stmt = (select(Unit.id, Unit.name, Unit.code, Unit.parent_id, Unit.depth, Unit.level, Unit.path,
-                   func.count(facts.c.user_id), func.coalesce(func.sum(met), 0),
-                   func.avg(facts.c.study_seconds), func.coalesce(func.sum(facts.c.finished), 0),
-                   func.coalesce(func.sum(facts.c.pending), 0), func.avg(facts.c.exam_score),
-                   func.coalesce(func.sum(facts.c.passed), 0), func.coalesce(func.sum(facts.c.tasks_due), 0),
-                   func.coalesce(func.sum(facts.c.tasks_done), 0))
-            .select_from(Unit)
-            .outerjoin(member, member.path.startswith(Unit.path))
-            .outerjoin(facts, facts.c.unit_id == member.id)
-            .where(Unit.is_active.is_(True))
-            .group_by(Unit.id, Unit.name, Unit.code, Unit.parent_id, Unit.depth, Unit.level, Unit.path))
+    columns = [func.count(facts.c.user_id), func.coalesce(func.sum(met), 0),
+               func.coalesce(func.sum(facts.c.study_seconds), 0), func.coalesce(func.sum(facts.c.finished), 0),
+               func.coalesce(func.sum(facts.c.pending), 0), func.coalesce(func.sum(facts.c.exam_score), 0),
+               func.coalesce(func.sum(facts.c.passed), 0), func.coalesce(func.sum(facts.c.tasks_due), 0),
+               func.coalesce(func.sum(facts.c.tasks_done), 0)]
+    if by_unit:
+        return session.execute(select(facts.c.unit_id, *columns).group_by(facts.c.unit_id)).all()
+    return session.execute(select(*columns)).one()
+
+
+def _fill(row: "UnitRow", sums) -> None:
+    n, n_met, secs, n_part, n_pending, score_sum, n_pass, n_due, n_done = (int(v or 0) if i != 5 else float(v or 0)
+                                                                          for i, v in enumerate(sums))
+    row.officers, row.study_target_met, row.exam_participants = n, n_met, n_part
+    row.exam_pending, row.pass_count = n_pending, n_pass
+    if n:
+        row.study_completion_rate = n_met / n
+        row.avg_study_hours = round(secs / n / 3600, 2)
+        row.exam_participation_rate = n_part / n
+    row.avg_score = round(score_sum / n_part, 2) if n_part else None
+    row.pass_rate = (n_pass / n_part) if n_part else (0.0 if n else None)
+    row.task_completion_rate = min(1.0, n_done / n_due) if n_due else None
+
+
+def unit_rows(session: Session, week: str, now, weights: dict | None = None) -> list[UnitRow]:
+    """Every active unit of the city with its figures and ranks, in three queries whatever the
+    number of officers: the target, the per-unit sums (one aggregation over all officers), and
+    the unit list. Each unit's figures are the sums over every unit in its subtree, rolled up
+    by materialised path — exactly what aggregating all its officers directly would give."""
+    target = weekly_target_seconds(session, week)
+    direct = {row[0]: list(row[1:]) for row in _fact_sums(session, week, now, target)}
+    units = session.execute(select(Unit.id, Unit.name, Unit.code, Unit.parent_id, Unit.depth, Unit.level, Unit.path,
+                                   Unit.is_active)).all()
+    path_of = {u.id: u.path for u in units}
+    totals: dict[int, list] = {}
+    for unit_id, sums in direct.items():
+        for ancestor in _ancestor_ids(path_of.get(unit_id, "")):
+            acc = totals.setdefault(ancestor, [0] * len(sums))
+            for i, value in enumerate(sums):
+                acc[i] += value or 0
     rows = []
-    for (uid, name, code, parent, depth, level, path, n, n_met, avg_secs, n_part, n_pending, avg_score,
-         n_pass, n_due, n_done) in session.execute(stmt):
-        row = UnitRow(uid, name, code, parent, depth, level, path, officers=n, study_target_met=n_met,
-                      exam_participants=n_part, exam_pending=n_pending, pass_count=n_pass)
-        if n:
-            row.study_completion_rate = n_met / n
-            row.avg_study_hours = round(float(avg_secs or 0) / 3600, 2)
-            row.exam_participation_rate = n_part / n
-        row.avg_score = round(float(avg_score), 2) if avg_score is not None and n_part else None
-        row.pass_rate = (n_pass / n_part) if n_part else (0.0 if n else None)
-        row.task_completion_rate = min(1.0, n_done / n_due) if n_due else None
+    for u in units:
+        if not u.is_active:
+            continue
+        row = UnitRow(u.id, u.name, u.code, u.parent_id, u.depth, u.level, u.path)
+        _fill(row, totals.get(u.id, [0] * 9))
         rows.append(row)
     _composite(rows, weights or DEFAULT_WEIGHTS)
     _rank(rows)
     return rows
+
+
+def _ancestor_ids(path: str) -> list[int]:
+    """``"/1/4/17/"`` → ``[1, 4, 17]``: the unit and every unit above it."""
+    return [int(p) for p in path.strip("/").split("/") if p]
 
 
 def _composite(rows: list[UnitRow], weights: dict) -> None:
@@ -247,15 +275,21 @@ def officer_rows(session: Session, week: str, now, root: Unit, *, only: str | No
 
 
 def trend(session: Session, unit: Unit, weeks: list[str], now, weights: dict | None = None) -> list[dict]:
-    """The unit's composite and rates over ``weeks`` (one aggregation per week: a fixed count).
+    """The unit's composite and rates over ``weeks``: per week, the target and one aggregation
+    over the unit's own officers only (a fixed count of small queries).
 
     A week before the platform had any data (no exam and no study at all) is a gap (nulls),
     not a zero, so a chart does not show a fall that never happened."""
+    from ..auth.scope import subtree_unit_ids
+
     exam_weeks = set(session.scalars(select(Exam.week).where(Exam.week.in_(weeks))))
     points = []
     for week in weeks:
-        row = next((r for r in unit_rows(session, week, now, weights) if r.unit_id == unit.id), None)
-        if row is None or (week not in exam_weeks and not row.avg_study_hours):
+        target = weekly_target_seconds(session, week)
+        row = UnitRow(unit.id, unit.name, unit.code, unit.parent_id, unit.depth, unit.level, unit.path)
+        _fill(row, _fact_sums(session, week, now, target, subtree_unit_ids(unit), by_unit=False))
+        _composite([row], weights or DEFAULT_WEIGHTS)
+        if week not in exam_weeks and not row.avg_study_hours:
             points.append({"week": week, "composite_score": None, "study_completion_rate": None,
                            "exam_participation_rate": None})
         else:
