@@ -315,7 +315,7 @@ def test_pages_render_for_the_officer(app, city, auth, clock):
     clock.advance(seconds=30)
     beat(client, item)
     home = client.get("/home").get_data(as_text=True)
-    assert home.index("今日学习") < home.index("继续学习") < home.index("教育整顿")
+    assert home.index("今日学习") < home.index("继续学习")
     assert "四项任务逐条读" in home
     for path in ("/study/", "/study/m/theory", f"/study/items/{item}", "/study/history",
                  "/study/history?week=2026-W09&month=2026-02"):

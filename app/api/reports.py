@@ -9,8 +9,8 @@ from ..auth.access import access, api_error, signed_in
 from ..auth.scope import scope_root, unit_in_scope
 from ..db import db
 from ..models import Unit
-from ..reports import queries, services
-from ..reports.routes import FILTERS, leaderboard_data
+from ..reports import queries
+from ..reports.routes import FILTERS, leaderboard_data, unit_table
 from ..timeutils import parse_week_key, week_key
 from . import bp
 
@@ -43,7 +43,7 @@ def report_units():
     unit = db.session.get(Unit, int(raw)) if raw else root
     if root is None or unit is None or not unit_in_scope(db.session, current_user, unit.id):
         return api_error(403, "forbidden", "该单位不在您的管辖范围内。")
-    rows = queries.subtree_rows(queries.unit_rows(db.session, week, clock.now(), services.get_weights(db.session)), unit)
+    rows = unit_table(week, unit, clock.now())
     return jsonify({"week": week, "unit": {"id": unit.id, "name": unit.name}, "rows": [r.as_json() for r in rows]})
 
 

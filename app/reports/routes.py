@@ -47,6 +47,11 @@ def requested_unit() -> Unit:
     return unit
 
 
+def unit_table(week: str, unit: Unit, now) -> list:
+    """The unit and every unit below it, with the week's figures (ranks city-wide)."""
+    return queries.subtree_rows(queries.unit_rows(db.session, week, now, services.get_weights(db.session)), unit)
+
+
 def requested_filter() -> str | None:
     only = request.args.get("only") or request.form.get("only") or None
     if only is not None and only not in FILTERS:
@@ -85,7 +90,7 @@ def _ancestors(unit: Unit) -> list[Unit]:
 def units_xlsx():
     now = clock.now()
     week, unit = requested_week(), requested_unit()
-    rows = queries.subtree_rows(queries.unit_rows(db.session, week, now, services.get_weights(db.session)), unit)
+    rows = unit_table(week, unit, now)
     data = export.workbook(f"{unit.name} 教育整顿学习考核情况（{week}）", f"统计时间：{clock.now():%Y-%m-%d %H:%M} UTC",
                            export.UNIT_COLUMNS, [r.as_json() for r in rows])
     return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=f"units-{week}.xlsx")
@@ -96,7 +101,7 @@ def units_xlsx():
 def units_csv():
     now = clock.now()
     week, unit = requested_week(), requested_unit()
-    rows = queries.subtree_rows(queries.unit_rows(db.session, week, now, services.get_weights(db.session)), unit)
+    rows = unit_table(week, unit, now)
     return Response(export.csv_text(export.UNIT_COLUMNS, [r.as_json() for r in rows]), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=units-{week}.csv"})
 
@@ -125,7 +130,7 @@ def officers_export(unit_id: int, fmt: str):
 def printable():
     now = clock.now()
     week, unit = requested_week(), requested_unit()
-    rows = queries.subtree_rows(queries.unit_rows(db.session, week, now, services.get_weights(db.session)), unit)
+    rows = unit_table(week, unit, now)
     return render_template("reports/print.html", week=week, unit=unit, rows=rows, now=now)
 
 
