@@ -51,7 +51,7 @@ def audit_label(code: str) -> str:
         "content.policy": _("修改学时规则"), "study.flag_void": _("作废可疑学时"), "study.flag_dismiss": _("核查无误"),
         "question.update": _("修改试题"), "question.retire": _("停用/启用试题"), "bank.import": _("导入题库"),
         "exam.create": _("生成每周测试"), "exam.create_failed": _("每周测试生成失败"), "exam.blueprint": _("修改组卷规则"),
-        "exam.grant_extra_time": _("办理延时"), "exam.grant_makeup": _("办理补考"), "attempt.finish": _("交卷"),
+        "exam.grant_extra_time": _("办理延时"), "exam.grant_makeup": _("办理补考"), "attempt.finish": _("交卷"), "attempt.flagged": _("答题过快"),
         "settings.score_weights": _("修改综合得分权重"), "report.remind": _("发送提醒"),
         "task.create": _("布置任务"), "task.review": _("审核任务"), "campaign.stage": _("设置整顿阶段"),
         "bad password": _("密码错误"), "unknown user": _("账号不存在"), "account disabled": _("账号已停用"),

@@ -627,3 +627,26 @@ def test_blueprint_change_validated_and_audited(app, exam, auth):
         bp = active_blueprint(db.session)
         assert bp.duration_minutes == 20 and bp.pass_mark == 60
         assert db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "exam.blueprint")) == 1
+
+
+@pytest.mark.parametrize("saves, flagged", [(49, False), (50, True)])
+def test_a33_inhumanly_fast_answering_is_flagged(app, exam, officer, saves, flagged):
+    """A33: 50 answer saves within 3 seconds flag the attempt (once, audited); 49 do not."""
+    att = start(officer, exam)
+    q = next(q for q in att["questions"] if q["type"] == "single")
+    for i in range(saves):
+        assert save(officer, att["id"], q["id"], [q["options"][i % 4]["key"]]).status_code == 200
+    assert (attempt_row(app, att["id"]).flagged == "too_fast") is flagged
+    with app.app_context():
+        n = db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "attempt.flagged"))
+    assert n == (1 if flagged else 0)
+
+
+def test_a33_human_pace_is_not_flagged(app, exam, officer, clock):
+    """A33: the same number of saves at a human pace (one every few seconds) raises no flag."""
+    att = start(officer, exam)
+    q = next(q for q in att["questions"] if q["type"] == "single")
+    for i in range(60):
+        clock.advance(seconds=2)
+        save(officer, att["id"], q["id"], [q["options"][i % 4]["key"]])
+    assert attempt_row(app, att["id"]).flagged is None

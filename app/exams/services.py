@@ -21,6 +21,8 @@ from ..models import (Attempt, AttemptQuestion, AuditLog, Exam, ExamGrant, ExamP
 from ..timeutils import parse_week_key, previous_weeks, to_utc, week_key
 from . import blueprints, papers
 
+#: A33: this many saves within BURST_SECONDS flag the attempt for a supervisor to review.
+BURST_SAVES, BURST_SECONDS = 50, 3
 #: Saves are accepted this long after the deadline (network latency), by server receipt time (E2).
 GRACE_SECONDS = 15
 #: The sweeper leaves attempts alone until this long after deadline + grace (E6).
@@ -248,8 +250,22 @@ def save_answer(session: Session, attempt: Attempt, question_id: int, answer, se
             raise ExamError(409, "stale", "这是一次过期的保存，已保留较新的答案。")
     session.refresh(attempt)
     aq.answer, aq.answer_seq, aq.answered_at = stored, attempt.seq, now
+    _count_burst(session, attempt, now)
     session.flush()
     return attempt.seq
+
+
+def _count_burst(session: Session, attempt: Attempt, now: datetime) -> None:
+    """A33: answering at inhuman speed (50 saves within 3 s) flags the attempt, once, with an
+    audit row. Nothing else happens: a supervisor decides what it means."""
+    if attempt.burst_started_at is None or now - attempt.burst_started_at > timedelta(seconds=BURST_SECONDS):
+        attempt.burst_started_at, attempt.burst_saves = now, 1
+        return
+    attempt.burst_saves = (attempt.burst_saves or 0) + 1
+    if attempt.burst_saves >= BURST_SAVES and attempt.flagged is None:
+        attempt.flagged = "too_fast"
+        audit.record(session, "attempt.flagged", actor_name="system", target=attempt,
+                     detail=f"{attempt.burst_saves} saves within {BURST_SECONDS} s")
 
 
 def _grade(session: Session, attempt_ids: list[int]) -> None:

@@ -101,6 +101,12 @@ class Attempt(Base):
     seq: Mapped[int] = mapped_column(Integer, default=0)
     score: Mapped[float | None] = mapped_column(Float)
     passed: Mapped[bool | None] = mapped_column(Boolean)
+    #: Saves counted in the current burst window (A33: inhumanly fast answering is flagged).
+    burst_started_at: Mapped[datetime | None] = mapped_column()
+    burst_saves: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: ``too_fast`` when 50 saves arrived within 3 seconds; for a supervisor to look at, never
+    #: acted on automatically.
+    flagged: Mapped[str | None] = mapped_column(String(16))
 
     exam: Mapped[Exam] = relationship()
 
