@@ -27,10 +27,8 @@ def _reveal(exam, attempt, now) -> bool:
 @officer
 def exams_current():
     now = clock.now()
-    exam = services.exam_for_week(db.session, services.current_week(now))
-    attempt = services.find_attempt(db.session, exam.id, current_user.id) if exam else None
-    if exam is None or (attempt is None and not services.is_open_for(db.session, exam, current_user, now)
-                        and queries.exam_status(exam, now) != "closed"):
+    exam, attempt, can_start = services.this_week(db.session, current_user, now)
+    if exam is None or (attempt is None and not can_start and queries.exam_status(exam, now) != "closed"):
         # Not yet open, or not for this officer: not listed (E21).
         return jsonify({"exam": None, "attempt": None})
     return jsonify({"exam": queries.exam_json(exam, now),

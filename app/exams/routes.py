@@ -22,9 +22,7 @@ officer = access("officer")
 @officer
 def index():
     now = clock.now()
-    exam = services.exam_for_week(db.session, services.current_week(now))
-    attempt = services.find_attempt(db.session, exam.id, current_user.id) if exam else None
-    can_start = bool(exam and attempt is None and services.is_open_for(db.session, exam, current_user, now))
+    exam, attempt, can_start = services.this_week(db.session, current_user, now)
     past = [(a, e) for a, e in queries.history(db.session, current_user.id) if not exam or e.id != exam.id]
     return render_template("exams/index.html", exam=exam, attempt=attempt, can_start=can_start, past=past,
                            status=queries.exam_status(exam, now) if exam else None, now=now)

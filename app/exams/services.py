@@ -142,6 +142,14 @@ def build_paper(session: Session, exam: Exam, seed: int, avoid: frozenset[int]) 
     return papers.draw(pool, exam.blueprint["rules"], exam.blueprint["points"], seed, avoid, options_of)
 
 
+def this_week(session: Session, user: User, now: datetime) -> tuple[Exam | None, Attempt | None, bool]:
+    """This week's exam, the officer's attempt on it, and whether they may start one now."""
+    exam = exam_for_week(session, current_week(now))
+    attempt = find_attempt(session, exam.id, user.id) if exam else None
+    can_start = bool(exam and attempt is None and is_open_for(session, exam, user, now))
+    return exam, attempt, can_start
+
+
 def find_attempt(session: Session, exam_id: int, user_id: int) -> Attempt | None:
     return session.scalar(select(Attempt).where(Attempt.exam_id == exam_id, Attempt.user_id == user_id)
                           .order_by(Attempt.attempt_no.desc()).limit(1))

@@ -43,7 +43,8 @@ def _upload_limit(endpoint, _values) -> None:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_err):
-    return render_template("study/admin/refused.html", message=_size_message()), 413
+    return render_template("errors/upload_refused.html", message=_size_message(), back_url=url_for("content.index"),
+                           back_label=_("返回学习内容")), 413
 
 
 def _size_message() -> str:

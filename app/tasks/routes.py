@@ -45,7 +45,8 @@ def _upload_limit(endpoint, _values) -> None:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_err):
-    return render_template("tasks/refused.html", message=_size_message()), 413
+    return render_template("errors/upload_refused.html", message=_size_message(), back_url=url_for("tasks.index"),
+                           back_label=_("返回任务")), 413
 
 
 def _size_message() -> str:
