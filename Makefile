@@ -30,12 +30,27 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@touch $@
 
 # Front-end assets from the npm registry, pinned by package-lock.json, served by the app (no CDN).
+PDFJS_VERSION := 6.5.438
+PDFJS_SHA512 := be0f0fc35c7e0052b2e00303be1b9697970e615f1debdf14a0400da0516173bf61a970e7650aa7397a31c371c6f74ed61ce8352583af2e13fbe7a6e875d171a4
 assets: app/static/vendor/.installed
-app/static/vendor/.installed: package.json package-lock.json
+app/static/vendor/.installed: package.json package-lock.json Makefile
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p app/static/vendor
 	cp node_modules/weui/dist/style/weui.min.css app/static/vendor/weui.min.css
 	cp node_modules/echarts/dist/echarts.min.js app/static/vendor/echarts.min.js
+	# PDF.js draws study PDFs inside the reader page (no framing: every response keeps
+	# frame-ancestors 'none'); cMaps and standard fonts for PDFs that do not embed their fonts,
+	# and the image decoders (JBIG2 scans, JPEG 2000) in their plain-JavaScript builds.
+	# Fetched with `npm pack` and checked against the registry's sha512: its optional Node canvas
+	# binding lists platform packages this registry lacks, which breaks `npm ci` for the whole
+	# lock, and the browser build needs none of it.
+	rm -rf app/static/vendor/pdfjs node_modules/.pdfjs && mkdir -p app/static/vendor/pdfjs node_modules/.pdfjs
+	cd node_modules/.pdfjs && npm pack pdfjs-dist@$(PDFJS_VERSION) --silent --loglevel=error >/dev/null
+	echo "$(PDFJS_SHA512)  node_modules/.pdfjs/pdfjs-dist-$(PDFJS_VERSION).tgz" | sha512sum -c --quiet
+	tar -xzf node_modules/.pdfjs/pdfjs-dist-$(PDFJS_VERSION).tgz -C node_modules/.pdfjs
+	cp node_modules/.pdfjs/package/build/pdf.min.mjs node_modules/.pdfjs/package/build/pdf.worker.min.mjs app/static/vendor/pdfjs/
+	cp -r node_modules/.pdfjs/package/cmaps node_modules/.pdfjs/package/standard_fonts node_modules/.pdfjs/package/wasm \
+	  app/static/vendor/pdfjs/
 	@touch $@
 
 translations: app/translations/en/LC_MESSAGES/messages.mo
@@ -57,8 +72,8 @@ messages: venv
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -l en --no-fuzzy-matching
 
-bench: setup ## City-scale benchmark against a bare Flask endpoint; writes benchmarks/RESULTS.md
-	$(BIN)/python benchmarks/run.py
+bench: setup ## City-scale benchmark against a bare Flask endpoint; writes benchmarks/RESULTS.md (DB=postgres: RESULTS-postgres.md)
+	$(BIN)/python benchmarks/run.py $(if $(DB),--db $(DB)) $(if $(OFFICERS),--officers $(OFFICERS))
 
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor .pytest_cache

@@ -60,6 +60,10 @@ class BaseConfig:
     #: A login younger than this counts as "fresh" for sensitive admin changes (A13).
     FRESH_LOGIN_WINDOW = timedelta(minutes=15)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    #: The cookie lives exactly as long as the absolute timeout from sign-in; the server-side
+    #: session decides idleness. Re-signing it on every response (Flask's default) bought
+    #: nothing and cost a signature and a Set-Cookie on every heartbeat and autosave.
+    SESSION_REFRESH_EACH_REQUEST = False
 
     # CSRF: tokens live as long as the session so that a long exam never loses its token (E24).
     WTF_CSRF_ENABLED = True
@@ -104,8 +108,21 @@ class BaseConfig:
     #: Cap for one study video or PDF upload; only the content upload pages accept more than
     #: MAX_CONTENT_LENGTH, and only from a signed-in admin.
     STUDY_MEDIA_MAX_BYTES = 100 * 1024 * 1024
+    #: Intranet hosts that may serve study videos by URL (e.g. ``https://video.ga.ty``), comma
+    #: separated; added to the CSP's media-src (app/security.py). Empty: this site only.
+    STUDY_MEDIA_HOSTS = _env_list("STUDY_MEDIA_HOSTS")
 
     SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=365)
+    #: Responses are compressed for phones on a weak signal (Flask-Compress; issue #7's page
+    #: weight). Brotli first, gzip for old clients; static files stream through brotli once per
+    #: first visit and are then cached for a year (fingerprinted names). Videos, PDFs, images
+    #: and Excel files are already compressed and are left alone. BREACH: HTML carries the CSRF
+    #: token, but the session cookie is SameSite=Lax, so a cross-site page cannot make the
+    #: browser fetch signed-in pages it could measure.
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_ALGORITHM_STREAMING = ["br", "deflate"]
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript",
+                          "application/json", "image/svg+xml", "text/csv", "text/plain"]
     API_PAGE_SIZE_MAX = 200
     HSTS = False
 

@@ -14,3 +14,7 @@ errorlog = "-"
 # The app is imported in each worker, never in the arbiter: nothing in create_app starts
 # threads or schedulers, but preloading would share SQLite connections across forks.
 preload_app = False
+# gunicorn 27 opens a control socket at ~/.gunicorn/gunicorn.ctl by default: one path for every
+# gunicorn of the user, so the bench's platform, its bare endpoint and the browser tests' server
+# would fight over it. Nothing here uses `gunicornc`; signals (HUP, TERM) stay the way to manage it.
+control_socket_disable = True

@@ -26,16 +26,18 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from .extensions import babel, csrf, db, login_manager
+    from .extensions import babel, compress, csrf, db, login_manager
     from .i18n import select_locale, select_timezone
 
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    compress.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
+    from .admin.audit_routes import bp as audit_bp
     from .admin.routes import bp as admin_bp
     from .api import bp as api_bp
     from .auth.routes import bp as auth_bp
@@ -59,6 +61,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(notices_bp, url_prefix="/notices")
     app.register_blueprint(tasks_bp, url_prefix="/tasks")
+    app.register_blueprint(audit_bp, url_prefix="/admin/audit")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 

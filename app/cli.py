@@ -219,11 +219,13 @@ def scheduler():
 def init_app(app: Flask) -> None:
     from .exams.bank_cli import bank_cli
     from .exams.cli import exam_cli
+    from .reports.cli import reports_cli
     from .study.cli import study_cli
 
     for group in (db_cli, seed_cli, users_cli, exam_cli):
         app.cli.add_command(group)
     app.cli.add_command(bank_cli)
     app.cli.add_command(study_cli)
+    app.cli.add_command(reports_cli)
     app.cli.add_command(backup)
     app.cli.add_command(scheduler)

@@ -9,6 +9,13 @@ deferred ``BEGIN`` and never block writers.
 ``db.session`` is one session per application context. Inside a request, GET/HEAD/OPTIONS get
 a read session and every other method a write session; the CLI and jobs get write sessions.
 Services flush, the request, command or job commits once (ARCHITECTURE house rule 4).
+
+``db.reader`` is the context's read session. For a GET it *is* ``db.session``; for a write
+request it is a second, deferred session, so that the checks that precede the writes (who is
+signed in, is the item visible, is the attempt open) run before ``BEGIN IMMEDIATE``. SQLite has
+one write lock for the whole file: what runs between BEGIN IMMEDIATE and COMMIT is the ceiling
+on write throughput for every worker together (issue #7, benchmarks/NOTES.md). Anything whose
+value decides *what* is written must still be read, or re-checked, inside the write transaction.
 """
 from __future__ import annotations
 
@@ -107,6 +114,29 @@ class Database:
             g._db_session = sess
         return sess
 
+    @property
+    def reader(self) -> Session:
+        """The context's read session (see the module docstring); never write through it."""
+        if not has_request_context() or request.method in READ_METHODS:
+            return self.session
+        sess = g.get("_db_reader")
+        if sess is None:
+            sess = g._db_reader = self._state().read_factory()
+        return sess
+
+    def adopt(self, *objects) -> None:
+        """Move objects loaded through ``reader`` into ``session`` without a query, so that
+        changes to them are written by the request's commit. No-op when they are the same."""
+        reader = self.reader
+        if reader is self.session:
+            return
+        for obj in objects:
+            if obj in reader:
+                reader.expunge(obj)
+        reader.rollback()  # ends the read snapshot (it wrote nothing); expunged objects keep their values
+        for obj in objects:
+            self.session.add(obj)
+
     def new_read_session(self) -> Session:
         """A separate read-only session (deferred BEGIN: takes no write lock), e.g. to check a
         password — deliberately slow — before the request's write transaction begins."""
@@ -119,6 +149,9 @@ class Database:
 
     @staticmethod
     def _teardown(exc: BaseException | None) -> None:
+        reader = g.pop("_db_reader", None)
+        if reader is not None:
+            reader.close()
         sess = g.pop("_db_session", None)
         if sess is not None:
             if exc is not None:

@@ -1,5 +1,6 @@
 """Extension objects, created unbound and bound in ``create_app`` with ``init_app``."""
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -8,5 +9,6 @@ from .db import db
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+compress = Compress()
 
-__all__ = ["babel", "csrf", "db", "login_manager"]
+__all__ = ["babel", "compress", "csrf", "db", "login_manager"]

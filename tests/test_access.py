@@ -46,6 +46,13 @@ POLICY = {
     "exams.mistakes": {"officer"},
     "notices.index": ALL,
     "notices.mark_read": ALL,
+    "notices.show": ALL,
+    "notices.open": ALL,
+    "notices.compose": {"supervisor", "admin"},
+    "notices.sent": {"supervisor", "admin"},
+    "notices.receipts": {"supervisor", "admin"},
+    "audit.index": {"admin"},
+    "audit.export": {"admin"},
     "reports.dashboard": STAFF,
     "reports.units_xlsx": STAFF,
     "reports.units_csv": STAFF,
@@ -93,9 +100,16 @@ POLICY = {
     "tasks.review": {"supervisor", "admin"},
     "tasks.manage": {"supervisor", "admin"},
     "tasks.stages": {"admin"},
+    "tasks.edit": {"supervisor", "admin"},
+    "tasks.delete": {"supervisor", "admin"},
+    "tasks.withdraw": {"supervisor", "admin"},
+    "tasks.restore": {"supervisor", "admin"},
+    "tasks.events": {"supervisor", "admin"},
+    "tasks.attendance": {"supervisor", "admin"},
 }
 #: Writes on one's own account that every role, the read-only leader included, may make.
-SELF_SERVICE = {"auth.logout", "auth.change_password", "auth.set_language", "auth.login", "notices.mark_read"}
+SELF_SERVICE = {"auth.logout", "auth.change_password", "auth.set_language", "auth.login", "notices.mark_read",
+                "notices.open"}
 
 
 def rules(app):
@@ -111,7 +125,7 @@ def fill(rule, city, unit_id: int | None = None) -> str:
     when the object-level check is not what is being tested)."""
     values = {"user_id": city.users["officer_b"], "unit_id": unit_id or city.branch_a, "code": "en", "exam_id": 1,
               "attempt_id": 1, "question_id": 1, "item_id": 1, "flag_id": 1, "fmt": "xlsx",
-              "task_id": 1, "submission_id": 1, "index": 0}
+              "task_id": 1, "submission_id": 1, "index": 0, "notice_id": 1, "announcement_id": 1}
     return rule.build(values, append_unknown=False)[1]
 
 

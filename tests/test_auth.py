@@ -172,6 +172,22 @@ def test_a5_hash_is_salted_slow_kdf():
     assert a.startswith("scrypt:") and a != b
 
 
+def test_a5_login_upgrades_hash_made_with_other_parameters(app, city, auth):
+    """A5: a right password stored with outdated KDF parameters is re-hashed with the configured ones at login."""
+    with app.app_context():
+        u = db.session.scalar(select(User).where(User.username == "officer"))
+        u.password_hash = hash_password(PASSWORD, "pbkdf2:sha256:2000")
+        db.session.commit()
+    wrong = app.test_client()
+    wrong.post("/login", data={"username": "officer", "password": "not the password!"})
+    assert user(app, "officer").password_hash.startswith("pbkdf2:sha256:2000$")  # a wrong password changes nothing
+    auth.login(app.test_client(), "officer")
+    stored = user(app, "officer").password_hash
+    assert stored.startswith(app.config["PASSWORD_HASH_METHOD"] + "$")
+    auth.login(app.test_client(), "officer")  # and the new hash verifies
+    assert user(app, "officer").password_hash == stored
+
+
 def test_a8_new_session_at_login(app, city, auth):
     """A8: the cookie changes at login and a planted session key is gone."""
     c = app.test_client()

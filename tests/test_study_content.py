@@ -3,6 +3,7 @@ publishing with audit rows (A31), the phone preview and the versioned crediting 
 from __future__ import annotations
 
 import re
+import tempfile
 from io import BytesIO
 from pathlib import Path
 
@@ -11,10 +12,24 @@ from sqlalchemy import func, select
 
 from app.db import db
 from app.models import AuditLog, StudyItem, StudyPolicy
+from app.security import build_csp
+from app.study import films
 from tests.test_study_credit import logged_in
 
 ROOT = Path(__file__).resolve().parent.parent
-WEBM = (ROOT / "app" / "seed_data" / "media" / "warning_intro.webm").read_bytes()
+
+
+def _small_webm() -> bytes:
+    """A two-second WebM made from the demo's key frames (app/study/films.py)."""
+    width, height, frames = films.read_ivf(ROOT / "app" / "seed_data" / "media" / "films.ivf")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "clip.webm"
+        films.write_webm(out, width, height, [(0, frames[0]), (1000, frames[1])], 2000)
+        return out.read_bytes()
+
+
+WEBM = _small_webm()
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 HOSTILE = """<h3>标题</h3><p>正文<img src=x onerror="alert(1)"></p>
 <p><a href="javascript:alert(2)">点我</a> <a href="https://intranet.example/doc">内网</a></p>
 <svg onload="alert(3)"><circle r="1"/></svg><iframe src="https://evil.example/"></iframe>
@@ -157,8 +172,9 @@ def test_a34_request_over_the_cap_is_refused_with_a_message(make_app, city, auth
     assert not media_dir.exists() or not any(media_dir.iterdir())
 
 
-def test_video_by_intranet_url(app, city, auth):
+def test_video_by_intranet_url(make_app, media_dir, city, auth):
     """A video may point to an intranet address instead of an upload; a javascript: URL is refused."""
+    app = make_app(MEDIA_DIR=str(media_dir), STUDY_MEDIA_HOSTS=["http://video.intranet"])
     admin = logged_in(app, auth, "admin")
     item_id = create(admin, kind="video", body="", media_url="http://video.intranet/warning.mp4")
     admin.post(f"/admin/content/{item_id}/publish", data={"action": "publish"})
@@ -194,3 +210,62 @@ def test_policy_page_adds_a_version(app, city, auth):
         assert db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "content.policy")) == 1
     progress = logged_in(app, auth, "officer").get("/api/v1/study/progress").get_json()
     assert progress["daily_target_seconds"] == 5400 and progress["weekly_target_seconds"] == 480 * 60
+
+
+def test_a27_csp_media_src_lists_the_configured_intranet_video_hosts(make_app, media_dir, city, auth):
+    """A27: media-src allows exactly 'self', blob: and STUDY_MEDIA_HOSTS; a video URL on an unlisted host is refused."""
+    plain = make_app(MEDIA_DIR=str(media_dir))
+    csp = plain.test_client().get("/login").headers["Content-Security-Policy"]
+    assert "media-src 'self' blob:;" in csp and "frame-ancestors 'none'" in csp
+    app = make_app(MEDIA_DIR=str(media_dir), STUDY_MEDIA_HOSTS=["https://video.ga.ty", "http://10.1.2.3:8080"])
+    for path in ("/login", "/static/css/study.css", "/no-such-page"):
+        csp = app.test_client().get(path).headers["Content-Security-Policy"]
+        assert "media-src 'self' blob: https://video.ga.ty http://10.1.2.3:8080;" in csp, path
+        assert "object-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    admin = logged_in(app, auth, "admin")
+    before = items_and_files(app, media_dir)
+    bad = admin.post("/admin/content/new", data=form(kind="video", body="", media_url="https://evil.example/x.mp4"),
+                     content_type="multipart/form-data")
+    assert bad.status_code == 422 and "STUDY_MEDIA_HOSTS" in bad.get_data(as_text=True)
+    assert items_and_files(app, media_dir) == before
+    item_id = create(admin, kind="video", body="", media_url="https://video.ga.ty/warning.mp4")
+    admin.post(f"/admin/content/{item_id}/publish", data={"action": "publish"})
+    page = logged_in(app, auth, "officer").get(f"/study/items/{item_id}")
+    assert 'src="https://video.ga.ty/warning.mp4"' in page.get_data(as_text=True)
+    assert "https://video.ga.ty" in page.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("entry", ["video.ga.ty; script-src *", "https://a.b/path", "javascript:alert(1)", "*"])
+def test_a27_malformed_media_host_refuses_to_start(entry):
+    """A27: a STUDY_MEDIA_HOSTS entry that is not scheme://host[:port] cannot inject a CSP directive: startup refuses it."""
+    with pytest.raises(ValueError, match="STUDY_MEDIA_HOSTS"):
+        build_csp([entry])
+
+
+def test_a27_pdf_is_drawn_in_the_page_and_nothing_is_framable(app, city, auth):
+    """A27/A28: the reader draws a document item's PDF with PDF.js; the PDF and the page both keep frame-ancestors 'none'."""
+    admin = logged_in(app, auth, "admin")
+    item_id = create(admin, kind="document", body="", media=(BytesIO(PDF), "handbook.pdf"))
+    admin.post(f"/admin/content/{item_id}/publish", data={"action": "publish"})
+    officer = logged_in(app, auth, "officer")
+    page = officer.get(f"/study/items/{item_id}")
+    assert page.headers["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    html = page.get_data(as_text=True)
+    assert "<iframe" not in html and f'id="st-doc" data-src="/study/items/{item_id}/media"' in html
+    assert "/static/vendor/pdfjs/pdf.min.mjs?v=" in html and "/static/js/pdfview.mjs?v=" in html
+    assert f'id="st-doc-download" href="/study/items/{item_id}/media" download' in html
+    pdf = officer.get(f"/study/items/{item_id}/media")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.headers["Content-Disposition"].startswith("inline")
+    assert pdf.headers["X-Frame-Options"] == "DENY"
+    csp = pdf.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp and "default-src 'self'" in csp
+
+
+def test_policy_page_warns_when_this_weeks_new_content_is_below_the_weekly_target(app, city, auth):
+    """The policy page sets this week's new creditable content beside the weekly target and warns when it falls short."""
+    admin = logged_in(app, auth, "admin")
+    create(admin, title="本周短文", credited_minutes="30")
+    page = admin.get("/admin/content/policy").get_data(as_text=True)
+    assert 'id="st-week-volume"' in page and "本周新内容不足周目标" in page
+    assert "可计 0 分钟" in page  # a draft counts for nothing until it is published

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, insert, select, update
@@ -11,9 +11,9 @@ from sqlalchemy import func, insert, select, update
 from app.db import db
 from app.models import MODULES, StudyDay, StudyItem, StudyProgress, Unit, User
 from app.seed.services import seed_demo
-from app.study import demo, flags
+from app.study import demo, films, flags, queries
 from app.study.cli import recheck
-from app.timeutils import local_day, week_key
+from app.timeutils import day_bounds_utc, local_day, week_key
 from tests.test_study_credit import beat, logged_in, make_item
 
 
@@ -27,17 +27,74 @@ def demo_city(app, clock, tmp_path):
 
 
 def test_demo_content_and_video(app, demo_city, clock):
-    """seed demo publishes at least 30 items in all five modules city-wide, and installs the locally made video."""
+    """seed demo publishes at least 30 items in all five modules city-wide from five weeks ago, a daily lecture per working day, and locally made videos."""
     with app.app_context():
         s = db.session
         items = s.scalars(select(StudyItem)).all()
-        assert len(items) >= 30 and {i.module for i in items} == set(MODULES)
+        articles = [i for i in items if not i.slug.startswith("lecture-")]
+        assert len(articles) >= 30 and {i.module for i in articles} == set(MODULES)
         assert all(i.is_published and i.target_unit_id is None and i.publish_at == clock.now - timedelta(weeks=5)
-                   for i in items)
-        video = next(i for i in items if i.kind == "video")
+                   for i in articles)
+        lectures = [i for i in items if i.slug.startswith("lecture-")]
+        assert len(lectures) == 25 and all(i.kind == "video" and i.credited_minutes == 120 for i in lectures)
+        # Released at 00:00 local (16:00 UTC the day before) on Monday–Friday of five weeks.
+        releases = sorted(local_day(i.publish_at + timedelta(hours=8)) for i in lectures)
+        assert all(d.weekday() < 5 for d in releases) and len(set(releases)) == 25
+        assert all((i.publish_at + timedelta(hours=8)).time() == datetime.min.time() for i in lectures)
+        video = next(i for i in items if i.slug == "warning-film-intro")
         assert video.media_type == "video/webm"
         assert (demo_city / "media" / video.media_file).stat().st_size > 10_000
         assert all("<script" not in i.body_html for i in items)
+        handbook = next(i for i in items if i.kind == "document")
+        assert handbook.media_type == "application/pdf"
+        assert (demo_city / "media" / handbook.media_file).read_bytes().startswith(b"%PDF-")
+    # Monday 10:00: this Monday's lecture is out, Tuesday's to Friday's are scheduled, not visible.
+    client = app.test_client()
+    client.post("/login", data={"username": "officer", "password": "tiejun2021"})
+    visible = {i["title"] for i in client.get("/api/v1/study/items").get_json()["items"]}
+    this_week = [i for i in lectures if i.publish_at > clock.now - timedelta(days=1)]
+    assert [i.title in visible for i in sorted(this_week, key=lambda i: i.publish_at)] == [True, False, False, False, False]
+
+
+def test_s6_demo_videos_last_at_least_their_credited_minutes(app, demo_city):
+    """S6: every shipped video really lasts at least the minutes it credits (duration read from the WebM file)."""
+    with app.app_context():
+        videos = db.session.scalars(select(StudyItem).where(StudyItem.kind == "video")).all()
+    assert len(videos) == 26
+    for item in videos:
+        seconds = films.film_seconds(demo_city / "media" / item.media_file)
+        assert item.credited_minutes * 60 <= seconds < item.credited_minutes * 60 + 60, (item.slug, seconds)
+
+
+def test_s6_demo_content_lets_a_diligent_officer_meet_every_weekly_target_within_the_caps(app, demo_city, clock):
+    """S6/S7: with the shipped content and the default caps, an officer studying 2 h each working day meets the daily target every working day and the weekly target in each of the five campaign weeks."""
+    today = local_day(clock.now)
+    monday = today - timedelta(days=today.weekday())
+    with app.app_context():
+        s = db.session
+        officer = s.scalar(select(User).where(User.username == "officer"))
+        policy = queries.current_policy(s, clock.now)
+        cap_seconds = {}   # item id -> seconds it may still earn (item cap)
+        for week in range(4, -1, -1):
+            first = monday - timedelta(weeks=week)
+            week_total = 0
+            for offset in range(7):
+                day = first + timedelta(days=offset)
+                evening = day_bounds_utc(day)[0] + timedelta(hours=20)  # 20:00 local
+                visible = s.scalars(select(StudyItem).where(queries.visible_clause(officer, evening))
+                                    .order_by(StudyItem.publish_at, StudyItem.id)).all()
+                wanted = min(policy.daily_target_seconds, policy.daily_cap_seconds,
+                             policy.weekly_target_seconds - week_total)
+                studied = 0
+                for item in visible:
+                    left = cap_seconds.setdefault(item.id, int(policy.item_cap_multiple * item.credited_minutes * 60))
+                    take = min(left, wanted - studied)
+                    cap_seconds[item.id] -= take
+                    studied += take
+                if offset < 5:
+                    assert studied == policy.daily_target_seconds, (day, studied)
+                week_total += studied
+            assert week_total >= policy.weekly_target_seconds, (first, week_total)
 
 
 def test_demo_officer_history(app, demo_city, clock):
@@ -131,3 +188,10 @@ def test_seed_city_study_part_fits_the_budget(app, clock, request):
     print(f"study seed: {elapsed:.1f}s for {days} day rows and {progress} progress rows")
     assert days > 10028 * 84 * 0.4 and progress > 10028 * 5
     assert elapsed <= 20, elapsed
+
+
+def test_s6_policy_page_figure_new_content_this_week_matches_the_demo(app, demo_city, clock):
+    """S6: this week's new city-wide content in the demo (five 2-hour lectures) equals the 10-hour weekly target."""
+    with app.app_context():
+        new, available = queries.week_content_seconds(db.session, week_key(local_day(clock.now)), 1.0)
+    assert new == 600 * 60 and available > new

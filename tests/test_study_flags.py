@@ -213,3 +213,17 @@ def test_flag_job_is_registered_and_safe_to_rerun(app, city):
     assert str(job.trigger.timezone) == "Asia/Shanghai" and job.catch_up
     job.func(app)
     job.func(app)
+
+
+def test_a16_supervisor_me_page_links_flags_with_open_count_of_own_subtree(app, city, auth, clock):
+    """A16: a supervisor's 我的 page links the flag review list with the open flags of their own subtree only."""
+    ids = _flag_two_units(app, city)
+    clock.now = local_at(MONDAY + timedelta(days=7), 9)
+    sup_a = logged_in(app, auth, "supervisor")
+    page = sup_a.get("/me").get_data(as_text=True)
+    assert 'id="me-study-flags" href="/study/flags"' in page and "1 条待核实" in page
+    assert "2 条待核实" in logged_in(app, auth, "leader").get("/me").get_data(as_text=True)
+    sup_a.post(f"/study/flags/{ids['officer']}", data={"action": "dismiss"})
+    page = sup_a.get("/me").get_data(as_text=True)
+    assert 'id="me-study-flags"' in page and "条待核实" not in page
+    assert 'id="me-study-flags"' not in logged_in(app, auth, "officer").get("/me").get_data(as_text=True)

@@ -265,3 +265,236 @@ def test_task_completion_rate_feeds_unit_scores(app, city, auth, tasks, clock):
         assert mine[0]["tasks_done"] == 1
         earlier = week_key(clock.now - timedelta(days=14))
         assert all(r.task_completion_rate is None for r in unit_rows(s, earlier, clock.now))
+
+
+def test_withdrawn_task_leaves_the_unit_scores(app, city, auth, tasks, clock):
+    """Issue 6: a withdrawn task counts on neither side of task_completion_rate (officers can no longer do it)."""
+    from app.reports.queries import unit_rows
+    from app.timeutils import week_key
+
+    _officer, sub = _submit_proof(app, auth, tasks)
+    sup = app.test_client()
+    auth.login(sup, "supervisor")
+    sup.post(f"/tasks/review/{sub.id}", data={"action": "accept"})
+    admin = app.test_client()
+    auth.login(admin, "admin")
+    assert admin.post(f"/tasks/manage/{tasks['reflection']}/withdraw").status_code == 302
+    with app.app_context():
+        rows = {r.unit_id: r for r in unit_rows(db.session, week_key(clock.now), clock.now)}
+        # Station A1: 2 officers × the one remaining city task; 1 accepted.
+        assert rows[city.station_a1].task_completion_rate == pytest.approx(1 / 2)
+        assert db.session.get(Task, tasks["reflection"]).withdrawn_by_id == city.users["admin"]
+    assert admin.post(f"/tasks/manage/{tasks['reflection']}/restore").status_code == 302
+    with app.app_context():
+        rows = {r.unit_id: r for r in unit_rows(db.session, week_key(clock.now), clock.now)}
+        assert rows[city.station_a1].task_completion_rate == pytest.approx(1 / 4)
+
+
+# --- editing, deleting and withdrawing tasks (issue 6 follow-up) --------------------------------
+
+def staff_client(app, auth, username):
+    client = app.test_client()
+    auth.login(client, username)
+    return client
+
+
+def audit_rows(app, action):
+    with app.app_context():
+        return db.session.scalars(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)).all()
+
+
+def test_a31_task_edit_within_scope_is_audited(app, city, auth, tasks):
+    """A supervisor edits their own subtree's optional task (title, due date, target) and never a
+    required task or another branch's; the admin edits a required one; each change is one
+    task.update audit row with the fields before and after."""
+    sup_b = staff_client(app, auth, "supervisor_b")
+    url = f"/tasks/manage/{tasks['b_only']}"
+    page = sup_b.get(url)
+    assert page.status_code == 200 and "乙分局自选" in page.get_data(as_text=True)
+    form = {"title": "乙分局自选（改）", "description": "走访一次", "target_unit_id": city.station_b1, "min_chars": 0,
+            "due_at": "2026-03-20T18:00"}
+    assert sup_b.post(url, data=form).status_code == 302
+    # Out of scope: another branch as the target, the city as a whole, a required task.
+    assert sup_b.post(url, data={**form, "target_unit_id": city.branch_a}).status_code in (403, 422)
+    assert sup_b.post(url, data={**form, "target_unit_id": 0}).status_code in (403, 422)
+    assert sup_b.get(f"/tasks/manage/{tasks['reflection']}").status_code == 403
+    assert sup_b.post(f"/tasks/manage/{tasks['reflection']}", data={**form, "title": "改规定动作"}).status_code == 403
+    denied = audit_rows(app, "access.denied")
+    assert denied and denied[-1].actor_name == "supervisor_b" and denied[-1].target_id == str(tasks["reflection"])
+    sup_a = staff_client(app, auth, "supervisor")
+    assert sup_a.get(url).status_code == 404
+    assert sup_a.post(url, data={**form, "title": "偷改"}).status_code == 404
+    assert officer_client(app, auth, "officer_b").get(url).status_code in (403, 404)
+    admin = staff_client(app, auth, "admin")
+    assert admin.post(f"/tasks/manage/{tasks['reflection']}", data={
+        "title": "撰写学习心得", "description": "不少于 30 字", "target_unit_id": 0, "min_chars": 30,
+        "due_at": "2026-03-12T18:00"}).status_code == 302
+    with app.app_context():
+        s = db.session
+        b_task, reflection = s.get(Task, tasks["b_only"]), s.get(Task, tasks["reflection"])
+        assert (b_task.title, b_task.target_unit_id, b_task.description) == ("乙分局自选（改）", city.station_b1, "走访一次")
+        assert b_task.due_at.isoformat() == "2026-03-20T10:00:00"  # 18:00 Beijing time, stored as UTC
+        assert reflection.min_chars == 30 and reflection.target_unit_id is None and reflection.required is True
+    rows = audit_rows(app, "task.update")
+    assert [(r.actor_name, r.target_id) for r in rows] == [("supervisor_b", str(tasks["b_only"])),
+                                                          ("admin", str(tasks["reflection"]))]
+    assert rows[0].before["title"] == "乙分局自选" and rows[0].after["title"] == "乙分局自选（改）"
+    assert rows[0].after["target_unit_id"] == city.station_b1
+    assert set(rows[1].after) == {"description", "min_chars", "due_at"}
+    assert "乙分局自选（改）" in officer_client(app, auth, "officer_b").get("/tasks/").get_data(as_text=True)
+
+
+def test_a31_delete_only_unstarted_tasks_else_withdraw_keeps_submissions(app, city, auth, tasks):
+    """A task nobody has touched is deleted; once an officer has a submission (even a draft) it
+    can only be withdrawn: officers no longer see it, the submission stays for review. Delete,
+    withdraw and restore are audited."""
+    admin = staff_client(app, auth, "admin")
+    sup_b = staff_client(app, auth, "supervisor_b")
+    # Nobody started the B task: its supervisor deletes it.
+    assert sup_b.post(f"/tasks/manage/{tasks['b_only']}/delete").status_code == 302
+    # A supervisor may not delete or withdraw the campaign office's task.
+    assert sup_b.post(f"/tasks/manage/{tasks['proof']}/delete").status_code == 403
+    assert sup_b.post(f"/tasks/manage/{tasks['proof']}/withdraw").status_code == 403
+    officer, sub = _submit_proof(app, auth, tasks)
+    draft_client = officer_client(app, auth, "officer2")
+    draft_client.post(f"/tasks/{tasks['reflection']}", data={"text": "还没写完", "action": "draft"})
+    for key in ("proof", "reflection"):
+        resp = admin.post(f"/tasks/manage/{tasks[key]}/delete", follow_redirects=True)
+        assert "不能删除" in resp.get_data(as_text=True)
+    assert admin.post(f"/tasks/manage/{tasks['proof']}/withdraw").status_code == 302
+    with app.app_context():
+        s = db.session
+        assert s.get(Task, tasks["b_only"]) is None
+        assert s.get(Task, tasks["proof"]) is not None and s.get(Task, tasks["reflection"]) is not None
+        assert s.get(TaskSubmission, sub.id).status == "submitted"
+    listing = officer.get("/tasks/").get_data(as_text=True)
+    assert "自查佐证" not in listing and "撰写学习心得" in listing
+    assert officer.get(f"/tasks/{tasks['proof']}").status_code == 404
+    assert "已完成 0 / 1" in officer.get("/home").get_data(as_text=True)
+    assert officer.get(f"/tasks/submissions/{sub.id}/photos/0").status_code == 200  # still their own record
+    sup = staff_client(app, auth, "supervisor")
+    assert "自查佐证" in sup.get("/tasks/review").get_data(as_text=True)
+    assert sup.post(f"/tasks/review/{sub.id}", data={"action": "accept"}).status_code == 302
+    manage = admin.get("/tasks/manage").get_data(as_text=True)
+    assert "已撤回" in manage
+    assert admin.post(f"/tasks/manage/{tasks['proof']}/restore").status_code == 302
+    assert "自查佐证" in officer.get("/tasks/").get_data(as_text=True)
+    rows = audit_rows(app, "task.delete")
+    assert len(rows) == 1 and rows[0].actor_name == "supervisor_b" and rows[0].before["title"] == "乙分局自选"
+    assert [r.actor_name for r in audit_rows(app, "task.withdraw")] == ["admin"]
+    assert audit_rows(app, "task.withdraw")[0].after["submissions"] == 1
+    assert [r.actor_name for r in audit_rows(app, "task.restore")] == ["admin"]
+
+
+def test_withdrawn_task_refuses_officer_posts(app, city, auth, tasks):
+    """A withdrawn task takes no more drafts or submissions."""
+    admin = staff_client(app, auth, "admin")
+    assert admin.post(f"/tasks/manage/{tasks['reflection']}/withdraw").status_code == 302
+    officer = officer_client(app, auth)
+    assert officer.post(f"/tasks/{tasks['reflection']}", data={"text": "x", "action": "draft"}).status_code == 404
+    assert submission(app, tasks["reflection"], city.users["officer"]) is None
+    # Withdrawing twice says so and writes nothing more.
+    resp = admin.post(f"/tasks/manage/{tasks['reflection']}/withdraw", follow_redirects=True)
+    assert "已经撤回" in resp.get_data(as_text=True) and len(audit_rows(app, "task.withdraw")) == 1
+
+
+# --- attendance of event tasks (参加活动) ----------------------------------------------------------
+
+@pytest.fixture
+def lecture(app, city, tasks, clock):
+    """A city-wide party lecture (event task); officer has submitted a sign-in note."""
+    with app.app_context():
+        s = db.session
+        stage_id = s.scalar(select(Task.stage_id).where(Task.id == tasks["reflection"]))
+        task = services.create_task(s, s.get(User, city.users["admin"]), stage_id=stage_id, kind="event",
+                                    required=True, title="专题党课", description="", target_unit_id=None,
+                                    due_at=clock.now + timedelta(days=1), item_id=None, min_chars=0)
+        s.commit()
+        return task.id
+
+
+def test_attendance_list_shows_who_in_the_subtree_has_not_confirmed(app, city, auth, lecture):
+    """The supervisor sees, per event task, the officers of their subtree: confirmed, waiting,
+    not yet; never officers of another branch."""
+    officer = officer_client(app, auth)
+    officer.post(f"/tasks/{lecture}", data={"text": "已参加，坐第三排", "action": "submit"})
+    sup = staff_client(app, auth, "supervisor")
+    events = sup.get("/tasks/events").get_data(as_text=True)
+    assert "专题党课" in events and "共 3 人" in events and "待确认 1" in events
+    page = sup.get(f"/tasks/events/{lecture}?status=all").get_data(as_text=True)
+    for name in ("officer", "officer2", "officer_a2"):
+        assert f'<span class="tk-attend__name">{name}</span>' in page
+    assert "officer_b" not in page and "officer_c" not in page
+    waiting = sup.get(f"/tasks/events/{lecture}?status=submitted").get_data(as_text=True)
+    assert '<span class="tk-attend__name">officer</span>' in waiting and ">officer2<" not in waiting
+    open_rows = sup.get(f"/tasks/events/{lecture}?status=open&unit={city.station_a2}").get_data(as_text=True)
+    assert ">officer_a2<" in open_rows and ">officer2<" not in open_rows
+    # Not an event task, or an officer asking: nothing.
+    with app.app_context():
+        reflection = db.session.scalar(select(Task.id).where(Task.kind == "reflection"))
+    assert sup.get(f"/tasks/events/{reflection}").status_code == 404
+    assert officer.get(f"/tasks/events/{lecture}").status_code in (403, 404)
+    sup_b = staff_client(app, auth, "supervisor_b")
+    page_b = sup_b.get(f"/tasks/events/{lecture}?status=all").get_data(as_text=True)
+    assert ">officer_b<" in page_b and ">officer<" not in page_b
+
+
+def test_a31_bulk_confirm_attendance_audited_and_scoped(app, city, auth, lecture):
+    """Bulk accept: the supervisor confirms several officers at once (a waiting submission is
+    accepted, an officer with none gets an accepted one); one audit row each; any officer out of
+    scope refuses the whole request."""
+    officer = officer_client(app, auth)
+    officer.post(f"/tasks/{lecture}", data={"text": "已参加", "action": "submit"})
+    sup = staff_client(app, auth, "supervisor")
+    ids = [city.users["officer"], city.users["officer2"]]
+    resp = sup.post(f"/tasks/events/{lecture}", data={"user_id": ids + [city.users["officer_b"]]},
+                    follow_redirects=True)
+    assert "不在您的管辖范围内" in resp.get_data(as_text=True)
+    assert [r.target_id for r in audit_rows(app, "access.denied")] == [str(lecture)]
+    assert submission(app, lecture, city.users["officer2"]) is None
+    assert submission(app, lecture, city.users["officer"]).status == "submitted"
+    resp = sup.post(f"/tasks/events/{lecture}", data={"user_id": ids}, follow_redirects=True)
+    assert "已确认 2 人参加" in resp.get_data(as_text=True)
+    for uid in ids:
+        sub = submission(app, lecture, uid)
+        assert sub.status == "accepted" and sub.reviewed_by_id == city.users["supervisor"]
+    rows = audit_rows(app, "task.attendance")
+    assert sorted((r.before["status"], r.after["user_id"]) for r in rows) == sorted(
+        [("submitted", city.users["officer"]), ("todo", city.users["officer2"])])
+    assert all(r.actor_name == "supervisor" for r in rows)
+    # Confirming again changes nothing and writes nothing.
+    resp = sup.post(f"/tasks/events/{lecture}", data={"user_id": ids}, follow_redirects=True)
+    assert "已确认 0 人参加" in resp.get_data(as_text=True) and len(audit_rows(app, "task.attendance")) == 2
+    assert "已确认 2" in sup.get("/tasks/events").get_data(as_text=True)
+    # The officer sees the task done.
+    assert "已通过" in officer_client(app, auth, "officer2").get(f"/tasks/{lecture}").get_data(as_text=True)
+    # Nothing selected; a task that is not an event.
+    resp = sup.post(f"/tasks/events/{lecture}", data={}, follow_redirects=True)
+    assert "请先勾选" in resp.get_data(as_text=True)
+
+
+def test_supervisor_never_changes_a_task_set_from_above(app, city, auth, tasks, clock):
+    """A station's supervisor may not edit or withdraw the branch supervisor's optional task aimed
+    at their station; the branch supervisor may change the station supervisor's own task."""
+    from tests.factories import make_user
+
+    from app.models import Unit
+
+    with app.app_context():
+        s = db.session
+        station_sup = make_user(s, "sup_a1", s.get(Unit, city.station_a1), "supervisor")
+        stage_id = s.scalar(select(Task.stage_id).where(Task.id == tasks["reflection"]))
+        common = dict(stage_id=stage_id, kind="proof", required=False, description="", target_unit_id=city.station_a1,
+                      due_at=clock.now + timedelta(days=2), item_id=None, min_chars=0)
+        from_branch = services.create_task(s, s.get(User, city.users["supervisor"]), title="分局布置给甲一所", **common)
+        own = services.create_task(s, station_sup, title="甲一所自己的", **common)
+        s.commit()
+        from_branch_id, own_id = from_branch.id, own.id
+    station = staff_client(app, auth, "sup_a1")
+    assert station.get(f"/tasks/manage/{from_branch_id}").status_code == 403
+    assert station.post(f"/tasks/manage/{from_branch_id}/withdraw").status_code == 403
+    assert station.get(f"/tasks/manage/{own_id}").status_code == 200
+    branch = staff_client(app, auth, "supervisor")
+    assert branch.post(f"/tasks/manage/{own_id}/withdraw").status_code == 302
+    manage = station.get("/tasks/manage").get_data(as_text=True)
+    assert f"/tasks/manage/{own_id}" in manage and f"/tasks/manage/{from_branch_id}\"" not in manage

@@ -13,6 +13,7 @@ from typing import Callable
 from flask import current_app, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import bindparam, select
 
 from .. import audit, clock
 from ..db import READ_METHODS, db
@@ -120,6 +121,12 @@ def admin_mfa_ok() -> bool:
     return bool(row and row.mfa_passed) or mfa_waived(request.remote_addr)
 
 
+# One round trip for every signed-in request: the session row with its user (and, joined by
+# the User mapping, the user's unit). Built once; the statement is compiled once per engine.
+_SESSION_USER = (select(AuthSession, User).join(User, User.id == AuthSession.user_id)
+                 .where(AuthSession.id == bindparam("sid")))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Resolve the cookie to a live server-side session (QUALITY decision 7, A9–A11)."""
@@ -128,13 +135,15 @@ def load_user(user_id: str) -> User | None:
         return None
     now = clock.now()
     policy = LoginPolicy.from_config(current_app.config)
-    sess = db.session
-    row = sess.get(AuthSession, sid)
+    # Through the reader: on a write request this lookup runs before SQLite's write lock is
+    # taken, and adopt() hands the rows to the write session without a second query.
+    sess = db.reader
+    row, user = sess.execute(_SESSION_USER, {"sid": sid}).first() or (None, None)
     if not session_is_live(row, now, policy) or str(row.user_id) != str(user_id):
         return None
-    user = sess.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
+    db.adopt(row, user, user.unit)
     if now - row.last_seen_at >= current_app.config["SESSION_TOUCH_INTERVAL"]:
         _touch(row, now)
     g.auth_session = row

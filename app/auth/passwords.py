@@ -27,6 +27,11 @@ def hash_password(password: str, method: str) -> str:
     return generate_password_hash(password, method=method)
 
 
+def hash_method_of(stored_hash: str) -> str:
+    """The method and parameters a stored hash was made with, e.g. ``scrypt:32768:8:1``."""
+    return (stored_hash or "").split("$", 1)[0]
+
+
 def verify_password(stored_hash: str, password: str) -> bool:
     if not stored_hash or len(password.encode()) > MAX_BYTES_HASHED:
         return False

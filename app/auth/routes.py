@@ -44,10 +44,11 @@ def login():
         policy = LoginPolicy.from_config(current_app.config)
         reader = db.new_read_session()
         try:
-            verified = check_password_outside_transaction(reader, form.username.data, form.password.data, policy)
+            check = check_password_outside_transaction(reader, form.username.data, form.password.data, policy)
         finally:
             reader.close()
-        result = authenticate(db.session, form.username.data, form.password.data, now, policy, verified=verified)
+        result = authenticate(db.session, form.username.data, form.password.data, now, policy,
+                              verified=check.verified, rehash=check.rehash)
         if result.outcome == "ok":
             user = result.user
             # A new session at login: nothing planted before it survives (A8).

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..models import AuthSession, User
-from .passwords import hash_password, random_initial_password, verify_password
+from .passwords import hash_method_of, hash_password, random_initial_password, verify_password
 
 
 
@@ -55,19 +55,32 @@ def find_user(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username.strip()))
 
 
+@dataclass(frozen=True)
+class PasswordCheck:
+    verified: bool
+    #: ``(stored hash, replacement)`` when the password was right but stored with other
+    #: parameters than PASSWORD_HASH_METHOD: the login swaps it in, so raising the cost in
+    #: the configuration upgrades every account at its next sign-in (A5).
+    rehash: tuple[str, str] | None = None
+
+
 def check_password_outside_transaction(read_session: Session, username: str, password: str,
-                                      policy: LoginPolicy) -> bool:
-    """The slow hash check, done in a read session before any write lock is taken (on SQLite a
-    write transaction would make every other writer wait for the whole hash)."""
+                                      policy: LoginPolicy) -> PasswordCheck:
+    """The slow hash check (and any re-hash), done in a read session before any write lock is
+    taken: on SQLite a write transaction would make every other writer wait for the hash."""
     user = find_user(read_session, username) if username else None
     if user is None:
         verify_password(_dummy_hash(policy.hash_method), password)
-        return False
-    return verify_password(user.password_hash, password)
+        return PasswordCheck(False)
+    if not verify_password(user.password_hash, password):
+        return PasswordCheck(False)
+    if hash_method_of(user.password_hash) != policy.hash_method:
+        return PasswordCheck(True, (user.password_hash, hash_password(password, policy.hash_method)))
+    return PasswordCheck(True)
 
 
 def authenticate(session: Session, username: str, password: str, now: datetime, policy: LoginPolicy,
-                 verified: bool | None = None) -> LoginResult:
+                 verified: bool | None = None, rehash: tuple[str, str] | None = None) -> LoginResult:
     """Check a login and keep the per-account failure counters (QUALITY A3, L12).
 
     The counters are advanced with one ``UPDATE ... SET n = n + 1`` so concurrent workers never
@@ -116,6 +129,8 @@ def authenticate(session: Session, username: str, password: str, now: datetime, 
 
     user.failed_logins = 0
     user.locked_until = None
+    if rehash is not None and user.password_hash == rehash[0]:  # unless it changed meanwhile
+        user.password_hash = rehash[1]
     audit.record(session, "auth.login", actor=user, target=user)
     session.flush()
     return LoginResult(user, "ok")

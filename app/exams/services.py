@@ -11,9 +11,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from .. import audit
 from ..models import (Attempt, AttemptQuestion, AuditLog, Exam, ExamGrant, ExamPoolItem, Question, QuestionVersion,
@@ -222,58 +224,86 @@ def normalise_answer(qtype: str, option_map: dict, answer) -> list:
     return sorted(answer)
 
 
-def _question_in_attempt(session: Session, attempt: Attempt, question_id: int) -> tuple[AttemptQuestion, str]:
-    row = session.execute(select(AttemptQuestion, Question.qtype).join(
-        QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id).join(
-        Question, Question.id == QuestionVersion.question_id).where(
-        AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.question_version_id == question_id)).first()
-    if row is None:
-        raise ExamError(400, "not_in_attempt", "这道题不在您的试卷中。")
-    return row[0], row[1]
+_AQ = AttemptQuestion.__table__
+_ATT = Attempt.__table__
+# Built once (bound parameters): the autosave is the exam's hottest write, and on SQLite what
+# runs between BEGIN IMMEDIATE and COMMIT is shared by every worker (issue #7).
+_SERVED = (select(_AQ.c.position, _AQ.c.option_map, Question.qtype)
+           .join(QuestionVersion, QuestionVersion.id == _AQ.c.question_version_id)
+           .join(Question, Question.id == QuestionVersion.question_id)
+           .where(_AQ.c.attempt_id == bindparam("aid"), _AQ.c.question_version_id == bindparam("qid")))
+# A33's burst window restarts when the previous burst began more than BURST_SECONDS ago.
+_NEW_BURST = or_(_ATT.c.burst_started_at.is_(None), _ATT.c.burst_started_at < bindparam("burst_cutoff"))
+_LIVE = and_(_ATT.c.id == bindparam("aid"), _ATT.c.status == "in_progress",
+             _ATT.c.deadline >= bindparam("deadline_cutoff"))
+_BURST_VALUES = {"burst_started_at": case((_NEW_BURST, bindparam("now")), else_=_ATT.c.burst_started_at),
+                 "burst_saves": case((_NEW_BURST, 1), else_=func.coalesce(_ATT.c.burst_saves, 0) + 1)}
+_RETURN = (_ATT.c.seq, _ATT.c.burst_started_at, _ATT.c.burst_saves, _ATT.c.flagged, _ATT.c.deadline)
+_ADVANCE_NEXT = update(_ATT).where(_LIVE).values(seq=_ATT.c.seq + 1, **_BURST_VALUES).returning(*_RETURN)
+_ADVANCE_TO = (update(_ATT).where(_LIVE, _ATT.c.seq < bindparam("seq")).values(seq=bindparam("seq"), **_BURST_VALUES)
+               .returning(*_RETURN))
+_STATE = select(_ATT.c.status, _ATT.c.seq, _ATT.c.deadline).where(_ATT.c.id == bindparam("aid"))
+_STORE = (update(_AQ).where(_AQ.c.attempt_id == bindparam("aid"), _AQ.c.position == bindparam("pos"))
+          .values(answer=bindparam("answer"), answer_seq=bindparam("answer_seq"), answered_at=bindparam("now")))
 
 
-def save_answer(session: Session, attempt: Attempt, question_id: int, answer, seq: int | None, now: datetime) -> int:
+def save_answer(session: Session, attempt: Attempt, question_id: int, answer, seq: int | None, now: datetime,
+                reader: Session | None = None) -> int:
     """Store one answer; returns the attempt's sequence number after the save (E2, E9, E17).
 
     With ``seq``: a higher number is applied by compare-and-advance in one UPDATE, an equal
     one is a harmless replay, a lower one is stale (409) and changes nothing. Without it, the
     server takes the next number.
+
+    ``reader`` (default: ``session``) answers the checks that decide nothing written — is the
+    question in this paper, is the answer well formed — before the write transaction starts.
+    The attempt's state (open, within the deadline plus grace, sequence) is decided by the
+    conditional UPDATE itself, inside the write transaction. ``attempt`` is kept in step with
+    what was written (loaded values, never marked dirty), as is the answered question if the
+    session holds it.
     """
-    _check_writable(attempt, now)
-    aq, qtype = _question_in_attempt(session, attempt, question_id)
-    stored = normalise_answer(qtype, aq.option_map, answer)
-    live = and_(Attempt.id == attempt.id, Attempt.status == "in_progress")
-    if seq is None:
-        session.execute(update(Attempt).where(live).values(seq=Attempt.seq + 1))
-    else:
-        if not isinstance(seq, int) or seq < 1 or seq > 10**9:
-            raise ExamError(400, "invalid_seq", "seq 必须是正整数。")
-        advanced = session.execute(update(Attempt).where(live, Attempt.seq < seq).values(seq=seq)).rowcount
-        if not advanced:
-            session.refresh(attempt)
-            if attempt.status != "in_progress":
-                raise ExamError(409, "finished", "答卷已提交，不能再修改。")
-            if attempt.seq == seq:
-                return seq  # a replay of a save already applied
-            raise ExamError(409, "stale", "这是一次过期的保存，已保留较新的答案。")
-    session.refresh(attempt)
-    aq.answer, aq.answer_seq, aq.answered_at = stored, attempt.seq, now
-    _count_burst(session, attempt, now)
-    session.flush()
-    return attempt.seq
+    _check_writable(attempt, now)  # early answer from what was loaded; the UPDATE decides
+    if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or seq < 1 or seq > 10**9):
+        raise ExamError(400, "invalid_seq", "seq 必须是正整数。")
+    served = (reader or session).connection().execute(_SERVED, {"aid": attempt.id, "qid": question_id}).first()
+    if served is None:
+        raise ExamError(400, "not_in_attempt", "这道题不在您的试卷中。")
+    stored = normalise_answer(served.qtype, served.option_map, answer)
+
+    conn = session.connection()
+    params = {"aid": attempt.id, "now": now, "burst_cutoff": now - timedelta(seconds=BURST_SECONDS),
+              "deadline_cutoff": now - timedelta(seconds=GRACE_SECONDS), "seq": seq}
+    row = conn.execute(_ADVANCE_NEXT if seq is None else _ADVANCE_TO, params).first()
+    if row is None:
+        state = conn.execute(_STATE, params).one()
+        for key in ("status", "seq", "deadline"):
+            set_committed_value(attempt, key, getattr(state, key))
+        _check_writable(attempt, now)
+        if seq is not None and state.seq == seq:
+            return seq  # a replay of a save already applied
+        raise ExamError(409, "stale", "这是一次过期的保存，已保留较新的答案。")
+    conn.execute(_STORE, {"aid": attempt.id, "pos": served.position, "answer": stored, "answer_seq": row.seq,
+                          "now": now})
+    for key in ("seq", "burst_started_at", "burst_saves", "flagged", "deadline"):
+        set_committed_value(attempt, key, getattr(row, key))
+    held = session.identity_map.get(identity_key(AttemptQuestion, (attempt.id, served.position)))
+    if held is not None:
+        for key, value in (("answer", stored), ("answer_seq", row.seq), ("answered_at", now)):
+            set_committed_value(held, key, value)
+    if row.burst_saves >= BURST_SAVES and row.flagged is None:
+        _flag_burst(session, attempt, row.burst_saves)
+    return row.seq
 
 
-def _count_burst(session: Session, attempt: Attempt, now: datetime) -> None:
+def _flag_burst(session: Session, attempt: Attempt, saves: int) -> None:
     """A33: answering at inhuman speed (50 saves within 3 s) flags the attempt, once, with an
     audit row. Nothing else happens: a supervisor decides what it means."""
-    if attempt.burst_started_at is None or now - attempt.burst_started_at > timedelta(seconds=BURST_SECONDS):
-        attempt.burst_started_at, attempt.burst_saves = now, 1
-        return
-    attempt.burst_saves = (attempt.burst_saves or 0) + 1
-    if attempt.burst_saves >= BURST_SAVES and attempt.flagged is None:
-        attempt.flagged = "too_fast"
+    flagged = session.connection().execute(update(_ATT).where(_ATT.c.id == attempt.id, _ATT.c.flagged.is_(None))
+                                           .values(flagged="too_fast")).rowcount
+    if flagged:
+        set_committed_value(attempt, "flagged", "too_fast")
         audit.record(session, "attempt.flagged", actor_name="system", target=attempt,
-                     detail=f"{attempt.burst_saves} saves within {BURST_SECONDS} s")
+                     detail=f"{saves} saves within {BURST_SECONDS} s")
 
 
 def _grade(session: Session, attempt_ids: list[int]) -> None:

@@ -2,9 +2,10 @@
 from .audit import AuditLog
 from .base import Base, utc_now
 from .exams import Attempt, AttemptQuestion, Exam, ExamBlueprint, ExamGrant, ExamPoolItem, JobRun
-from .notices import Notification
+from .notices import AUDIENCES, BODY_FORMATS, Announcement, Notification
 from .settings import AppSetting
 from .questions import QUESTION_TYPES, Question, QuestionVersion
+from .reports import ReportSnapshot, ReportSnapshotUnit
 from .tasks import SUBMISSION_STATUSES, TASK_KINDS, Campaign, CampaignStage, Task, TaskSubmission
 from .study import (ITEM_KINDS, MODULES, STAGES, StudyBeat, StudyCursor, StudyDay, StudyFlag, StudyItem,
                     StudyPolicy, StudyProgress)
@@ -12,9 +13,10 @@ from .units import UNIT_LEVELS, Unit
 from .users import ROLES, AuthSession, User
 
 __all__ = [
+    "AUDIENCES", "Announcement", "BODY_FORMATS",
     "AppSetting", "Attempt", "Campaign", "CampaignStage", "SUBMISSION_STATUSES", "TASK_KINDS", "Task",
     "TaskSubmission", "AttemptQuestion", "AuditLog", "AuthSession", "Base", "Exam", "ExamBlueprint", "ExamGrant",
     "ExamPoolItem", "ITEM_KINDS", "JobRun", "MODULES", "Notification", "QUESTION_TYPES", "Question",
-    "QuestionVersion", "ROLES", "STAGES", "StudyBeat", "StudyCursor", "StudyDay", "StudyFlag", "StudyItem",
+    "QuestionVersion", "ROLES", "ReportSnapshot", "ReportSnapshotUnit", "STAGES", "StudyBeat", "StudyCursor", "StudyDay", "StudyFlag", "StudyItem",
     "StudyPolicy", "StudyProgress", "UNIT_LEVELS", "Unit", "User", "utc_now",
 ]

@@ -68,6 +68,9 @@ class Task(Base):
     min_chars: Mapped[int] = mapped_column(Integer, default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    #: Withdrawn: hidden from officers and from the unit figures; submissions stay on record.
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     stage: Mapped[CampaignStage] = relationship()
 

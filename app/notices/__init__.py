@@ -1,1 +1,1 @@
-"""In-app notifications: reminders now, announcements with issue #6."""
+"""In-app notifications: reminders, and announcements with read receipts (issue #6)."""

@@ -3,8 +3,9 @@
 Definitions (per unit and ISO week, over every active officer in the unit's subtree — a
 branch's figures come from all officers below it, never from averaging its stations):
 
-- ``officers``: active officers in the subtree (today's roster: the platform keeps no history
-  of transfers, so a moved officer counts where they are now).
+- ``officers``: active officers in the subtree. For the current week that is today's roster;
+  a closed week is read from its snapshot (app/reports/snapshots.py), the roster as it was when
+  the week closed, so a later transfer does not rewrite a unit's history.
 - ``study_target_met``: officers whose credited study seconds that week reached the weekly
   target (the study policy in force at the end of the week).
 - ``study_completion_rate`` = study_target_met / officers; ``avg_study_hours`` over all officers.
@@ -15,7 +16,7 @@ branch's figures come from all officers below it, never from averaging its stati
   when none); ``pass_count``; ``pass_rate`` = pass_count / participants (0 when none).
 - ``task_completion_rate``: accepted task submissions / tasks due by the week's end summed over
   the subtree's officers (each officer counts the tasks aimed at their unit); null while no task
-  was due (issue #6). ``tasks_done`` per officer: their accepted submissions of those tasks.
+  was due (issue #6). A withdrawn task counts on neither side. ``tasks_done`` per officer: their accepted submissions of those tasks.
 - ``composite_score`` (0..100) = weighted mean of the available parts: study completion rate,
   participation rate, average score / 100 and task completion rate, with the admin's weights
   (default 40/20/30/10); a part that does not exist yet (tasks) is left out and the remaining
@@ -26,7 +27,8 @@ branch's figures come from all officers below it, never from averaging its stati
   the unit code in alphabetical order — so every rank is distinct and stable.
 
 One aggregation query computes the whole city (about 300 units for 10,028 officers); the
-ranks need every unit anyway, and the caller's scope is applied to the rows returned.
+ranks need every unit anyway, and the caller's scope is applied to the rows returned. Closed
+weeks read the same per-unit sums from their snapshot instead.
 """
 from __future__ import annotations
 
@@ -36,7 +38,8 @@ from datetime import date, timedelta
 from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ..models import Attempt, Exam, StudyDay, StudyPolicy, Task, TaskSubmission, Unit, User
+from ..models import (Attempt, Exam, ReportSnapshot, ReportSnapshotUnit, StudyDay, StudyPolicy, Task, TaskSubmission,
+                      Unit, User)
 from ..timeutils import parse_week_key, week_bounds_utc
 
 DEFAULT_WEIGHTS = {"study": 40, "participation": 20, "score": 30, "tasks": 10}
@@ -111,11 +114,12 @@ def officer_facts(session: Session, week: str, now, unit_filter=None):
     due_by = week_bounds_utc(week)[1]
     target = aliased(Unit)
     due = (select(Unit.id.label("unit_id"), func.count(Task.id).label("due")).select_from(Unit)
-           .join(Task, Task.due_at < due_by).outerjoin(target, target.id == Task.target_unit_id)
+           .join(Task, and_(Task.due_at < due_by, Task.withdrawn_at.is_(None)))
+           .outerjoin(target, target.id == Task.target_unit_id)
            .where(or_(Task.target_unit_id.is_(None), Unit.path.startswith(target.path))).group_by(Unit.id).subquery())
     done = (select(TaskSubmission.user_id, func.count(TaskSubmission.id).label("done"))
             .join(Task, Task.id == TaskSubmission.task_id)
-            .where(TaskSubmission.status == "accepted", Task.due_at < due_by)
+            .where(TaskSubmission.status == "accepted", Task.due_at < due_by, Task.withdrawn_at.is_(None))
             .group_by(TaskSubmission.user_id).subquery())
     stmt = (select(User.id.label("user_id"), User.unit_id.label("unit_id"),
                    func.coalesce(study.c.secs, 0).label("study_seconds"), att.c.score.label("exam_score"),
@@ -146,6 +150,32 @@ def _fact_sums(session: Session, week: str, now, target: int, unit_filter=None, 
     return session.execute(select(*columns)).one()
 
 
+def _direct_sums(session: Session, week: str, now) -> dict[int, list]:
+    """Per-unit sums of each unit's own officers: the week's snapshot when it has one
+    (app/reports/snapshots.py), else the live aggregation. Two queries either way."""
+    snap = session.execute(
+        select(ReportSnapshot.week, ReportSnapshotUnit.unit_id,
+               *(getattr(ReportSnapshotUnit, c) for c in ReportSnapshotUnit.SUMS))
+        .outerjoin(ReportSnapshotUnit, ReportSnapshotUnit.week == ReportSnapshot.week)
+        .where(ReportSnapshot.week == week)).all()
+    if snap:
+        return {row[1]: list(row[2:]) for row in snap if row[1] is not None}
+    target = weekly_target_seconds(session, week)
+    return {row[0]: list(row[1:]) for row in _fact_sums(session, week, now, target)}
+
+
+def _snapshot_totals(session: Session, weeks: list[str], unit_ids) -> dict[str, list]:
+    """For each snapshotted week among ``weeks``: the sums over the units in ``unit_ids``
+    (one query for all weeks)."""
+    sums = [func.coalesce(func.sum(getattr(ReportSnapshotUnit, c)), 0) for c in ReportSnapshotUnit.SUMS]
+    rows = session.execute(
+        select(ReportSnapshot.week, *sums)
+        .outerjoin(ReportSnapshotUnit, and_(ReportSnapshotUnit.week == ReportSnapshot.week,
+                                            ReportSnapshotUnit.unit_id.in_(unit_ids)))
+        .where(ReportSnapshot.week.in_(weeks)).group_by(ReportSnapshot.week)).all()
+    return {row[0]: list(row[1:]) for row in rows}
+
+
 def _fill(row: "UnitRow", sums) -> None:
     n, n_met, secs, n_part, n_pending, score_sum, n_pass, n_due, n_done = (int(v or 0) if i != 5 else float(v or 0)
                                                                           for i, v in enumerate(sums))
@@ -165,8 +195,7 @@ def unit_rows(session: Session, week: str, now, weights: dict | None = None) -> 
     number of officers: the target, the per-unit sums (one aggregation over all officers), and
     the unit list. Each unit's figures are the sums over every unit in its subtree, rolled up
     by materialised path — exactly what aggregating all its officers directly would give."""
-    target = weekly_target_seconds(session, week)
-    direct = {row[0]: list(row[1:]) for row in _fact_sums(session, week, now, target)}
+    direct = _direct_sums(session, week, now)
     units = session.execute(select(Unit.id, Unit.name, Unit.code, Unit.parent_id, Unit.depth, Unit.level, Unit.path,
                                    Unit.is_active)).all()
     path_of = {u.id: u.path for u in units}
@@ -274,21 +303,30 @@ def officer_rows(session: Session, week: str, now, root: Unit, *, only: str | No
     return out
 
 
-def trend(session: Session, unit: Unit, weeks: list[str], now, weights: dict | None = None) -> list[dict]:
-    """The unit's composite and rates over ``weeks``: per week, the target and one aggregation
-    over the unit's own officers only (a fixed count of small queries).
+def trend(session: Session, unit: Unit, weeks: list[str], now, weights: dict | None = None,
+          known: dict[str, "UnitRow"] | None = None) -> list[dict]:
+    """The unit's composite and rates over ``weeks``. Closed weeks come from their snapshots
+    (one query for all of them); ``known`` rows (the week a dashboard already computed) are
+    reused; any other week costs a live aggregation over the unit's own officers.
 
     A week before the platform had any data (no exam and no study at all) is a gap (nulls),
     not a zero, so a chart does not show a fall that never happened."""
     from ..auth.scope import subtree_unit_ids
 
+    known = known or {}
     exam_weeks = set(session.scalars(select(Exam.week).where(Exam.week.in_(weeks))))
+    snapshots = _snapshot_totals(session, [w for w in weeks if w not in known], subtree_unit_ids(unit))
     points = []
     for week in weeks:
-        target = weekly_target_seconds(session, week)
-        row = UnitRow(unit.id, unit.name, unit.code, unit.parent_id, unit.depth, unit.level, unit.path)
-        _fill(row, _fact_sums(session, week, now, target, subtree_unit_ids(unit), by_unit=False))
-        _composite([row], weights or DEFAULT_WEIGHTS)
+        row = known.get(week)
+        if row is None:
+            row = UnitRow(unit.id, unit.name, unit.code, unit.parent_id, unit.depth, unit.level, unit.path)
+            if week in snapshots:
+                _fill(row, snapshots[week])
+            else:
+                target = weekly_target_seconds(session, week)
+                _fill(row, _fact_sums(session, week, now, target, subtree_unit_ids(unit), by_unit=False))
+            _composite([row], weights or DEFAULT_WEIGHTS)
         if week not in exam_weeks and not row.avg_study_hours:
             points.append({"week": week, "composite_score": None, "study_completion_rate": None,
                            "exam_participation_rate": None})

@@ -70,7 +70,7 @@ def dashboard():
     children = [r for r in rows if r.parent_id == unit.id]
     officers = queries.officer_rows(db.session, week, now, unit, only=only) if (only or not children) else []
     weeks = previous_weeks(week, 8)
-    trend = queries.trend(db.session, unit, weeks, now, weights)
+    trend = queries.trend(db.session, unit, weeks, now, weights, known={week: top} if top else None)
     ancestors = _ancestors(unit)
     return render_template("reports/dashboard.html", week=week, unit=unit, top=top, children=children, only=only,
                            officers=officers, trend=trend, ancestors=ancestors, weeks=previous_weeks(week_key(now), 12),

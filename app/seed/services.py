@@ -24,10 +24,11 @@ def _features():
     """Each feature's demo module: ``load_content(session, now)`` (study items, the question
     bank, the campaign) and ``seed_activity(session, now, officer_ids, weeks, rng)`` (history)."""
     from ..exams import demo as exams_demo
+    from ..notices import demo as notices_demo
     from ..study import demo as study_demo
     from ..tasks import demo as tasks_demo
 
-    return (study_demo, exams_demo, tasks_demo)
+    return (study_demo, exams_demo, tasks_demo, notices_demo)
 
 DEMO_ACCOUNTS = (
     # username, name, role, unit code (None = city root)
@@ -91,6 +92,11 @@ def _run_features(session: Session, now: datetime, officer_ids: list[int], weeks
     for feature in _features():
         feature.seed_activity(session, now, officer_ids, weeks, random.Random(seed))
         session.flush()
+    # The history's closed weeks get their snapshots, as the Monday job would have taken them.
+    from ..reports.snapshots import take_missing
+
+    take_missing(session, now)
+    session.flush()
 
 
 def seed_demo(session: Session, now: datetime, *, demo_password: str, hash_method: str, weeks: int = 4) -> dict:

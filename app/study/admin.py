@@ -17,7 +17,7 @@ from ..admin.queries import unit_choices
 from ..auth.access import access
 from ..db import db
 from ..models import StudyItem
-from ..timeutils import to_local, to_utc
+from ..timeutils import local_day, to_local, to_utc, week_key
 from . import media, queries, services
 from .forms import ContentForm, PolicyForm
 from .labels import labels
@@ -196,5 +196,8 @@ def policy():
         db.session.commit()
         flash(_("新的计时规则已生效；此前的学时按当时的规则保留。"), "success")
         return redirect(url_for("content.policy"))
+    new_seconds, available_seconds = queries.week_content_seconds(
+        db.session, week_key(local_day(now)), current.item_cap_multiple)
     return render_template("study/admin/policy.html", form=form, current=current,
-                           history=queries.policy_history(db.session)), 422 if request.method == "POST" else 200
+                           history=queries.policy_history(db.session), week_new=new_seconds,
+                           week_available=available_seconds), 422 if request.method == "POST" else 200

@@ -1,8 +1,14 @@
 """Demo study content and history, for ``seed demo`` and ``seed city``.
 
 ``load_content`` publishes the shipped items (``app/seed_data/study_items.yaml``, cleaned with
-nh3 like any other content) to the whole city from five weeks ago, installs the locally made
-warning film into the media folder and creates the default crediting policy.
+nh3 like any other content) to the whole city from five weeks ago, and one two-hour lecture
+recording per working day of this week and the four before, each released at 00:00 local on its
+day (so the rest of this week's are scheduled, not yet visible). Short articles alone add up to
+about two hours in all, while the targets are 2 h a day and 10 h a week; with the item cap at
+its credited minutes (S6), only new material each day can make the targets reachable, which is
+what a campaign office does (a 专题讲座 recording a day). The films are written into the media
+folder from ``films.ivf`` by ``app.study.films`` (pure Python; each lasts exactly the minutes its
+item credits). It also creates the default crediting policy.
 
 ``seed_activity`` writes history in bulk, one executemany per table: per-officer-per-day totals
 (``StudyDay``) and per-item progress (``StudyProgress``) with a realistic spread: every unit
@@ -15,6 +21,7 @@ live heartbeats, so it can be rechecked, and its history ends in a streak.
 """
 from __future__ import annotations
 
+import html
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from ..models import MODULES, StudyBeat, StudyCursor, StudyDay, StudyItem, StudyProgress, User
 from ..timeutils import day_bounds_utc, local_day
-from . import media
+from . import films, media
 from .sanitize import clean_html
 from .services import ensure_policy
 
@@ -54,31 +61,68 @@ PROFILES = (
 
 
 def load_content(session: Session, now: datetime) -> dict:
-    """Publish the shipped items city-wide from five weeks ago; returns {"items": n}."""
+    """Publish the shipped items city-wide from five weeks ago, and the daily lectures on their
+    release days (one per working day of this week and the four before; later days of this
+    week are scheduled, not yet visible); returns {"items": n, "lectures": m}."""
     ensure_policy(session, now)
     entries = yaml.safe_load((SEED_DIR / "study_items.yaml").read_text(encoding="utf-8")) or []
+    film_list, lectures = films.plan(entries)
+    built = _build_films(film_list)
     order = {m: 0 for m in MODULES}
+    start = now - timedelta(weeks=5)
     for entry in entries:
         order[entry["module"]] += 1
         media_file = media_type = None
-        if entry.get("video"):
-            stored = media.copy_into_media(SEED_DIR / "media" / entry["video"])
+        if entry.get("film"):
+            media_file, media_type = built[entry["slug"]], "video/webm"
+        elif entry.get("document"):
+            stored = media.copy_into_media(SEED_DIR / "media" / entry["document"])
             media_file, media_type = stored.name, stored.mime
         session.add(StudyItem(
             slug=entry["slug"], module=entry["module"], kind=entry.get("kind", "article"), title=entry["title"],
             summary=entry.get("summary", ""), body_html=clean_html(entry.get("body")),
             credited_minutes=int(entry["credited_minutes"]), required=bool(entry.get("required", True)),
             stage=entry.get("stage", "study"), media_file=media_file, media_type=media_type,
-            publish_at=now - timedelta(weeks=5), is_published=True, sort_order=order[entry["module"]] * 10,
-            created_at=now - timedelta(weeks=5), updated_at=now - timedelta(weeks=5)))
+            publish_at=start, is_published=True, sort_order=order[entry["module"]] * 10,
+            created_at=start, updated_at=start))
+    today = local_day(now)
+    monday = today - timedelta(days=today.weekday())
+    for lecture in lectures:
+        release = monday - timedelta(weeks=films.LECTURE_WEEKS - 1 - lecture.week) + timedelta(days=lecture.weekday)
+        publish_at = day_bounds_utc(release)[0]
+        outline = "".join(f"<li>{html.escape(h)}</li>" for h in lecture.outline)
+        session.add(StudyItem(
+            slug=lecture.film.slug, module=lecture.module, kind="video", title=lecture.film.title[:120],
+            summary=lecture.summary[:200], credited_minutes=films.LECTURE_MINUTES, required=True, stage="study",
+            body_html=clean_html(f"<p>本讲按下列要点逐段讲解，可边看边对照本模块的同名文章：</p><ul>{outline}</ul>"),
+            media_file=built[lecture.film.slug], media_type="video/webm", publish_at=publish_at, is_published=True,
+            sort_order=1000 + lecture.week * 10, created_at=start, updated_at=start))
     session.flush()
-    return {"items": len(entries)}
+    return {"items": len(entries), "lectures": len(lectures)}
 
 
-def _items(session: Session) -> list[tuple[int, int, bool, str]]:
+def _build_films(film_list) -> dict[str, str]:
+    """Write every demo film into the media folder (reruns overwrite); {slug: file name}."""
+    ivf = SEED_DIR / "media" / "films.ivf"
+    folder = media.media_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    width, height, frames = films.read_ivf(ivf)
+    cards = sum(len(f.cards) for f in film_list)
+    if len(frames) != cards:
+        raise RuntimeError(f"{ivf} has {len(frames)} frames for {cards} cards: "
+                           "run app/seed_data/media/make_films.py")
+    names = {}
+    for film in film_list:
+        names[film.slug] = f"{film.slug}.webm"
+        films.build_film(film, (width, height, frames), folder / names[film.slug])
+    return names
+
+
+def _items(session: Session, now: datetime) -> list[tuple[int, int, bool, str]]:
     """(id, credited seconds, required, kind) of the city-wide items, required first."""
     rows = session.execute(select(StudyItem.id, StudyItem.credited_minutes, StudyItem.required, StudyItem.kind)
-                           .where(StudyItem.is_published.is_(True), StudyItem.target_unit_id.is_(None))
+                           .where(StudyItem.is_published.is_(True), StudyItem.target_unit_id.is_(None),
+                                  StudyItem.publish_at <= now)
                            .order_by(StudyItem.required.desc(), StudyItem.module, StudyItem.sort_order))
     return [(i, m * 60, bool(r), k) for i, m, r, k in rows]
 
@@ -94,7 +138,7 @@ def seed_activity(session: Session, now: datetime, officer_ids: list[int], weeks
     """``weeks`` weeks of history before today, plus today so far, for ``officer_ids``."""
     if weeks <= 0 or not officer_ids:
         return
-    items = _items(session)
+    items = _items(session, now)
     if not items:
         return
     policy = ensure_policy(session, now)
@@ -143,7 +187,9 @@ def seed_activity(session: Session, now: datetime, officer_ids: list[int], weeks
 
 def _progress(uid: int, items, share: float, midnights: list[datetime], now: datetime, rng: random.Random) -> list[dict]:
     """Finished items (required ones first) and one item in progress."""
-    count = round(len(items) * share)
+    # As many finished items as there are articles times the share (required ones first, so
+    # lectures too), which keeps the city-scale seed within its time budget.
+    count = round(sum(1 for i in items if i[3] == "article") * share)
     required = [i for i in items if i[2]]
     optional = [i for i in items if not i[2]]
     chosen = required[:count] + rng.sample(optional, max(0, min(len(optional), count - len(required))))
@@ -225,6 +271,24 @@ def _demo_session(session: Session, uid: int, queue, progress: dict, now: dateti
         if at > end:
             break
         dwell_left = rng.randint(200, 330)
+    # The officer stopped inside an article (home shows "continue where I stopped"): if the
+    # session ended on a finished one, they had opened the next and read a minute of it.
+    last = progress.get(beats[-1]["item_id"]) if beats else None
+    following = next((i for i in queue if i[0] not in progress), None)
+    if last is not None and last["done"] and following is not None:
+        row = progress.setdefault(following[0], {"user_id": uid, "item_id": following[0], "seconds": 0,
+                                                 "done": False, "position": 0, "updated_at": prev,
+                                                 "completed_at": None})
+        for n, scroll in ((1, 8), (2, 17)):
+            at = prev + timedelta(seconds=30)
+            credit = max(0, min(30, following[1] - row["seconds"], policy.daily_cap_seconds - total))
+            beats.append({"user_id": uid, "item_id": following[0], "received_at": at, "day": local_day(at),
+                          "credited_seconds": credit, "policy_id": policy.id, "inputs": n + 1, "scroll_pct": scroll,
+                          "media_seconds": None})
+            total += credit
+            row["seconds"] += credit
+            row["position"], row["updated_at"] = scroll, at
+            prev = at
     session.connection().execute(insert(StudyBeat.__table__), beats)
     session.add(StudyCursor(user_id=uid, last_beat_at=prev))
     return total

@@ -1,6 +1,9 @@
 """Forms of the content pages (admin) and the flag review (supervisors)."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -35,6 +38,19 @@ class ContentForm(FlaskForm):
         Optional(), Length(max=255),
         Regexp(r"^(https?://[^\s\"'<>]+|/[^/\\\s\"'<>][^\s\"'<>]*)$",
                message=_l("地址应以 http://、https:// 或本站路径 / 开头。"))])
+
+    def validate_media_url(self, field):
+        """A video on another host plays only if that host is in STUDY_MEDIA_HOSTS (the CSP's
+        media-src); refuse the address rather than publish a video no phone can play."""
+        url = (field.data or "").strip()
+        if not url.startswith(("http://", "https://")):
+            return
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}".lower()
+        allowed = {h.rstrip("/").lower() for h in current_app.config.get("STUDY_MEDIA_HOSTS") or ()}
+        if origin not in allowed:
+            raise ValidationError(_l("该视频服务器未列入允许的内网视频地址（STUDY_MEDIA_HOSTS），手机上无法播放；"
+                                     "请联系系统管理员添加，或上传视频文件。"))
 
     def validate_unpublish_at(self, field):
         if field.data and self.publish_at.data and field.data <= self.publish_at.data:

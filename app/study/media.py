@@ -5,7 +5,8 @@ the uploaded name is never used (QUALITY A34). The type is decided by the file's
 not by its name or the browser's claim, so an HTML page renamed ``film.webm`` is refused.
 Files are served with their sniffed type, ``nosniff`` (set for every response) and range
 support so that phones can seek; videos go out as attachments, which a ``<video>`` element
-plays but a browser never renders as a page.
+plays but a browser never renders as a page. PDFs go out inline (for "打开文件"); the reader
+draws them itself with PDF.js, so nothing is ever framed (``frame-ancestors 'none'``, A27).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import BinaryIO
 from flask import abort, current_app, send_file
 
 from config import INSTANCE_DIR
+
 
 #: kind -> sniffed MIME types accepted for it.
 ACCEPTED = {"video": ("video/webm", "video/mp4"), "document": ("application/pdf",)}
@@ -115,5 +117,7 @@ def send_media(name: str, mime: str):
     response = send_file(path, mimetype=mime, conditional=True, as_attachment=not inline,
                          download_name=f"study-{path.stem[:8]}.{EXTENSIONS.get(mime, 'bin')}", max_age=0)
     if inline:
+        # "打开文件" shows it in the browser's own viewer; the reader draws it with PDF.js
+        # (app/static/js/pdfview.mjs), so nothing frames it and A27's headers stay as they are.
         response.headers["Content-Disposition"] = f'inline; filename="study-{path.stem[:8]}.pdf"'
     return response

@@ -10,12 +10,12 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..auth.scope import visible_unit_ids
 from ..models import MODULES, StudyDay, StudyFlag, StudyItem, StudyPolicy, StudyProgress, Unit, User
-from ..timeutils import parse_week_key, week_days, week_key
+from ..timeutils import day_bounds_utc, parse_week_key, week_days, week_key
 
 #: The default policy row is dated before the campaign so that it applies to all history.
 POLICY_EPOCH = datetime(2021, 1, 1)
@@ -34,6 +34,16 @@ def latest_policy(session: Session, now: datetime) -> StudyPolicy | None:
                            .order_by(StudyPolicy.effective_from.desc(), StudyPolicy.id.desc()).limit(1)).first()
 
 
+_POLICY = StudyPolicy.__table__
+_POLICY_ROW = (select(_POLICY).where(_POLICY.c.effective_from <= bindparam("now"))
+               .order_by(_POLICY.c.effective_from.desc(), _POLICY.c.id.desc()).limit(1))
+
+
+def policy_row(session: Session, now: datetime):
+    """``latest_policy`` as a plain row (same attribute names), for the heartbeat's hot path."""
+    return session.connection().execute(_POLICY_ROW, {"now": now}).first()
+
+
 def current_policy(session: Session, now: datetime) -> StudyPolicy:
     """For reads: the policy in force, or an unsaved default one (a GET never inserts, A19)."""
     return latest_policy(session, now) or StudyPolicy(effective_from=POLICY_EPOCH, **policy_defaults())
@@ -48,18 +58,35 @@ def _ancestor_ids(user: User) -> list[int]:
     return [int(part) for part in (user.unit.path or "").strip("/").split("/") if part.isdigit()]
 
 
-def visible_clause(user: User, now: datetime):
-    """Items this officer may study at ``now`` (published, in window, targeted at them)."""
+def _visible(now, ancestor_ids):
     return and_(
         StudyItem.is_published.is_(True),
         or_(StudyItem.publish_at.is_(None), StudyItem.publish_at <= now),
         or_(StudyItem.unpublish_at.is_(None), StudyItem.unpublish_at > now),
-        or_(StudyItem.target_unit_id.is_(None), StudyItem.target_unit_id.in_(_ancestor_ids(user))),
+        or_(StudyItem.target_unit_id.is_(None), StudyItem.target_unit_id.in_(ancestor_ids)),
     )
+
+
+def visible_clause(user: User, now: datetime):
+    """Items this officer may study at ``now`` (published, in window, targeted at them)."""
+    return _visible(now, _ancestor_ids(user))
 
 
 def visible_item(session: Session, user: User, item_id: int, now: datetime) -> StudyItem | None:
     return session.scalars(select(StudyItem).where(StudyItem.id == item_id, visible_clause(user, now))).first()
+
+
+# Built once: the heartbeat is the hottest request, and building the clause costs more than
+# running it. Only the columns crediting needs (never the article body).
+_BEAT_TARGET = (select(StudyItem.id, StudyItem.kind, StudyItem.credited_minutes)
+                .where(StudyItem.id == bindparam("item_id"),
+                       _visible(bindparam("now"), bindparam("ancestors", expanding=True))))
+
+
+def beat_target(session: Session, user: User, item_id: int, now: datetime):
+    """``(id, kind, credited_minutes)`` of an item the officer may study now, else None."""
+    return session.connection().execute(_BEAT_TARGET, {"item_id": item_id, "now": now,
+                                                       "ancestors": _ancestor_ids(user)}).first()
 
 
 @dataclass
@@ -226,6 +253,22 @@ def content_items(session: Session, module: str | None = None, state: str | None
     return list(session.scalars(stmt))
 
 
+def week_content_seconds(session: Session, key: str, cap_multiple: float) -> tuple[int, int]:
+    """(new, available) creditable seconds of city-wide content for ISO week ``key``: ``new`` is
+    what is published (or scheduled) to appear during that week, ``available`` all that is
+    visible at some time in it; each item counts ``cap_multiple × credited minutes``. The
+    policy page sets ``new`` beside the weekly target: an officer who met last week's target
+    can meet this one only if the week brings that much new material."""
+    first, _ = day_bounds_utc(parse_week_key(key))
+    end = first + timedelta(days=7)
+    seconds = func.sum(StudyItem.credited_minutes * 60)
+    base = select(seconds).where(StudyItem.is_published.is_(True), StudyItem.target_unit_id.is_(None),
+                                 or_(StudyItem.unpublish_at.is_(None), StudyItem.unpublish_at > first))
+    new = session.scalar(base.where(StudyItem.publish_at >= first, StudyItem.publish_at < end)) or 0
+    available = session.scalar(base.where(or_(StudyItem.publish_at.is_(None), StudyItem.publish_at < end))) or 0
+    return int(new * cap_multiple), int(available * cap_multiple)
+
+
 def unit_name(session: Session, unit_id: int | None) -> str | None:
     return session.scalar(select(Unit.name).where(Unit.id == unit_id)) if unit_id else None
 
@@ -247,6 +290,12 @@ def flags_for(session: Session, viewer: User, status: str | None = "open", limit
     if status:
         stmt = stmt.where(StudyFlag.status == status)
     return [(flag, officer, unit, parse_detail(flag.detail)) for flag, officer, unit in session.execute(stmt)]
+
+
+def open_flag_count(session: Session, viewer: User) -> int:
+    """Open flags of officers inside the viewer's subtree (the count beside the link on 我的)."""
+    return int(session.scalar(select(func.count(StudyFlag.id)).join(User, User.id == StudyFlag.user_id).where(
+        StudyFlag.status == "open", User.unit_id.in_(visible_unit_ids(session, viewer)))) or 0)
 
 
 def flag_in_scope(session: Session, viewer: User, flag_id: int) -> StudyFlag | None:

@@ -20,11 +20,24 @@ from .labels import labels
 bp = Blueprint("study", __name__)
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 FLAG_STATUSES = ("open", "dismissed", "voided", "all")
+#: Who may open the review list of study flags (the link on 我的 is shown to them only).
+FLAG_ROLES = ("supervisor", "leader", "admin")
 
 
 @bp.context_processor
 def _labels() -> dict:
     return labels()
+
+
+@bp.app_context_processor
+def _flag_link() -> dict:
+    """``open_study_flags()`` for any page (我的 shows the review link with it); a callable, so
+    the count is queried only where a template asks for it."""
+    def open_study_flags() -> int:
+        if not current_user.is_authenticated or current_user.role not in FLAG_ROLES:
+            return 0
+        return queries.open_flag_count(db.session, current_user)
+    return {"open_study_flags": open_study_flags, "study_flag_roles": FLAG_ROLES}
 
 
 @bp.route("/")

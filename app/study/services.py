@@ -26,7 +26,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -119,65 +119,106 @@ def dialect_insert(session: Session):
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-def _advance_cursor(session: Session, user_id: int, now: datetime, policy: StudyPolicy) -> int | None:
-    """Move the officer's cursor to ``now``; the seconds since the previous accepted beat, or
-    None for the officer's first beat ever. Raises TooSoon (nothing changed)."""
-    prev = session.scalar(select(StudyCursor.last_beat_at).where(StudyCursor.user_id == user_id))
-    if prev is None:
-        stmt = (dialect_insert(session)(StudyCursor).values(user_id=user_id, last_beat_at=now)
-                .on_conflict_do_nothing(index_elements=["user_id"]).returning(StudyCursor.user_id))
-        if session.execute(stmt).first() is None:
-            raise TooSoon()  # a concurrent first beat won
-        return None
-    gap = (now - prev).total_seconds()
-    if gap < policy.min_gap_seconds:
+# The write half of a heartbeat runs inside SQLite's single write lock, so its statements are
+# built once (bound parameters, compiled once per engine) and run on the session's connection
+# without the ORM unit of work: three writes after one read, nothing else (issue #7).
+_PROGRESS = StudyProgress.__table__
+_DAY = StudyDay.__table__
+_STATE = select(
+    select(StudyCursor.last_beat_at).where(StudyCursor.user_id == bindparam("uid"))
+    .scalar_subquery().label("last_beat_at"),
+    select(_PROGRESS.c.seconds).where(_PROGRESS.c.user_id == bindparam("uid"), _PROGRESS.c.item_id == bindparam("iid"))
+    .scalar_subquery().label("item_seconds"),
+    select(_PROGRESS.c.done).where(_PROGRESS.c.user_id == bindparam("uid"), _PROGRESS.c.item_id == bindparam("iid"))
+    .scalar_subquery().label("done"),
+    select(_DAY.c.seconds).where(_DAY.c.user_id == bindparam("uid"), _DAY.c.day == bindparam("day"))
+    .scalar_subquery().label("day_seconds"),
+)
+_ADVANCE = (update(StudyCursor.__table__)
+            .where(StudyCursor.__table__.c.user_id == bindparam("uid"),
+                   StudyCursor.__table__.c.last_beat_at == bindparam("prev"))
+            .values(last_beat_at=bindparam("now")))
+_BEAT = StudyBeat.__table__.insert()
+_UPSERTS: dict[str, tuple] = {}
+
+
+def _upserts(dialect: str) -> tuple:
+    """(progress upsert, day upsert) for the backend, built on first use."""
+    if dialect not in _UPSERTS:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        prog = insert(_PROGRESS).values(user_id=bindparam("uid"), item_id=bindparam("iid"), seconds=bindparam("seconds"),
+                                        done=bindparam("done"), position=bindparam("position"),
+                                        updated_at=bindparam("now"), completed_at=bindparam("completed_at"))
+        prog = prog.on_conflict_do_update(index_elements=["user_id", "item_id"], set_={
+            "seconds": prog.excluded.seconds, "done": prog.excluded.done, "updated_at": prog.excluded.updated_at,
+            # No position in this beat: keep where the officer stopped.
+            "position": func.coalesce(bindparam("new_position", type_=Integer), _PROGRESS.c.position),
+            "completed_at": func.coalesce(_PROGRESS.c.completed_at, prog.excluded.completed_at)})
+        day = insert(_DAY).values(user_id=bindparam("uid"), day=bindparam("day"), seconds=bindparam("credit"))
+        day = day.on_conflict_do_update(index_elements=["user_id", "day"],
+                                        set_={"seconds": _DAY.c.seconds + day.excluded.seconds})
+        _UPSERTS[dialect] = (prog, day)
+    return _UPSERTS[dialect]
+
+
+def _first_cursor(session: Session, user_id: int, now: datetime) -> None:
+    """The officer's first beat ever: create the cursor (TooSoon if a concurrent one won)."""
+    stmt = (dialect_insert(session)(StudyCursor).values(user_id=user_id, last_beat_at=now)
+            .on_conflict_do_nothing(index_elements=["user_id"]).returning(StudyCursor.user_id))
+    if session.execute(stmt).first() is None:
         raise TooSoon()
-    moved = session.execute(update(StudyCursor).where(StudyCursor.user_id == user_id, StudyCursor.last_beat_at == prev)
-                            .values(last_beat_at=now).execution_options(synchronize_session=False))
-    if moved.rowcount != 1:
-        raise TooSoon()  # another beat advanced it first
-    return int(gap)
 
 
-def record_heartbeat(session: Session, user: User, item_id: int, now: datetime, signals: Signals) -> Credit:
-    """Credit one heartbeat of ``user`` on ``item_id`` received at ``now`` (UTC)."""
-    item = queries.visible_item(session, user, item_id, now)
+def record_heartbeat(session: Session, user: User, item_id: int, now: datetime, signals: Signals,
+                     reader: Session | None = None) -> Credit:
+    """Credit one heartbeat of ``user`` on ``item_id`` received at ``now`` (UTC).
+
+    ``reader`` (default: ``session``) answers the checks that do not decide amounts — is the
+    item visible, which policy is in force — before the write transaction starts. Everything
+    the credit is computed from (cursor, item and day totals) is read inside it, and the
+    cursor's compare-and-set makes a concurrent beat of the same officer fail rather than
+    write from stale totals (S1, S2; on PostgreSQL the loser waits on the cursor's row lock,
+    then finds ``last_beat_at`` moved)."""
+    reader = reader or session
+    item = queries.beat_target(reader, user, item_id, now)
     if item is None:
         raise NotAvailable(item_id)
-    policy = ensure_policy(session, now)
-    gap = _advance_cursor(session, user.id, now, policy)
-    # From here on this officer's other beats wait for (PostgreSQL row lock) or queue behind
-    # (SQLite BEGIN IMMEDIATE) this transaction, so reading their totals is safe.
+    policy = queries.policy_row(reader, now) or ensure_policy(session, now)
     day = local_day(now)
     midnight, _ = day_bounds_utc(day)
+
+    conn = session.connection()
+    params = {"uid": user.id, "iid": item.id, "day": day, "now": now}
+    state = conn.execute(_STATE, params).one()
+    prev = state.last_beat_at
+    if prev is None:
+        _first_cursor(session, user.id, now)
+        gap = None
+    else:
+        gap = (now - prev).total_seconds()
+        if gap < policy.min_gap_seconds:
+            raise TooSoon()
+        if conn.execute(_ADVANCE, {**params, "prev": prev}).rowcount != 1:
+            raise TooSoon()  # another beat advanced the cursor first
     credit = 0
     if gap is not None and gap <= policy.heartbeat_seconds + policy.slack_seconds:
-        credit = min(gap, int((now - midnight).total_seconds()))
-
-    progress = session.get(StudyProgress, (user.id, item.id))
-    if progress is None:
-        progress = StudyProgress(user_id=user.id, item_id=item.id, seconds=0, done=False, position=0)
-        session.add(progress)
-    totals = session.get(StudyDay, (user.id, day))
-    if totals is None:
-        totals = StudyDay(user_id=user.id, day=day, seconds=0)
-        session.add(totals)
+        credit = min(int(gap), int((now - midnight).total_seconds()))
+    item_before, day_before = state.item_seconds or 0, state.day_seconds or 0
     item_cap = int(policy.item_cap_multiple * item.credited_minutes * 60)
-    credit = max(0, min(credit, item_cap - progress.seconds, policy.daily_cap_seconds - totals.seconds))
+    credit = max(0, min(credit, item_cap - item_before, policy.daily_cap_seconds - day_before))
 
-    session.add(StudyBeat(user_id=user.id, item_id=item.id, received_at=now, day=day, credited_seconds=credit,
-                          policy_id=policy.id, inputs=signals.inputs, scroll_pct=signals.scroll_pct,
-                          media_seconds=signals.media_seconds))
-    totals.seconds += credit
-    progress.seconds += credit
-    progress.updated_at = now
+    item_seconds = item_before + credit
+    was_done = bool(state.done)
+    done = was_done or item_seconds >= item.credited_minutes * 60
     position = signals.media_seconds if item.kind == "video" else signals.scroll_pct
-    if position is not None:
-        progress.position = position
-    if not progress.done and progress.seconds >= item.credited_minutes * 60:
-        progress.done, progress.completed_at = True, now
-    session.flush()
-    return Credit(credit, totals.seconds, progress.seconds, policy.daily_target_seconds)
+    conn.execute(_BEAT, {"user_id": user.id, "item_id": item.id, "received_at": now, "day": day,
+                         "credited_seconds": credit, "policy_id": policy.id, "inputs": signals.inputs,
+                         "scroll_pct": signals.scroll_pct, "media_seconds": signals.media_seconds})
+    progress_upsert, day_upsert = _upserts(conn.dialect.name)
+    conn.execute(progress_upsert, {**params, "seconds": item_seconds, "done": done, "position": position or 0,
+                                   "new_position": position, "completed_at": now if done and not was_done else None})
+    conn.execute(day_upsert, {**params, "credit": credit})
+    return Credit(credit, day_before + credit, item_seconds, policy.daily_target_seconds)
 
 
 # --- content -----------------------------------------------------------------------------

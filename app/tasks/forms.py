@@ -40,3 +40,13 @@ class StageForm(FlaskForm):
     starts_on = DateField(_l("开始日期"), validators=[InputRequired(_l("请填写开始日期。"))])
     ends_on = DateField(_l("结束日期"), validators=[InputRequired(_l("请填写结束日期。"))])
     description = TextAreaField(_l("本阶段要求"), validators=[Optional(), Length(max=2000)])
+
+
+class TaskEditForm(FlaskForm):
+    """What may change once a task is out: wording, due date, target, minimum length."""
+    title = StringField(_l("标题"), validators=[DataRequired(_l("请填写标题。")), Length(max=120)])
+    description = TextAreaField(_l("要求"), validators=[Optional(), Length(max=2000)])
+    target_unit_id = SelectField(_l("面向单位（含下级单位）"), coerce=int, default=0)
+    min_chars = IntegerField(_l("心得最少字数"), default=0, validators=[Optional(), NumberRange(0, 5000)])
+    due_at = DateTimeLocalField(_l("截止时间（北京时间）"), format="%Y-%m-%dT%H:%M",
+                                validators=[InputRequired(_l("请填写截止时间。"))])

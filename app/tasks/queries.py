@@ -4,13 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import literal, or_, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ..auth.scope import unit_in_scope, visible_unit_ids
+from ..auth.scope import scope_root, unit_in_scope, visible_unit_ids
 from ..models import CampaignStage, StudyItem, Task, TaskSubmission, Unit, User
 
 DONE = ("submitted", "accepted")
+ATTENDANCE_PAGE = 100
 
 
 @dataclass
@@ -28,11 +29,28 @@ class TaskRow:
         return self.status in DONE
 
 
+def withdrawn_clause():
+    """SQL: the task (``Task``) has been withdrawn (hidden from officers, submissions kept)."""
+    return Task.withdrawn_at.is_not(None)
+
+
+def withdrawal(session: Session, task_id: int) -> Task | None:
+    """The task if it is withdrawn (``withdrawn_at``/``withdrawn_by_id`` say when and by whom)."""
+    task = session.get(Task, task_id)
+    return task if task is not None and task.withdrawn_at is not None else None
+
+
+def withdrawn_ids(session: Session) -> set[int]:
+    return set(session.scalars(select(Task.id).where(withdrawn_clause())))
+
+
 def _for_officer(user: User, unit_path: str):
-    """Tasks aimed at the whole city or at a unit whose subtree holds the officer."""
+    """Tasks aimed at the whole city or at a unit whose subtree holds the officer (never a
+    withdrawn one)."""
     target = aliased(Unit)
     return (select(Task).outerjoin(target, Task.target_unit_id == target.id)
-            .where(or_(Task.target_unit_id.is_(None), literal(unit_path).startswith(target.path))))
+            .where(or_(Task.target_unit_id.is_(None), literal(unit_path).startswith(target.path)),
+                   ~withdrawn_clause()))
 
 
 def current_stage(session: Session, today: date) -> CampaignStage | None:
@@ -123,3 +141,110 @@ def item_choices(session: Session) -> list[tuple[int, str]]:
     rows = session.execute(select(StudyItem.id, StudyItem.title).where(StudyItem.is_published.is_(True))
                            .order_by(StudyItem.module, StudyItem.sort_order, StudyItem.id)).all()
     return [(i, t) for i, t in rows]
+
+
+# --- managing tasks (edit, delete, withdraw) ---------------------------------------------------
+
+def can_manage(session: Session, viewer: User, task: Task) -> bool:
+    """Who may edit, delete or withdraw a task: the campaign office (admins) any task; a
+    supervisor the optional tasks aimed inside their own subtree that they set, or that a
+    supervisor at or below their unit set (never a task set from above them)."""
+    if viewer.role == "admin":
+        return scope_root(session, viewer) is not None
+    if viewer.role != "supervisor" or task.required or task.target_unit_id is None:
+        return False
+    if not unit_in_scope(session, viewer, task.target_unit_id):
+        return False
+    if task.created_by_id is None or task.created_by_id == viewer.id:
+        return True
+    creator = session.get(User, task.created_by_id)
+    return creator is None or (creator.role != "admin" and unit_in_scope(session, viewer, creator.unit_id))
+
+
+def submission_count(session: Session, task_id: int) -> int:
+    return session.scalar(select(func.count(TaskSubmission.id)).where(TaskSubmission.task_id == task_id)) or 0
+
+
+# --- attendance of event tasks (参加活动) --------------------------------------------------------
+
+def task_reaches_scope(session: Session, viewer: User, task: Task) -> bool:
+    """The task is aimed at some officer the viewer may see: city-wide, aimed inside the viewer's
+    subtree, or aimed at a unit above the viewer's own."""
+    root = scope_root(session, viewer)
+    if root is None:
+        return False
+    if task.target_unit_id is None:
+        return True
+    target = session.get(Unit, task.target_unit_id)
+    return target is not None and (target.path.startswith(root.path) or root.path.startswith(target.path))
+
+
+def _attendees(session: Session, viewer: User, task: Task, *columns):
+    """SELECT of (User, Unit, TaskSubmission|None), or of ``columns``: the active officers inside
+    the viewer's subtree that the task is aimed at, with their submission of it."""
+    stmt = (select(*(columns or (User, Unit, TaskSubmission))).select_from(User).join(Unit, Unit.id == User.unit_id)
+            .outerjoin(TaskSubmission, (TaskSubmission.user_id == User.id) & (TaskSubmission.task_id == task.id))
+            .where(User.role == "officer", User.is_active.is_(True),
+                   User.unit_id.in_(visible_unit_ids(session, viewer))))
+    if task.target_unit_id is not None:
+        target = session.get(Unit, task.target_unit_id)
+        stmt = stmt.where(Unit.path.startswith(target.path, autoescape=True))
+    return stmt
+
+
+ATTENDANCE_FILTERS = ("open", "submitted", "accepted", "all")
+
+
+def _status_filter(stmt, status: str):
+    if status == "accepted":
+        return stmt.where(TaskSubmission.status == "accepted")
+    if status == "submitted":
+        return stmt.where(TaskSubmission.status == "submitted")
+    if status == "open":  # nothing, a draft, or returned: not confirmed and not waiting
+        return stmt.where(or_(TaskSubmission.id.is_(None), TaskSubmission.status.in_(("draft", "returned"))))
+    return stmt
+
+
+def attendance_counts(session: Session, viewer: User, task: Task) -> dict:
+    sub = _attendees(session, viewer, task, TaskSubmission.status.label("status")).subquery()
+    status = sub.c.status
+    row = session.execute(select(
+        func.count(),
+        func.coalesce(func.sum(case((status == "accepted", 1), else_=0)), 0),
+        func.coalesce(func.sum(case((status == "submitted", 1), else_=0)), 0),
+    ).select_from(sub)).one()
+    total, accepted, submitted = (int(v) for v in row)
+    return {"total": total, "accepted": accepted, "submitted": submitted, "open": total - accepted - submitted}
+
+
+def attendance_rows(session: Session, viewer: User, task: Task, status: str = "all", unit_id: int | None = None,
+                    page: int = 1):
+    """One page of the attendance list, by unit then name; ``unit_id`` narrows it to a subtree."""
+    stmt = _status_filter(_attendees(session, viewer, task), status)
+    if unit_id is not None:
+        unit = session.get(Unit, unit_id)
+        if unit is not None:
+            stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
+    stmt = stmt.order_by(Unit.path, User.name, User.id)
+    return session.execute(stmt.limit(ATTENDANCE_PAGE).offset((max(page, 1) - 1) * ATTENDANCE_PAGE)).all()
+
+
+def attendance_filtered_total(session: Session, viewer: User, task: Task, status: str, unit_id: int | None) -> int:
+    stmt = _status_filter(_attendees(session, viewer, task, User.id), status)
+    if unit_id is not None:
+        unit = session.get(Unit, unit_id)
+        if unit is not None:
+            stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
+    return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+
+def eligible_attendees(session: Session, viewer: User, task: Task, user_ids: list[int]) -> list[User]:
+    if not user_ids:
+        return []
+    return [u for u, _unit, _sub in session.execute(_attendees(session, viewer, task).where(User.id.in_(user_ids)))]
+
+
+def event_tasks(session: Session, viewer: User):
+    """Event tasks (参加活动) that reach the viewer's subtree, newest due first, with counts."""
+    tasks = session.scalars(select(Task).where(Task.kind == "event").order_by(Task.due_at.desc(), Task.id.desc()))
+    return [(t, attendance_counts(session, viewer, t)) for t in tasks if task_reaches_scope(session, viewer, t)]

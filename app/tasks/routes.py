@@ -11,14 +11,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import clock
+from .. import audit, clock
 from ..auth.access import access
 from ..auth.scope import unit_in_scope
 from ..db import db
-from ..models import Task, User
-from ..timeutils import local_day, to_utc
+from ..models import CampaignStage, Task, User
+from ..timeutils import local_day, to_local, to_utc
 from . import photos, queries, services
-from .forms import KIND_LABELS, STAGE_LABELS, STATUS_LABELS, CompleteForm, ReviewForm, StageForm, TaskForm
+from .forms import (KIND_LABELS, STAGE_LABELS, STATUS_LABELS, CompleteForm, ReviewForm, StageForm, TaskEditForm,
+                    TaskForm)
 
 bp = Blueprint("tasks", __name__)
 reviewers = access("supervisor", "admin", mfa=True)
@@ -73,6 +74,13 @@ def _task_message(err: services.TaskError) -> str:
         "comment_required": lambda: _("退回时请填写意见，告诉干警需要怎样修改。"),
         "bad_action": lambda: _("无效的操作。"),
         "stage_dates": lambda: _("结束日期不能早于开始日期。"),
+        "has_submissions": lambda: _("已有干警提交或保存了这项任务，不能删除。可以“撤回”：干警不再看到它，已交材料保留备查。"),
+        "already_withdrawn": lambda: _("这项任务已经撤回。"),
+        "not_withdrawn": lambda: _("这项任务没有撤回。"),
+        "not_event": lambda: _("只有“参加活动”任务可以确认参加。"),
+        "none_selected": lambda: _("请先勾选要确认参加的干警。"),
+        "too_many_selected": lambda: _("一次最多确认 %(n)d 人。", n=p.get("n", 0)),
+        "not_in_scope": lambda: _("所选人员不在您的管辖范围内，或这项任务不面向他们；没有做任何修改。"),
     }.get(code, lambda: code)()
 
 
@@ -201,6 +209,9 @@ def _task_form() -> TaskForm:
 @reviewers
 def manage():
     form = _task_form()
+    if request.method == "GET":
+        current = queries.current_stage(db.session, local_day(clock.now()))
+        form.stage_id.data = current.id if current else None
     if form.validate_on_submit():
         unit_id = form.target_unit_id.data or None
         if current_user.role != "admin" and (unit_id is None or not unit_in_scope(db.session, current_user, unit_id)):
@@ -219,7 +230,146 @@ def manage():
             flash(_("任务已发布。"), "success")
             return redirect(url_for("tasks.manage"))
     status = 422 if request.method == "POST" else 200
-    return render_template("tasks/manage.html", form=form, rows=queries.managed_tasks(db.session, current_user)), status
+    rows = queries.managed_tasks(db.session, current_user)
+    return render_template("tasks/manage.html", form=form, rows=rows, withdrawn=queries.withdrawn_ids(db.session),
+                           manageable={t.id for t, _s, _u in rows if queries.can_manage(db.session, current_user, t)}
+                           ), status
+
+
+# --- editing, deleting and withdrawing a task ------------------------------------------------
+
+def _managed_task(task_id: int) -> Task:
+    """The task if the caller may change it: 404 when it is outside their view, 403 when they
+    see it (a city-wide required task) but it is not theirs to change."""
+    task_row = db.session.get(Task, task_id) or abort(404)
+    if queries.can_manage(db.session, current_user, task_row):
+        return task_row
+    visible = task_row.target_unit_id is None or unit_in_scope(db.session, current_user, task_row.target_unit_id)
+    if visible:
+        _refuse("task", task_id, "not theirs")
+    abort(404)
+
+
+def _refuse(target_type: str, target_id, why: str):
+    """403 for an object outside the caller's remit; a refused write is audited (A31)."""
+    if request.method == "POST":
+        audit.record(db.session, "access.denied", target_type=target_type, target_id=target_id,
+                     detail=f"POST {request.endpoint} {why}")
+        db.session.commit()
+    abort(403)
+
+
+def _edit_form(task_row: Task) -> TaskEditForm:
+    form = TaskEditForm(obj=None if request.method == "POST" else task_row)
+    units = queries.unit_choices_in_scope(db.session, current_user)
+    form.target_unit_id.choices = ([(0, _("全市（所有单位）"))] if current_user.role == "admin" else []) + units
+    if request.method != "POST":
+        form.target_unit_id.data = task_row.target_unit_id or 0
+        form.due_at.data = to_local(task_row.due_at).replace(tzinfo=None)
+    return form
+
+
+@bp.route("/manage/<int:task_id>", methods=["GET", "POST"])
+@reviewers
+def edit(task_id: int):
+    task_row = _managed_task(task_id)
+    form = _edit_form(task_row)
+    if form.validate_on_submit():
+        unit_id = form.target_unit_id.data or None
+        if current_user.role != "admin" and (unit_id is None or not unit_in_scope(db.session, current_user, unit_id)):
+            _refuse("unit", unit_id, "target out of scope")
+        changed = services.update_task(
+            db.session, current_user, task_row, title=form.title.data.strip(),
+            description=(form.description.data or "").strip(), target_unit_id=unit_id,
+            min_chars=form.min_chars.data or 0, due_at=to_utc(form.due_at.data))
+        db.session.commit()
+        flash(_("任务已修改。") if changed else _("没有改动。"), "success")
+        return redirect(url_for("tasks.manage"))
+    status = 422 if request.method == "POST" else 200
+    stage = db.session.get(CampaignStage, task_row.stage_id)
+    return render_template("tasks/edit.html", task=task_row, form=form, stage=stage,
+                           submissions=queries.submission_count(db.session, task_row.id),
+                           withdrawn=queries.withdrawal(db.session, task_row.id)), status
+
+
+def _task_action(task_id: int, action, done_message: str):
+    task_row = _managed_task(task_id)
+    try:
+        action(task_row)
+        db.session.commit()
+    except services.TaskError as err:
+        db.session.rollback()
+        flash(_task_message(err), "error")
+        return redirect(url_for("tasks.edit", task_id=task_id))
+    flash(done_message, "success")
+    return redirect(url_for("tasks.manage"))
+
+
+@bp.route("/manage/<int:task_id>/delete", methods=["POST"])
+@reviewers
+def delete(task_id: int):
+    return _task_action(task_id, lambda t: services.delete_task(db.session, current_user, t), _("任务已删除。"))
+
+
+@bp.route("/manage/<int:task_id>/withdraw", methods=["POST"])
+@reviewers
+def withdraw(task_id: int):
+    return _task_action(task_id, lambda t: services.withdraw_task(db.session, current_user, t, clock.now()),
+                        _("任务已撤回：干警不再看到它，已交材料保留备查。"))
+
+
+@bp.route("/manage/<int:task_id>/restore", methods=["POST"])
+@reviewers
+def restore(task_id: int):
+    return _task_action(task_id, lambda t: services.restore_task(db.session, current_user, t),
+                        _("任务已恢复，干警重新可以看到它。"))
+
+
+# --- attendance of event tasks -------------------------------------------------------------------
+
+@bp.route("/events")
+@reviewers
+def events():
+    return render_template("tasks/events.html", rows=queries.event_tasks(db.session, current_user),
+                           withdrawn=queries.withdrawn_ids(db.session))
+
+
+@bp.route("/events/<int:task_id>", methods=["GET", "POST"])
+@reviewers
+def attendance(task_id: int):
+    task_row = db.session.get(Task, task_id)
+    if task_row is None or task_row.kind != "event" \
+            or not queries.task_reaches_scope(db.session, current_user, task_row):
+        abort(404)
+    status = request.values.get("status", "open")
+    status = status if status in queries.ATTENDANCE_FILTERS else "open"
+    unit_id = request.values.get("unit", type=int)
+    if unit_id is not None and not unit_in_scope(db.session, current_user, unit_id):
+        unit_id = None
+    if request.method == "POST":
+        ids = [int(v) for v in request.form.getlist("user_id") if v.isdigit()]
+        try:
+            count = services.confirm_attendance(db.session, current_user, task_row, ids, clock.now())
+            db.session.commit()
+        except services.TaskError as err:
+            db.session.rollback()
+            if str(err) == "not_in_scope":  # a forged or stale id: refused as a whole, and audited
+                audit.record(db.session, "access.denied", target_type="task", target_id=task_id,
+                             detail=f"POST {request.endpoint} officers out of scope")
+                db.session.commit()
+            flash(_task_message(err), "error")
+        else:
+            flash(_("已确认 %(n)d 人参加。", n=count), "success")
+        return redirect(url_for("tasks.attendance", task_id=task_id, status=status, unit=unit_id))
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    total = queries.attendance_filtered_total(db.session, current_user, task_row, status, unit_id)
+    return render_template(
+        "tasks/attendance.html", task=task_row, status=status, unit_id=unit_id, page=page,
+        pages=max(1, -(-total // queries.ATTENDANCE_PAGE)), total=total,
+        rows=queries.attendance_rows(db.session, current_user, task_row, status, unit_id, page),
+        counts=queries.attendance_counts(db.session, current_user, task_row),
+        units=queries.unit_choices_in_scope(db.session, current_user),
+        withdrawn=queries.withdrawal(db.session, task_row.id) is not None)
 
 
 @bp.route("/stages", methods=["GET", "POST"])

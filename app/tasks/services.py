@@ -9,7 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..models import (Campaign, CampaignStage, Notification, StudyProgress, Task, TaskSubmission, User)
+from ..models import (Campaign, CampaignStage, Notification, StudyProgress, Task, TaskSubmission,
+                      User)
+from . import queries
 from .photos import MAX_PHOTOS
 
 STAGE_NAMES = {"study": "学习教育", "rectify": "查纠整改", "summary": "总结提升"}
@@ -117,6 +119,109 @@ def create_task(session: Session, creator: User, **values) -> Task:
     audit.record(session, "task.create", actor=creator, target=task,
                  after={k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()})
     return task
+
+
+EDITABLE = ("title", "description", "due_at", "target_unit_id", "min_chars")
+#: Most officers confirmed in one request of the attendance list (a page holds 100).
+MAX_BULK = 500
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, (datetime, date)) else value
+
+
+def _snapshot(task: Task, fields=EDITABLE) -> dict:
+    return {k: _plain(getattr(task, k)) for k in fields}
+
+
+def update_task(session: Session, editor: User, task: Task, **values) -> dict:
+    """Change a task's title, description, due date, target or minimum length; audits the
+    fields that changed (before and after). Returns the changed fields."""
+    unknown = set(values) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    if "min_chars" in values and task.kind != "reflection":
+        values["min_chars"] = 0
+    changed = {k: v for k, v in values.items() if getattr(task, k) != v}
+    if not changed:
+        return {}
+    before = {k: _plain(getattr(task, k)) for k in changed}
+    for key, value in changed.items():
+        setattr(task, key, value)
+    session.flush()
+    audit.record(session, "task.update", actor=editor, target=task, before=before,
+                 after={k: _plain(v) for k, v in changed.items()})
+    return changed
+
+
+def delete_task(session: Session, editor: User, task: Task) -> None:
+    """Delete a task nobody has started; one with any submission (even a draft) is withdrawn
+    instead, so officers' work stays on record."""
+    session.refresh(task, with_for_update=True)  # an officer's first draft cannot slip in between
+    if queries.submission_count(session, task.id):
+        raise TaskError("has_submissions")
+    snapshot = {"title": task.title, "kind": task.kind, "required": task.required, "stage_id": task.stage_id,
+                **_snapshot(task)}
+    audit.record(session, "task.delete", actor=editor, target_type="task", target_id=task.id, before=snapshot)
+    session.delete(task)
+    session.flush()
+
+
+def withdraw_task(session: Session, editor: User, task: Task, now: datetime) -> None:
+    """Hide a task from officers; its submissions stay for the record (and for review)."""
+    if task.withdrawn_at is not None:
+        raise TaskError("already_withdrawn")
+    task.withdrawn_at, task.withdrawn_by_id = now, editor.id
+    session.flush()
+    audit.record(session, "task.withdraw", actor=editor, target=task, before={"withdrawn": False},
+                 after={"withdrawn": True, "title": task.title,
+                        "submissions": queries.submission_count(session, task.id)})
+
+
+def restore_task(session: Session, editor: User, task: Task) -> None:
+    if task.withdrawn_at is None:
+        raise TaskError("not_withdrawn")
+    task.withdrawn_at = task.withdrawn_by_id = None
+    session.flush()
+    audit.record(session, "task.restore", actor=editor, target=task, before={"withdrawn": True},
+                 after={"withdrawn": False, "title": task.title})
+
+
+def confirm_attendance(session: Session, reviewer: User, task: Task, user_ids: list[int], now: datetime) -> int:
+    """Confirm that the given officers attended an event task (bulk accept). Every officer must
+    be one the reviewer may see and the task is aimed at, or nothing changes. Officers with no
+    submission get one, accepted; one audit row per officer whose status changes."""
+    if task.kind != "event":
+        raise TaskError("not_event")
+    ids = sorted({int(i) for i in user_ids})
+    if not ids:
+        raise TaskError("none_selected")
+    if len(ids) > MAX_BULK:
+        raise TaskError("too_many_selected", n=MAX_BULK)
+    officers = queries.eligible_attendees(session, reviewer, task, ids)
+    if len(officers) != len(ids):
+        raise TaskError("not_in_scope")
+    existing = {sub.user_id: sub for sub in session.scalars(select(TaskSubmission).where(
+        TaskSubmission.task_id == task.id, TaskSubmission.user_id.in_(ids)))}
+    confirmed = 0
+    for officer in officers:
+        sub = existing.get(officer.id)
+        before = {"status": sub.status if sub is not None else "todo"}
+        if sub is None:
+            sub = get_or_create_submission(session, task, officer)
+        if sub.status == "accepted":
+            continue
+        sub.status = "accepted"
+        sub.review_comment = ""
+        sub.reviewed_by_id = reviewer.id
+        sub.reviewed_at = now
+        sub.submitted_at = sub.submitted_at or now
+        sub.updated_at = now
+        audit.record(session, "task.attendance", actor=reviewer, target=sub, before=before,
+                     after={"status": "accepted", "task_id": task.id, "user_id": officer.id})
+        confirmed += 1
+    session.flush()
+    return confirmed
 
 
 def ensure_campaign(session: Session, name: str = "政法队伍教育整顿") -> Campaign:

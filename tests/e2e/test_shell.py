@@ -19,11 +19,12 @@ PAGES = {
     "officer": ["/home", "/study/", "/exams/", "/exams/mistakes", "/exams/practice", "/notices/",
                 "/reports/leaderboard", "/me", "/account/password"],
     "supervisor": ["/reports/", "/reports/?only=exam_not_taken", "/reports/print", "/admin/exams/grants",
-                   "/reports/leaderboard", "/me"],
+                   "/reports/leaderboard", "/me", "/notices/announcements", "/notices/announcements?view=others",
+                   "/notices/announcements/new", "/notices/announcements/5"],
     "leader": ["/reports/", "/reports/leaderboard", "/me"],
     "admin": ["/admin/", "/admin/users", "/admin/users/new", "/admin/users/import", "/admin/units",
               "/admin/units/new", "/admin/exams/", "/admin/exams/blueprint", "/admin/questions/",
-              "/reports/weights", "/reports/", "/me"],
+              "/reports/weights", "/reports/", "/me", "/admin/audit/", "/notices/announcements"],
 }
 
 #: Pages that still scroll sideways at 360 px, with the reason; the test xfails (not strict) on

@@ -2,7 +2,7 @@
 
    Heartbeats (QUALITY S9): one every `interval` seconds, and only while the page is visible
    and the officer touched, scrolled or typed within `idle` seconds (for a video: while it
-   plays). The page reports what the reader did (inputs, scroll, playback position); the
+   plays; for a PDF shown in the page: while the reader is inside the document). The page reports what the reader did (inputs, scroll, playback position); the
    server decides the credit from its own clock, so nothing here measures time for credit.
    A 429 (another tab was faster) is ignored silently. */
 (function () {
@@ -141,6 +141,7 @@
       if (visible()) { lastInput = Date.now(); }
       tick();
     });
+    window.addEventListener("blur", function () { window.setTimeout(tick, 0); });
     if (video) {
       video.addEventListener("play", function () { lastInput = Date.now(); tick(); });
       video.addEventListener("pause", tick);
