@@ -9,6 +9,12 @@ Environment knobs: BENCH_DURATION (seconds per wrk run, default 10), BENCH_RUNS 
 BENCH_OFFICERS (signed-in officers driving the write scenarios, default 200), BENCH_CONNECTIONS
 (wrk connections, default 16), BENCH_THREADS (wrk threads, default 2), BENCH_REBUILD=1 (rebuild
 the cached city).
+
+Options: ``--db postgres`` (or BENCH_DB=postgres; `make bench DB=postgres`) runs the same scenarios
+against a throwaway local PostgreSQL server (benchmarks/pg.py) and writes RESULTS-postgres.md and
+results-postgres.json; the city is cached as a pg_dump. ``--officers N`` (or BENCH_CITY_OFFICERS)
+builds a smaller city to check the pipeline quickly; its results go to files named ``…-<N>.md``
+so the full-size reports are never overwritten.
 """
 from __future__ import annotations
 
@@ -35,14 +41,18 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # benchmarks.pg, scripts.pgserver
 BENCH = ROOT / "benchmarks"
 CACHE = BENCH / "cache"
 CITY_DB = CACHE / "city.db"
 LUA = BENCH / "lua" / "requests.lua"
 BIN = Path(sys.executable).parent
 PASSWORD = "tiejun2021"
-OFFICERS = 10028
+FULL_CITY = 10028
+OFFICERS = int(os.environ.get("BENCH_CITY_OFFICERS", str(FULL_CITY)))
 WEEKS = 12
+#: "sqlite" (RESULTS.md) or "postgresql" (RESULTS-postgres.md); set by configure().
+DB_KIND = "sqlite"
 
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -66,6 +76,26 @@ OWASP_SCRYPT = ((2 ** 17, 1), (2 ** 16, 2), (2 ** 15, 3), (2 ** 14, 5), (2 ** 13
 PROCS: list[subprocess.Popen] = []
 
 
+def configure(db: str, officers: int) -> None:
+    """Pick the database and the city size; the cache and report names follow from them."""
+    global DB_KIND, OFFICERS, CITY_DB
+    DB_KIND = "postgresql" if db in ("postgres", "postgresql", "pg") else "sqlite"
+    OFFICERS = officers
+    if officers != FULL_CITY:
+        CITY_DB = CACHE / f"city-{officers}.db"
+
+
+def city_dump() -> Path:
+    return CACHE / ("city.pgdump" if OFFICERS == FULL_CITY else f"city-{OFFICERS}.pgdump")
+
+
+def report_names() -> tuple[Path, Path, str]:
+    """RESULTS file, JSON file and notes file for this database and city size."""
+    suffix = ("-postgres" if DB_KIND == "postgresql" else "") + ("" if OFFICERS == FULL_CITY else f"-{OFFICERS}")
+    notes = "NOTES-postgres.md" if DB_KIND == "postgresql" else "NOTES.md"
+    return BENCH / f"RESULTS{suffix}.md", BENCH / f"results{suffix}.json", notes
+
+
 def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
@@ -78,9 +108,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def app_env(db_path: Path, instance: Path, secret: str) -> dict:
+def app_env(db_path: Path | str, instance: Path, secret: str) -> dict:
+    """``db_path``: a SQLite file, or a PostgreSQL URL."""
     env = dict(os.environ)
-    env.update(APP_ENV="development", SECRET_KEY=secret, DATABASE_URL=f"sqlite:///{db_path}",
+    url = db_path if isinstance(db_path, str) else f"sqlite:///{db_path}"
+    env.update(APP_ENV="development", SECRET_KEY=secret, DATABASE_URL=url,
                INSTANCE_PATH=str(instance), DEMO_PASSWORD=PASSWORD, WEB_CONCURRENCY=str(WORKERS))
     for name in ("FLASK_DEBUG", "ACCESS_LOG"):
         env.pop(name, None)
@@ -323,6 +355,31 @@ def build_city() -> dict:
     return {"built": True, "upgrade_s": round(t_up, 2), "seed_s": round(t_seed, 2), "seed_output": out}
 
 
+def load_city_pg(pg, dbname: str) -> dict:
+    """The city in a fresh PostgreSQL database: restored from the cached pg_dump, or seeded there
+    once (`flask db upgrade` + `flask seed city`) and dumped for the next run."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    dump = city_dump()
+    if dump.exists() and os.environ.get("BENCH_REBUILD") != "1":
+        t0 = time.perf_counter()
+        pg.restore(dump, dbname)
+        log(f"restored {dump.relative_to(ROOT)} into PostgreSQL database {dbname} ({time.perf_counter() - t0:.1f}s)")
+        return {"built": False, "restore_s": round(time.perf_counter() - t0, 2), "dump": dump.name}
+    log(f"seeding the synthetic city ({OFFICERS} officers, {WEEKS} weeks) into PostgreSQL, cached as "
+        f"{dump.relative_to(ROOT)}")
+    pg.create_db(dbname)
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as inst:
+        env = app_env(pg.url(dbname), Path(inst), secrets.token_urlsafe(48))
+        t_up, _ = flask(env, "db", "upgrade")
+        t_seed, out = flask(env, "seed", "city", "--officers", str(OFFICERS), "--weeks", str(WEEKS), timeout=7200)
+    t0 = time.perf_counter()
+    pg.dump(dbname, dump)
+    t_dump = time.perf_counter() - t0
+    log(f"city built: {out} (upgrade {t_up:.1f}s, seed {t_seed:.1f}s, pg_dump {t_dump:.1f}s)")
+    return {"built": True, "upgrade_s": round(t_up, 2), "seed_s": round(t_seed, 2), "dump_s": round(t_dump, 2),
+            "seed_output": out, "dump": dump.name}
+
+
 def copy_db(src: Path, dst: Path) -> None:
     for p in dst.parent.glob(dst.name + "*"):
         p.unlink()
@@ -338,27 +395,32 @@ def db_fmt(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def prepare_scratch(db_path: Path, env: dict) -> dict:
-    """The current week's exam (created and timed), kept open for the run; study min gap 0."""
+def prepare_scratch(db_path, env: dict) -> dict:
+    """The current week's exam (created and timed), kept open for the run; study min gap 0.
+    ``db_path``: the SQLite file, or the PostgreSQL database's libpq URL."""
+    from benchmarks.pg import Sql
+
     notes = []
     t_current, out_current = flask(env, "exam", "create-weekly")
-    con = sqlite3.connect(db_path)
+    con = Sql(db_path)
     try:
         week = re.search(r"for (\d{4}-W\d{2})", out_current)
         week = week.group(1) if week else None
         now = datetime.now(timezone.utc).replace(tzinfo=None)
-        row = con.execute("SELECT id, opens_at, closes_at FROM exams WHERE week = ? AND scope = 'city'", (week,)).fetchone()
+        rows = con.execute("SELECT id, opens_at, closes_at FROM exams WHERE week = ? AND scope = 'city'", (week,))
+        row = rows[0] if rows else None
         if row is None:
             raise RuntimeError(f"no exam after create-weekly: {out_current}")
         exam_id, opens_at, closes_at = row
         if closes_at < db_fmt(now + timedelta(hours=2)) or opens_at > db_fmt(now):
             con.execute("UPDATE exams SET opens_at = ?, closes_at = ? WHERE id = ?",
-                        (db_fmt(min(now - timedelta(hours=1), datetime.fromisoformat(opens_at))),
-                         db_fmt(now + timedelta(days=1)), exam_id))
+                        (min(now - timedelta(hours=1), datetime.fromisoformat(opens_at)),
+                         now + timedelta(days=1), exam_id))
             notes.append(f"the {week} exam window was widened on the scratch copy so the run can sit it now")
         # Heartbeats: one accepted beat per officer per min_gap_seconds (5 s) by design; with 0 every
         # beat of the bench is a full credited write (cursor CAS, raw beat, day and item totals).
-        gap = con.execute("SELECT min_gap_seconds FROM study_policies ORDER BY effective_from DESC LIMIT 1").fetchone()
+        gap = (con.execute("SELECT min_gap_seconds FROM study_policies ORDER BY effective_from DESC LIMIT 1")
+               or [None])[0]
         con.execute("UPDATE study_policies SET min_gap_seconds = 0")
         notes.append(f"study min_gap_seconds set from {gap[0] if gap else '?'} to 0 on the scratch copy so that "
                      "every benchmark heartbeat is a full credited write (the 429 path is measured separately)")
@@ -429,15 +491,17 @@ def hash_costs() -> dict:
 
 # --- the run --------------------------------------------------------------------------------
 
-def pick_officers(db_path: Path, exam_id: int, n: int) -> tuple[list[str], list[str]]:
+def pick_officers(db_path, exam_id: int, n: int) -> tuple[list[str], list[str]]:
     """n officers with no attempt on the exam (for the write scenarios), and every other officer
     (signed in once each by the login scenario)."""
-    con = sqlite3.connect(db_path)
+    from benchmarks.pg import Sql
+
+    con = Sql(db_path)
     try:
         rows = con.execute(
             "SELECT u.username, EXISTS (SELECT 1 FROM attempts a WHERE a.exam_id = ? AND a.user_id = u.id) "
             "FROM users u WHERE u.role = 'officer' AND u.is_active AND u.username LIKE 'officer0%' "
-            "ORDER BY u.username", (exam_id,)).fetchall()
+            "ORDER BY u.username", (exam_id,))
     finally:
         con.close()
     free = [u for u, has in rows if not has][:n]
@@ -457,18 +521,32 @@ def main() -> int:
     # `kill <pid>` of the runner still goes through the finally below and stops every server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results: dict = {"generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     "settings": {"duration_s": DURATION, "runs": RUNS, "officers_signed_in": N_USERS,
+                     "settings": {"database": DB_KIND, "city_officers": OFFICERS,
+                                  "duration_s": DURATION, "runs": RUNS, "officers_signed_in": N_USERS,
                                   "wrk_connections": CONNECTIONS, "wrk_threads": THREADS},
                      "machine": machine(), "scenarios": {}, "timings": {}, "targets": [], "notes": []}
     log(f"machine: {results['machine']}")
-    results["city"] = build_city()
+    results["city"] = build_city() if DB_KIND == "sqlite" else {}
     tmp = Path(tempfile.mkdtemp(prefix="bench-run-"))
     secret = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(48))
-    db_path = tmp / "run.db"
+    db_path = tmp / "run.db"  # on PostgreSQL: the libpq URL of the scratch database
     env = app_env(db_path, tmp / "instance", secret)
     failed = None
+    pg = None
     try:
-        copy_db(CITY_DB, db_path)
+        if DB_KIND == "postgresql":
+            from benchmarks.pg import Server
+
+            pg = Server()
+            pg.__enter__()  # stopped in the finally below, whatever happens
+            results["machine"]["postgresql"] = pg.version()
+            results["machine"]["postgresql_settings"] = pg.settings()
+            log(f"PostgreSQL {results['machine']['postgresql']} on :{pg.port} {results['machine']['postgresql_settings']}")
+            results["city"] = load_city_pg(pg, "run")
+            db_path = pg.libpq("run")
+            env = app_env(pg.url("run"), tmp / "instance", secret)
+        else:
+            copy_db(CITY_DB, db_path)
         flask(env, "db", "upgrade")  # a cached city from an older checkout gets any newer migrations
         prep = prepare_scratch(db_path, env)
         results["notes"] += prep.pop("notes")
@@ -543,7 +621,9 @@ def main() -> int:
 
         # The 429 path of the heartbeat: the default 5 s gap, restored for this probe only.
         # (The policy is read per request, so the running server sees the change at once.)
-        con = sqlite3.connect(db_path, timeout=30)
+        from benchmarks.pg import Sql
+
+        con = Sql(db_path)
         con.execute("UPDATE study_policies SET min_gap_seconds = ?", (prep["min_gap_seconds_default"] or 5,))
         con.commit()
         con.close()
@@ -631,8 +711,12 @@ def main() -> int:
         results["worker_rss_mb"] = rss
         results["bare_worker_rss_mb"] = worker_rss_mb(bare_proc)
         log(f"worker RSS (MB): platform {rss}, bare {results['bare_worker_rss_mb']}")
-        errors_5xx = app_log.read_text(errors="replace").count("Traceback")
+        app_log_text = app_log.read_text(errors="replace")
+        errors_5xx = app_log_text.count("Traceback")
         results["server_tracebacks"] = errors_5xx
+        if errors_5xx:  # the first one, so a failed scenario can be diagnosed from the report
+            start = app_log_text.index("Traceback")
+            results["server_traceback_sample"] = app_log_text[max(0, start - 300):start + 3000]
         stop_all()
 
         # Batch jobs on the scratch database, server stopped.
@@ -640,9 +724,13 @@ def main() -> int:
         seq["exam_create_weekly"] = {"seconds": round(t_create, 2), "week": WEEK_FOR_CREATION, "output": out,
                                      "note": "wall time of the whole `flask exam create-weekly` process"}
         log(f"exam create-weekly {WEEK_FOR_CREATION}: {t_create:.2f}s ({out})")
-        sweep_db = tmp / "sweep.db"
-        copy_db(db_path, sweep_db)
-        sweep_env = dict(env, DATABASE_URL=f"sqlite:///{sweep_db}")
+        if pg is not None:
+            pg.create_db("sweep", template="run")
+            sweep_env = dict(env, DATABASE_URL=pg.url("sweep"))
+        else:
+            sweep_db = tmp / "sweep.db"
+            copy_db(db_path, sweep_db)
+            sweep_env = dict(env, DATABASE_URL=f"sqlite:///{sweep_db}")
         t0 = time.perf_counter()
         done = subprocess.run([sys.executable, str(BENCH / "sweep_bench.py"), "--week", WEEK_FOR_CREATION,
                                "--attempts", str(OFFICERS)], cwd=ROOT, env=sweep_env, capture_output=True, text=True,
@@ -657,6 +745,9 @@ def main() -> int:
         log("FAILED:\n" + failed)
     finally:
         stop_all()
+        if pg is not None:
+            pg.stop()
+            log("PostgreSQL server stopped")
         results["failed"] = failed
         results["runtime_s"] = round(time.time() - started, 1)
         results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -732,11 +823,16 @@ def fmt(v, unit=""):
 
 
 def write_results(res: dict) -> None:
-    (BENCH / "results.json").write_text(json.dumps(res, indent=2, ensure_ascii=False, default=str) + "\n")
+    results_md, results_json, notes_md = report_names()
+    results_json.write_text(json.dumps(res, indent=2, ensure_ascii=False, default=str) + "\n")
     m, sc, t = res["machine"], res["scenarios"], res["timings"]
-    L = ["# Benchmark results (`make bench`)", "",
+    on_pg = DB_KIND == "postgresql"
+    title = "`make bench DB=postgres`" if on_pg else "`make bench`"
+    L = [f"# Benchmark results ({title})", "",
          f"Generated {res['generated_at']} by `benchmarks/run.py` in {res['runtime_s']} s. "
-         "Raw figures: `benchmarks/results.json`.", ""]
+         f"Raw figures: `benchmarks/{results_json.name}`.", ""]
+    if OFFICERS != FULL_CITY:
+        L += [f"**A small city ({OFFICERS} officers) to check the pipeline, not the city-scale figures.**", ""]
     if res.get("failed"):
         L += ["**The run failed; figures below are partial.**", "", "```", res["failed"][-2000:], "```", ""]
     L += ["## Machine", "",
@@ -745,10 +841,17 @@ def write_results(res: dict) -> None:
           f"{m.get('loadavg_at_start')}, at end {m.get('loadavg_at_end')} (other work on the machine adds noise)",
           f"- Python {m['python']}, SQLite {m['sqlite']}, {m['gunicorn']}, {m['wrk']}",
           f"- Platform and bare endpoint both: `gunicorn --config gunicorn.conf.py --workers {m['gunicorn_workers']}` "
-          f"({m['worker_class']} workers), APP_ENV=development, SQLite in WAL mode; the load generator runs on the "
-          "same machine and competes for the same cores.",
-          f"- City: `seed city --officers {OFFICERS} --weeks {WEEKS}` (about 300 units), cached in "
-          "`benchmarks/cache/city.db`, copied to a scratch file per run.", ""]
+          f"({m['worker_class']} workers), APP_ENV=development, "
+          + (f"PostgreSQL {m.get('postgresql')} on the same machine (a throwaway local server started by the bench, "
+             f"settings {m.get('postgresql_settings')}; every other setting is the default)" if on_pg
+             else "SQLite in WAL mode")
+          + "; the load generator runs on the same machine and competes for the same cores."]
+    if on_pg:
+        L += [f"- City: `seed city --officers {OFFICERS} --weeks {WEEKS}` seeded into PostgreSQL once and cached as "
+              f"`benchmarks/cache/{city_dump().name}` (pg_dump); each run restores it into a fresh database.", ""]
+    else:
+        L += [f"- City: `seed city --officers {OFFICERS} --weeks {WEEKS}` (about 300 units), cached in "
+              f"`benchmarks/cache/{CITY_DB.name}`, copied to a scratch file per run.", ""]
     s = res["settings"]
     L += ["## Method", "",
           f"- wrk: {s['wrk_threads']} threads, {s['wrk_connections']} connections, {s['duration_s']} s per run, "
@@ -830,6 +933,10 @@ def write_results(res: dict) -> None:
         batch.append(f"- Worker RSS at the end (MB): platform {res['worker_rss_mb']}, bare {res.get('bare_worker_rss_mb')}.")
     if "server_tracebacks" in res:
         batch.append(f"- Tracebacks in the platform's gunicorn log: {res['server_tracebacks']}.")
+        if res.get("server_traceback_sample"):
+            tail = res["server_traceback_sample"].strip().splitlines()[-3:]
+            batch.append("  The first one ends with: `" + " ⏎ ".join(x.strip() for x in tail)[:600] + "` "
+                         "(the whole excerpt is in the JSON file).")
     if batch:
         L += ["## Batch jobs and other figures", ""] + batch + [""]
     L += ["## Targets (issue 7)", "", "| target | measured | required | met? |", "| --- | --- | --- | --- |"]
@@ -838,17 +945,28 @@ def write_results(res: dict) -> None:
         detail = f" — {x['detail']}" if x["detail"] else ""
         L.append(f"| {x['target']} | {x['measured']}{detail} | {x['required']} | {met} |")
     L.append("")
-    extra = BENCH / "NOTES.md"
-    if extra.exists():
+    extra = BENCH / notes_md
+    if extra.exists() and OFFICERS == FULL_CITY:
         L += [extra.read_text().strip(), ""]
-    (BENCH / "RESULTS.md").write_text("\n".join(L))
-    log(f"wrote {BENCH / 'RESULTS.md'} and {BENCH / 'results.json'}")
+    results_md.write_text("\n".join(L))
+    log(f"wrote {results_md} and {results_json}")
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--report-only"]:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="City-scale benchmark (issue 7).")
+    parser.add_argument("--db", default=os.environ.get("BENCH_DB") or "sqlite",
+                        choices=["sqlite", "postgres", "postgresql"], help="database to run against")
+    parser.add_argument("--officers", type=int, default=OFFICERS,
+                        help=f"officers in the synthetic city (default {FULL_CITY}; smaller to check the pipeline)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite the report from its JSON file (e.g. after editing benchmarks/NOTES.md)")
+    cli = parser.parse_args()
+    configure(cli.db, cli.officers)
+    if cli.report_only:
         # Rewrite RESULTS.md from results.json (e.g. after editing benchmarks/NOTES.md).
-        res = json.loads((BENCH / "results.json").read_text())
+        res = json.loads(report_names()[1].read_text())
         res["targets"] = []
         evaluate(res)
         write_results(res)

@@ -38,7 +38,16 @@ def _as_server_user(cmd: list[str]) -> list[str]:
     return cmd
 
 
-def start(datadir: Path) -> str:
+#: Test settings: speed over durability (a crashed test server is thrown away anyway).
+TEST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "max_connections": "200"}
+#: Benchmark settings: durable like a production server (fsync on); commits do not wait for the
+#: WAL flush, which matches SQLite's WAL with synchronous=NORMAL that the SQLite bench uses.
+BENCH_SETTINGS = {"fsync": "on", "synchronous_commit": "off", "max_connections": "200",
+                  "shared_buffers": "256MB"}
+
+
+def start(datadir: Path, settings: dict | None = None) -> str:
+    """initdb + pg_ctl start in ``datadir``; returns the SQLAlchemy URL of the ``postgres`` database."""
     bindir = find_bindir()
     if bindir is None:
         raise RuntimeError("PostgreSQL binaries not found (apt-get install postgresql)")
@@ -49,7 +58,8 @@ def start(datadir: Path) -> str:
     subprocess.run(_as_server_user([str(bindir / "initdb"), "-D", str(datadir / "data"), "-U", "postgres",
                                     "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]),
                    check=True, stdout=subprocess.DEVNULL)
-    opts = f"-p {port} -k {datadir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=200"
+    extra = " ".join(f"-c {k}={v}" for k, v in (TEST_SETTINGS if settings is None else settings).items())
+    opts = f"-p {port} -k {datadir} -c listen_addresses=127.0.0.1 {extra}"
     subprocess.run(_as_server_user([str(bindir / "pg_ctl"), "-D", str(datadir / "data"), "-o", opts,
                                     "-l", str(datadir / "server.log"), "-w", "start"]),
                    check=True, stdout=subprocess.DEVNULL)

@@ -35,8 +35,8 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(database_url: str, port: int, tmp: Path) -> subprocess.Popen:
-    env = dict(os.environ, APP_ENV="development", SECRET_KEY=secrets.token_urlsafe(40), DATABASE_URL=database_url,
+def _serve(database_url: str, port: int, tmp: Path, secret: str | None = None) -> subprocess.Popen:
+    env = dict(os.environ, APP_ENV="development", SECRET_KEY=secret or secrets.token_urlsafe(40), DATABASE_URL=database_url,
                INSTANCE_PATH=str(tmp), HOST="127.0.0.1", PORT=str(port))
     gunicorn = str(Path(sys.prefix) / "bin" / "gunicorn")
     proc = subprocess.Popen([gunicorn, "--config", "gunicorn.conf.py", "--workers", "2", "wsgi:app"], cwd=ROOT, env=env,
@@ -112,3 +112,74 @@ def test_e11_acknowledged_answers_survive_kill_9(app, city, database_url, tmp_pa
     finally:
         os.killpg(server.pid, signal.SIGKILL)
         server.wait(timeout=10)
+
+
+def test_l6_restart_during_live_exam_keeps_answers_and_clock(app, city, database_url, tmp_path):
+    """L6: a restart mid-exam loses no acknowledged answer, never resets remaining_seconds, and the attempt resumes."""
+    from app.models import AuditLog, User
+
+    with app.app_context():
+        make_bank(db.session)
+        now = utcnow()
+        exam, _ = services.create_weekly_exam(db.session, week_key(now), now)
+        exam.opens_at, exam.closes_at = now - timedelta(hours=1), now + timedelta(hours=2)
+        db.session.commit()
+        exam_id = exam.id
+    port, secret = _port(), secrets.token_urlsafe(40)  # the new release keeps the deployment's key
+    server = _serve(database_url, port, tmp_path, secret)
+    try:
+        client = Client(f"http://127.0.0.1:{port}")
+        client.login("officer")
+        _, body = client.call("POST", f"/api/v1/exams/{exam_id}/attempts")
+        attempt = json.loads(body)["attempt"]
+        questions = attempt["questions"]
+        half = len(questions) // 2
+        acknowledged = {}
+        for i, q in enumerate(questions[:half]):
+            answer = ["忠诚"] if q["type"] == "fill" else [q["options"][i % len(q["options"])]["key"]]
+            status, saved = client.call("PUT", f"/api/v1/attempts/{attempt['id']}/answers/{q['id']}",
+                                        body={"answer": answer})
+            if status == 200:
+                acknowledged[q["id"]] = answer
+                before = json.loads(saved)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # a deploy: graceful stop, then the new release starts
+        server.wait(timeout=30)
+    assert len(acknowledged) == half
+    time.sleep(2)
+    server = _serve(database_url, port, tmp_path, secret)
+    try:
+        _, body = client.call("GET", f"/api/v1/attempts/{attempt['id']}")  # the same browser session
+        resumed = json.loads(body)["attempt"]
+        assert resumed["status"] == "in_progress" and resumed["deadline"] == before["deadline"]
+        assert resumed["remaining_seconds"] < before["remaining_seconds"]  # it kept falling, no reset
+        assert {q["id"]: q["answer"] for q in resumed["questions"] if q["id"] in acknowledged} == acknowledged
+        _, body = client.call("POST", f"/api/v1/exams/{exam_id}/attempts")  # 开始考试 again resumes, never restarts
+        assert json.loads(body)["attempt"]["id"] == attempt["id"]
+        for i, q in enumerate(questions[half:], half):
+            answer = ["忠诚"] if q["type"] == "fill" else [q["options"][i % len(q["options"])]["key"]]
+            status, _ = client.call("PUT", f"/api/v1/attempts/{attempt['id']}/answers/{q['id']}",
+                                    body={"answer": answer})
+            assert status == 200
+            acknowledged[q["id"]] = answer
+
+        # After a long outage an administrator extends the deadline: an audited grant, not a reset.
+        with app.app_context():
+            officer = db.session.scalar(select(User).where(User.username == "officer"))
+            supervisor = db.session.scalar(select(User).where(User.username == "supervisor"))
+            services.grant(db.session, db.session.get(Exam, exam_id), officer, "extra_time", 15, "服务中断",
+                           supervisor, utcnow())
+            db.session.commit()
+            assert db.session.scalar(select(AuditLog.id).where(AuditLog.action == "exam.grant_extra_time")) is not None
+        _, body = client.call("GET", f"/api/v1/attempts/{attempt['id']}")
+        extended = json.loads(body)["attempt"]
+        assert extended["remaining_seconds"] > resumed["remaining_seconds"] + 14 * 60
+        status, body = client.call("POST", f"/api/v1/attempts/{attempt['id']}/submit", body={})
+        assert status == 200 and json.loads(body)["attempt"]["status"] == "finished"
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+    with app.app_context():
+        stored = {r.question_version_id: r.answer for r in db.session.scalars(
+            select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt["id"]))}
+    assert stored == acknowledged

@@ -1,7 +1,21 @@
-"""Faults the platform survives: L10 (storage unavailable), L11 (backup and restore)."""
+"""Faults the platform survives: L7 (sweeper down), L10 (storage unavailable), L11 (backup and
+restore), L12 (login failures counted across workers)."""
 from __future__ import annotations
 
+import concurrent.futures as cf
+import os
+import re
+import secrets
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -61,3 +75,122 @@ def test_l11_backup_and_restore_drill(app, city, tmp_path, database_url):
                           "users": db.session.scalar(select(func.count(User.id)))}
     again = app.test_cli_runner().invoke(args=["backup", str(target)])
     assert again.exit_code != 0 and "exists" in again.output
+
+
+def test_l7_sweeper_down_deadline_still_enforced(app, city, clock, auth):
+    """L7: with the sweeper down, late saves are refused, reports say pending, and the late sweep finishes at the deadline."""
+    from app.exams import services
+    from app.models import Attempt, AttemptQuestion
+    from app.reports.queries import unit_rows
+    from tests.factories import make_bank
+
+    with app.app_context():
+        make_bank(db.session)
+        exam, _ = services.create_weekly_exam(db.session, "2026-W11", clock.now)
+        db.session.commit()
+        exam_id = exam.id
+    client = app.test_client()
+    auth.login(client, "officer")
+    attempt = client.post(f"/api/v1/exams/{exam_id}/attempts").get_json()["attempt"]
+    q = next(q for q in attempt["questions"] if q["type"] != "fill")
+    url = f"/api/v1/attempts/{attempt['id']}/answers/{q['id']}"
+    assert client.put(url, json={"answer": [q["options"][0]["key"]]}).status_code == 200
+
+    # The deadline passes and no sweeper runs: the per-request check is the guard.
+    for _ in range(9):
+        clock.advance(minutes=4)
+        client.get("/api/v1/me")  # the exam page's periodic sync keeps the session alive
+    late = client.put(url, json={"answer": [q["options"][-1]["key"]]})
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "deadline_passed"
+    with app.app_context():
+        row = db.session.get(Attempt, attempt["id"])
+        assert row.status == "in_progress"  # nobody has finished it yet
+        root = next(r for r in unit_rows(db.session, "2026-W11", clock.now) if r.parent_id is None)
+        assert root.exam_pending == 1  # shown as pending, not as 0 and not as missing
+
+    # The sweeper comes back (the operator's `flask exam sweep`): finished at the deadline, once.
+    result = app.test_cli_runner().invoke(args=["exam", "sweep"])
+    assert result.exit_code == 0 and "finished 1 " in result.output
+    again = app.test_cli_runner().invoke(args=["exam", "sweep"])
+    assert "finished 0 " in again.output
+    with app.app_context():
+        row = db.session.get(Attempt, attempt["id"])
+        assert (row.status, row.finish_reason) == ("finished", "deadline")
+        assert row.finished_at == row.deadline and row.score is not None
+        stored = db.session.scalar(select(AttemptQuestion.answer).where(AttemptQuestion.attempt_id == attempt["id"],
+                                                                       AttemptQuestion.question_version_id == q["id"]))
+        assert stored == [q["options"][0]["key"]]  # the acknowledged answer, not the refused late one
+        root = next(r for r in unit_rows(db.session, "2026-W11", clock.now) if r.parent_id is None)
+        assert root.exam_pending == 0
+
+
+@pytest.mark.slow
+def test_l12_lockout_counted_across_four_workers(app, city, database_url, tmp_path):
+    """L12: 100 failed logins spread over 4 gunicorn workers lock every account at exactly the configured count."""
+    from tests.factories import PASSWORD, make_user
+    from tests.test_durability import _port
+
+    per_account = app.config["LOGIN_FAILURES_BEFORE_LOCK"]
+    accounts = [f"l12_{i:02d}" for i in range(100 // per_account)]
+    with app.app_context():
+        unit = db.session.get(User, city.users["officer"]).unit
+        for name in accounts:
+            make_user(db.session, name, unit)
+        db.session.commit()
+
+    port, root = _port(), Path(__file__).resolve().parent.parent
+    access = tmp_path / "access.log"
+    env = dict(os.environ, APP_ENV="development", SECRET_KEY=secrets.token_urlsafe(40), DATABASE_URL=database_url,
+               INSTANCE_PATH=str(tmp_path), HOST="127.0.0.1", PORT=str(port))
+    server = subprocess.Popen([str(Path(sys.prefix) / "bin" / "gunicorn"), "--config", "gunicorn.conf.py",
+                               "--workers", "4", "--access-logfile", str(access), "--access-logformat", "%(p)s %(r)s %(s)s",
+                               "wsgi:app"], cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+
+    def attempt_login(username, password):
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()), _NoRedirect())
+        with opener.open(base + "/login", timeout=30) as resp:
+            token = re.search(r'name="csrf-token" content="([^"]+)"', resp.read().decode()).group(1)
+        form = urllib.parse.urlencode({"username": username, "password": password, "csrf_token": token}).encode()
+        req = urllib.request.Request(base + "/login", data=form, method="POST")
+        try:
+            with opener.open(req, timeout=30) as resp:
+                return resp.status
+        except urllib.error.HTTPError as err:
+            return err.code
+
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                assert time.time() < deadline and server.poll() is None, "server did not start"
+                time.sleep(0.2)
+        wrong = [(name, "wrong-password-123") for name in accounts for _ in range(per_account)]
+        with cf.ThreadPoolExecutor(8) as pool:
+            failed = list(pool.map(lambda a: attempt_login(*a), wrong))
+        with cf.ThreadPoolExecutor(8) as pool:
+            right = list(pool.map(lambda name: attempt_login(name, PASSWORD), accounts))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+    assert len(failed) == 100 and set(failed) == {200}  # "wrong username or password", counted
+    assert right == [429] * len(accounts)  # locked: even the right password is refused
+    pids = {line.split()[0] for line in access.read_text().splitlines() if "POST /login" in line}
+    assert len(pids) >= 2, pids  # the failures really were spread over several workers
+    with app.app_context():
+        rows = db.session.execute(select(User.username, User.failures_in_window, User.locked_until)
+                                  .where(User.username.in_(accounts))).all()
+        assert all(r.locked_until is not None for r in rows)
+        hourly = {r.username: r.failures_in_window for r in rows}
+    # The hourly cap (LOGIN_MAX_FAILURES_PER_HOUR) counts the same failures: none may be lost.
+    assert hourly == {name: per_account for name in accounts}
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None

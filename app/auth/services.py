@@ -7,7 +7,7 @@ from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, select, update
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -105,12 +105,14 @@ def authenticate(session: Session, username: str, password: str, now: datetime, 
     if verified is None:
         verified = verify_password(user.password_hash, password)
     if not verified:
+        # Whether the hour's window is still open is decided inside the UPDATE, from the row as
+        # it is when the row lock is granted: two first failures at once must count as two (L12).
+        still_open = and_(User.failure_window_start.is_not(None), User.failure_window_start > now - timedelta(hours=1))
         values = {
             "failed_logins": User.failed_logins + 1,
-            "failures_in_window": (User.failures_in_window + 1) if window_open else 1,
+            "failures_in_window": case((still_open, User.failures_in_window + 1), else_=1),
+            "failure_window_start": case((still_open, User.failure_window_start), else_=now),
         }
-        if not window_open:
-            values["failure_window_start"] = now
         session.execute(update(User).where(User.id == user.id).values(**values))
         session.refresh(user)
         if user.failed_logins >= policy.failures_before_lock:
