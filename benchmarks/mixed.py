@@ -69,12 +69,12 @@ def mint(database_url: str, secret: str, usernames: list[str], exam_id: int | No
     sys.path.insert(0, str(ROOT))
     from flask_login.utils import _create_identifier
     from itsdangerous import URLSafeTimedSerializer
-    from sqlalchemy import insert, select
+    from sqlalchemy import delete, insert, select
 
     from app import create_app
     from app.db import db
     from app.exams import services
-    from app.models import AttemptQuestion, AuthSession, Exam, Question, QuestionVersion, User
+    from app.models import Attempt, AttemptQuestion, AuthSession, Exam, Question, QuestionVersion, User
     from app.timeutils import utcnow
 
     import tempfile
@@ -99,6 +99,12 @@ def mint(database_url: str, secret: str, usernames: list[str], exam_id: int | No
         db.session.execute(insert(AuthSession), rows)
         db.session.commit()
         if exam_id is not None:
+            # The synthetic history has most of the city sitting this week's exam already; on the
+            # bench's scratch copy the examinees' attempts are cleared so that each one is mid-exam.
+            mine = select(Attempt.id).where(Attempt.exam_id == exam_id, Attempt.user_id.in_(ids.values()))
+            db.session.execute(delete(AttemptQuestion).where(AttemptQuestion.attempt_id.in_(mine)))
+            db.session.execute(delete(Attempt).where(Attempt.exam_id == exam_id, Attempt.user_id.in_(ids.values())))
+            db.session.commit()
             exam = db.session.get(Exam, exam_id)
             users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids.values())))}
             for off in officers:

@@ -66,13 +66,17 @@ def main() -> None:
         session.execute(insert(AttemptQuestion), rows)
         session.commit()
         insert_s = time.perf_counter() - t0
-        open_before = session.scalar(select(func.count()).select_from(Attempt).where(Attempt.status == "in_progress"))
+        now = utcnow()
+        # Overdue ones only: attempts still running inside their time (the mixed-load phase leaves
+        # some) are none of the sweep's business.
+        overdue = (Attempt.status == "in_progress", Attempt.deadline <= now)
+        open_before = session.scalar(select(func.count()).select_from(Attempt).where(*overdue))
 
         t0 = time.perf_counter()
-        finished = services.sweep_overdue(session, utcnow())
+        finished = services.sweep_overdue(session, now)
         session.commit()
         sweep_s = time.perf_counter() - t0
-        open_after = session.scalar(select(func.count()).select_from(Attempt).where(Attempt.status == "in_progress"))
+        open_after = session.scalar(select(func.count()).select_from(Attempt).where(*overdue))
         graded = session.scalar(select(func.count()).select_from(Attempt).where(
             Attempt.exam_id == exam.id, Attempt.finish_reason == "deadline", Attempt.score.is_not(None)))
         print("SWEEP_JSON " + json.dumps({

@@ -167,9 +167,13 @@ def test_a4_initial_passwords_are_random():
 
 
 def test_a5_hash_is_salted_slow_kdf():
-    """A5: the stored hash is scrypt (production) and equal passwords hash differently."""
-    a, b = hash_password("same password!!", "scrypt:32768:8:1"), hash_password("same password!!", "scrypt:32768:8:1")
-    assert a.startswith("scrypt:") and a != b
+    """A5: production hashes with PBKDF2-SHA256 at ASVS 4.0.3's 100,000 iterations or more, and equal passwords hash differently."""
+    from config import BaseConfig
+
+    method = BaseConfig.PASSWORD_HASH_METHOD
+    assert method.startswith("pbkdf2:sha256:") and int(method.split(":")[2]) >= 100_000
+    a, b = hash_password("same password!!", method), hash_password("same password!!", method)
+    assert a.startswith("pbkdf2:sha256:100000$") and a != b
 
 
 def test_a5_login_upgrades_hash_made_with_other_parameters(app, city, auth):

@@ -29,7 +29,7 @@ class LoginPolicy:
     max_failures_per_hour: int = 100
     session_idle: timedelta = timedelta(minutes=30)
     session_absolute: timedelta = timedelta(hours=12)
-    hash_method: str = "scrypt:32768:8:1"
+    hash_method: str = "pbkdf2:sha256:100000"
 
     @classmethod
     def from_config(cls, config) -> "LoginPolicy":

@@ -153,7 +153,7 @@ def seed_city(session: Session, now: datetime, *, officers: int, weeks: int, dem
               hash_method: str) -> dict:
     """Synthetic full-scale data: officers ``officer00001``… spread over about officers/33 units.
 
-    Bulk inserts with one shared password hash (computing 10,028 scrypt hashes would take
+    Bulk inserts with one shared password hash (computing 10,028 slow hashes would take
     minutes; the accounts are synthetic and all share the demo password anyway).
     """
     if not database_is_empty(session):
