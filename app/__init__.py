@@ -19,6 +19,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     cfg.validate(app.config)
 
     register_extensions(app)
+    from .web import install_converters
+
+    install_converters(app)
     register_blueprints(app)
     register_web_hooks(app)
     register_cli(app)

@@ -60,6 +60,10 @@ def parse_week_key(key: str) -> date:
     if not match:
         raise ValueError("week must look like YYYY-Www")
     year, week = int(match.group(1)), int(match.group(2))
+    if not 2000 <= year <= 2099:
+        # Far years overflow date arithmetic (week ends, previous weeks) into 500s (A22); the
+        # platform has nothing to show outside this century anyway.
+        raise ValueError(f"week out of range: {key}")
     try:
         return date.fromisocalendar(year, week, 1)
     except ValueError as exc:

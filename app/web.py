@@ -11,6 +11,7 @@ from flask import Flask, current_app, g, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import format_datetime
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from .i18n import html_lang
 from .timeutils import to_local
@@ -62,6 +63,25 @@ def audit_label(code: str) -> str:
         "initial password expired": _("初始密码过期"),
     }
     return labels.get(code, code)
+
+
+#: The largest id a route accepts: INTEGER keys (PostgreSQL int4). A larger number in a URL
+#: would reach the database and fail there (a 500 on SQLite and PostgreSQL, A22).
+MAX_URL_INT = 2**31 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` in every route: no larger than MAX_URL_INT unless the route says otherwise,
+    so an out-of-range number matches no route (404) instead of reaching a query."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002 (werkzeug's names)
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_URL_INT if max is None else max,
+                         signed=signed)
+
+
+def install_converters(app: Flask) -> None:
+    """Before any blueprint is registered: rules pick their converters when they are added."""
+    app.url_map.converters["int"] = BoundedIntConverter
 
 
 class SessionInterface(SecureCookieSessionInterface):

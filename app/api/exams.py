@@ -9,7 +9,7 @@ from ..auth.access import access, api_error
 from ..db import db
 from ..exams import queries, services
 from ..models import Exam
-from . import bp
+from . import MAX_ID, bp
 
 officer = access("officer")
 
@@ -17,6 +17,17 @@ officer = access("officer")
 def _error(err: services.ExamError):
     db.session.rollback()
     return api_error(err.status, err.code, err.message)
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
+
+
+def _is_last_answer(item) -> bool:
+    """One item of submit's ``answers``: {question_id: id, answer: [str], seq?: int}."""
+    return (isinstance(item, dict) and _is_id(item.get("question_id"))
+            and isinstance(item.get("answer"), list) and all(isinstance(a, str) for a in item["answer"])
+            and (item.get("seq") is None or (isinstance(item["seq"], int) and not isinstance(item["seq"], bool))))
 
 
 def _reveal(exam, attempt, now) -> bool:
@@ -35,7 +46,7 @@ def exams_current():
                     "attempt": {"id": attempt.id, "status": attempt.status} if attempt else None})
 
 
-@bp.post("/exams/<int:exam_id>/attempts")
+@bp.post("/exams/<id:exam_id>/attempts")
 @officer
 def attempts_start(exam_id: int):
     now = clock.now()
@@ -51,7 +62,7 @@ def attempts_start(exam_id: int):
     return jsonify({"attempt": body}), 201 if created else 200
 
 
-@bp.get("/attempts/<int:attempt_id>")
+@bp.get("/attempts/<id:attempt_id>")
 @officer
 def attempts_get(attempt_id: int):
     now = clock.now()
@@ -62,7 +73,7 @@ def attempts_get(attempt_id: int):
     return jsonify({"attempt": queries.attempt_json(db.session, attempt, now, _reveal(attempt.exam, attempt, now))})
 
 
-@bp.put("/attempts/<int:attempt_id>/answers/<int:question_id>")
+@bp.put("/attempts/<id:attempt_id>/answers/<id:question_id>")
 @officer
 def attempts_save(attempt_id: int, question_id: int):
     now = clock.now()
@@ -70,8 +81,10 @@ def attempts_save(attempt_id: int, question_id: int):
     if not isinstance(payload, dict) or "answer" not in payload:
         return api_error(400, "invalid_answer", "请求体应为 {\"answer\": [...]}。")
     try:
-        attempt = services.owned_attempt(db.session, attempt_id, current_user)
-        seq = services.save_answer(db.session, attempt, question_id, payload["answer"], payload.get("seq"), now)
+        # Ownership and the question are checked through the reader, before the write lock.
+        attempt = services.owned_attempt(db.reader, attempt_id, current_user)
+        seq = services.save_answer(db.session, attempt, question_id, payload["answer"], payload.get("seq"), now,
+                                   reader=db.reader)
     except services.ExamError as err:
         return _error(err)
     db.session.commit()  # the 200 below is sent only after COMMIT (E11)
@@ -80,14 +93,21 @@ def attempts_save(attempt_id: int, question_id: int):
                     "deadline": queries.iso(attempt.deadline), "remaining_seconds": remaining})
 
 
-@bp.post("/attempts/<int:attempt_id>/submit")
+@bp.post("/attempts/<id:attempt_id>/submit")
 @officer
 def attempts_submit(attempt_id: int):
     now = clock.now()
-    payload = request.get_json(silent=True) or {}
-    answers = payload.get("answers") if isinstance(payload, dict) else None
+    payload = request.get_json(silent=True)
+    if (payload is None and request.get_data()) or (payload is not None and not isinstance(payload, dict)):
+        # A body that is not a JSON object was taken as none, and the attempt submitted (A22).
+        return api_error(400, "invalid_answer", "请求体应为 JSON 对象 {\"answers\": [...]}。")
+    answers = (payload or {}).get("answers")
     if answers is not None and not isinstance(answers, list):
         return api_error(400, "invalid_answer", "answers 应为列表。")
+    # Checked as documented even when the attempt is already finished (and its body otherwise
+    # ignored); a question_id that is not an id was a 500 in int() or the query (A22).
+    if any(not _is_last_answer(item) for item in answers or ()):
+        return api_error(400, "invalid_answer", "答案格式不正确。")
     try:
         attempt = services.owned_attempt(db.session, attempt_id, current_user)
         services.submit(db.session, attempt, now, answers)

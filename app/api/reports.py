@@ -1,6 +1,8 @@
 """/api/v1/reports/* and /api/v1/leaderboard (issue #5). Rates are fractions in 0..1."""
 from __future__ import annotations
 
+import re
+
 from flask import jsonify, request
 from flask_login import current_user
 
@@ -12,7 +14,7 @@ from ..models import Unit
 from ..reports import queries
 from ..reports.routes import FILTERS, leaderboard_data, unit_table
 from ..timeutils import parse_week_key, week_key
-from . import bp
+from . import MAX_ID, bp
 
 staff = access("supervisor", "leader", "admin")
 
@@ -23,7 +25,8 @@ def _week():
         parse_week_key(week)
     except ValueError:
         return None
-    return week
+    # Week bounds are computed in UTC datetimes: keep far years (0001, 9999) out of overflow (A22).
+    return week if 2000 <= int(week[:4]) <= 2099 else None
 
 
 def _bad_week():
@@ -38,7 +41,8 @@ def report_units():
         return _bad_week()
     root = scope_root(db.session, current_user)
     raw = request.args.get("unit")
-    if raw not in (None, "") and not raw.isdigit():
+    # ASCII digits within the id range only: "²".isdigit() is true and 10**20 overflows the column (A22).
+    if raw not in (None, "") and not (re.fullmatch(r"[0-9]{1,10}", raw) and int(raw) <= MAX_ID):
         return api_error(422, "invalid_unit", "unit 应为整数。")
     unit = db.session.get(Unit, int(raw)) if raw else root
     if root is None or unit is None or not unit_in_scope(db.session, current_user, unit.id):
@@ -47,7 +51,7 @@ def report_units():
     return jsonify({"week": week, "unit": {"id": unit.id, "name": unit.name}, "rows": [r.as_json() for r in rows]})
 
 
-@bp.get("/reports/units/<int:unit_id>/officers")
+@bp.get("/reports/units/<id:unit_id>/officers")
 @staff
 def report_officers(unit_id: int):
     week = _week()

@@ -22,6 +22,7 @@ from ..timeutils import local_day
 from . import bp
 
 DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DAY_RANGE = (date(2000, 1, 1), date(2099, 12, 31))  # week and streak arithmetic stay inside date's range
 
 
 def item_json(row: queries.ItemRow) -> dict:
@@ -41,7 +42,7 @@ def study_items():
     return jsonify({"items": [item_json(r) for r in rows]})
 
 
-@bp.post("/study/items/<int:item_id>/heartbeat")
+@bp.post("/study/items/<id:item_id>/heartbeat")
 @access("officer")
 def study_heartbeat(item_id: int):
     payload = request.get_json(silent=True)
@@ -52,7 +53,7 @@ def study_heartbeat(item_id: int):
     except ValueError as err:
         return api_error(422, "invalid", str(err))
     try:
-        credit = services.record_heartbeat(db.session, current_user, item_id, clock.now(), signals)
+        credit = services.record_heartbeat(db.session, current_user, item_id, clock.now(), signals, reader=db.reader)
     except services.NotAvailable:
         return api_error(404, "not_found", _("该学习内容不存在，或未向您发布。"))
     except services.TooSoon:
@@ -75,6 +76,8 @@ def study_progress():
             if not DAY_RE.match(raw):
                 raise ValueError
             day = date.fromisoformat(raw)
+            if not DAY_RANGE[0] <= day <= DAY_RANGE[1]:
+                raise ValueError
         except ValueError:
             return api_error(422, "invalid", _("day 应为 YYYY-MM-DD 格式的日期。"))
     return jsonify(queries.progress_summary(db.session, current_user, day, now))
