@@ -77,15 +77,20 @@ class Client:
         self.token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
 
-def test_e11_acknowledged_answers_survive_kill_9(app, city, database_url, tmp_path):
-    """E11: every answer acknowledged before the server is killed with SIGKILL is there after restart."""
+def _open_exam(app) -> int:
+    """This week's exam, built from a small bank and open from an hour ago for two hours."""
     with app.app_context():
         make_bank(db.session)
         now = utcnow()
         exam, _ = services.create_weekly_exam(db.session, week_key(now), now)
         exam.opens_at, exam.closes_at = now - timedelta(hours=1), now + timedelta(hours=2)
         db.session.commit()
-        exam_id = exam.id
+        return exam.id
+
+
+def test_e11_acknowledged_answers_survive_kill_9(app, city, database_url, tmp_path):
+    """E11: every answer acknowledged before the server is killed with SIGKILL is there after restart."""
+    exam_id = _open_exam(app)
     port = _port()
     server = _serve(database_url, port, tmp_path)
     try:
@@ -118,13 +123,7 @@ def test_l6_restart_during_live_exam_keeps_answers_and_clock(app, city, database
     """L6: a restart mid-exam loses no acknowledged answer, never resets remaining_seconds, and the attempt resumes."""
     from app.models import AuditLog, User
 
-    with app.app_context():
-        make_bank(db.session)
-        now = utcnow()
-        exam, _ = services.create_weekly_exam(db.session, week_key(now), now)
-        exam.opens_at, exam.closes_at = now - timedelta(hours=1), now + timedelta(hours=2)
-        db.session.commit()
-        exam_id = exam.id
+    exam_id = _open_exam(app)
     port, secret = _port(), secrets.token_urlsafe(40)  # the new release keeps the deployment's key
     server = _serve(database_url, port, tmp_path, secret)
     try:
