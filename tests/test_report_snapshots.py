@@ -90,3 +90,17 @@ def test_l4_snapshot_job_runs_from_the_scheduler_catch_up(app, clock):
     with app.app_context():
         root = next(r for r in queries.unit_rows(db.session, WEEK, AFTER) if r.parent_id is None)
         assert root.exam_pending == 0  # the sweep ran before the snapshot
+
+
+def test_snapshot_cli_refuses_bad_and_open_weeks_and_changes_nothing(app, session, clock):
+    """Issue #5: `flask reports snapshot` names a malformed or still-open week and stores nothing."""
+    generated_city(session, 30)
+    session.commit()
+    clock.now = NOW  # WEEK is still open
+    runner = app.test_cli_runner()
+    bad = runner.invoke(args=["reports", "snapshot", "--week", "2026-11"])
+    assert bad.exit_code != 0 and "YYYY-Www" in bad.output
+    still_open = runner.invoke(args=["reports", "snapshot", "--week", WEEK])
+    assert still_open.exit_code != 0 and "has not closed" in still_open.output
+    assert runner.invoke(args=["reports", "snapshot", "--refresh"]).exit_code != 0
+    assert session.scalar(select(ReportSnapshot.week)) is None

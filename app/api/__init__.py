@@ -1,14 +1,14 @@
 """/api/v1: JSON for the pages' scripts and for mobile clients. Routes call the same services
 and queries as the pages; errors are ``{"error": {"code", "message"}}``."""
 from flask import Blueprint
-from werkzeug.routing import IntegerConverter
+from ..web import MAX_URL_INT, BoundedIntConverter
 
 bp = Blueprint("api", __name__)
 
-MAX_ID = 2**31 - 1  # INTEGER primary keys (PostgreSQL int4)
+MAX_ID = MAX_URL_INT  # INTEGER primary keys (PostgreSQL int4)
 
 
-class IdConverter(IntegerConverter):
+class IdConverter(BoundedIntConverter):
     """``<id:name>``: a database id, 1..MAX_ID. Anything else matches no route (404 JSON) instead of
     reaching the database as an out-of-range integer (a 500 on SQLite and PostgreSQL; A22)."""
 

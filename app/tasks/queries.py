@@ -34,16 +34,6 @@ def withdrawn_clause():
     return Task.withdrawn_at.is_not(None)
 
 
-def withdrawal(session: Session, task_id: int) -> Task | None:
-    """The task if it is withdrawn (``withdrawn_at``/``withdrawn_by_id`` say when and by whom)."""
-    task = session.get(Task, task_id)
-    return task if task is not None and task.withdrawn_at is not None else None
-
-
-def withdrawn_ids(session: Session) -> set[int]:
-    return set(session.scalars(select(Task.id).where(withdrawn_clause())))
-
-
 def _for_officer(user: User, unit_path: str):
     """Tasks aimed at the whole city or at a unit whose subtree holds the officer (never a
     withdrawn one)."""

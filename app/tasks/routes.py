@@ -231,7 +231,7 @@ def manage():
             return redirect(url_for("tasks.manage"))
     status = 422 if request.method == "POST" else 200
     rows = queries.managed_tasks(db.session, current_user)
-    return render_template("tasks/manage.html", form=form, rows=rows, withdrawn=queries.withdrawn_ids(db.session),
+    return render_template("tasks/manage.html", form=form, rows=rows,
                            manageable={t.id for t, _s, _u in rows if queries.can_manage(db.session, current_user, t)}
                            ), status
 
@@ -288,8 +288,7 @@ def edit(task_id: int):
     status = 422 if request.method == "POST" else 200
     stage = db.session.get(CampaignStage, task_row.stage_id)
     return render_template("tasks/edit.html", task=task_row, form=form, stage=stage,
-                           submissions=queries.submission_count(db.session, task_row.id),
-                           withdrawn=queries.withdrawal(db.session, task_row.id)), status
+                           submissions=queries.submission_count(db.session, task_row.id)), status
 
 
 def _task_action(task_id: int, action, done_message: str):
@@ -330,8 +329,7 @@ def restore(task_id: int):
 @bp.route("/events")
 @reviewers
 def events():
-    return render_template("tasks/events.html", rows=queries.event_tasks(db.session, current_user),
-                           withdrawn=queries.withdrawn_ids(db.session))
+    return render_template("tasks/events.html", rows=queries.event_tasks(db.session, current_user))
 
 
 @bp.route("/events/<int:task_id>", methods=["GET", "POST"])
@@ -368,8 +366,7 @@ def attendance(task_id: int):
         pages=max(1, -(-total // queries.ATTENDANCE_PAGE)), total=total,
         rows=queries.attendance_rows(db.session, current_user, task_row, status, unit_id, page),
         counts=queries.attendance_counts(db.session, current_user, task_row),
-        units=queries.unit_choices_in_scope(db.session, current_user),
-        withdrawn=queries.withdrawal(db.session, task_row.id) is not None)
+        units=queries.unit_choices_in_scope(db.session, current_user))
 
 
 @bp.route("/stages", methods=["GET", "POST"])

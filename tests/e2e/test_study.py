@@ -218,6 +218,21 @@ def _pdf(path) -> None:
     img.save(path, "PDF", resolution=72)
 
 
+def _admin_publishes(browser, live_server, fill):
+    """The admin fills a new content form in a desktop-sized page (``fill(page)``), saves and
+    publishes it; returns (the admin's context, page, the item id)."""
+    admin = browser.new_context(viewport={"width": 1024, "height": 800}, locale="zh-CN", base_url=live_server)
+    apage = admin.new_page()
+    login(apage, "admin")
+    apage.goto("/admin/content/new")
+    fill(apage)
+    with apage.expect_navigation():
+        apage.click("form.app-card button[type=submit]")
+    with apage.expect_navigation():
+        apage.get_by_role("button", name="发布").click()
+    return admin, apage, int(re.search(r"/admin/content/(\d+)", apage.url).group(1))
+
+
 def _assert_pdf_drawn(page) -> None:
     """PDF.js has drawn the first page into a canvas as wide as the reader, and it is not blank."""
     page.wait_for_selector("#st-doc canvas.st-doc__page", timeout=20_000)
@@ -239,20 +254,15 @@ def test_pdf_document_shows_in_the_page_with_a_fallback(browser, live_server, pa
                                                         tmp_path):
     """S9/A27: a PDF item is drawn inside the reader (PDF.js, nothing framed), reading it keeps the timer going, and open/download links work."""
     _pdf(tmp_path / "reader.pdf")
-    admin = browser.new_context(viewport={"width": 1024, "height": 800}, locale="zh-CN", base_url=live_server)
-    apage = admin.new_page()
-    login(apage, "admin")
-    apage.goto("/admin/content/new")
-    apage.fill("#title", "浏览器测试：学习读本 PDF")
-    apage.select_option("#module", "theory")
-    apage.select_option("#kind", "document")
-    apage.fill("#credited_minutes", "20")
-    apage.set_input_files("#media", str(tmp_path / "reader.pdf"))
-    with apage.expect_navigation():
-        apage.click("form.app-card button[type=submit]")
-    with apage.expect_navigation():
-        apage.get_by_role("button", name="发布").click()
-    item_id = int(re.search(r"/admin/content/(\d+)", apage.url).group(1))
+
+    def fill(apage):
+        apage.fill("#title", "浏览器测试：学习读本 PDF")
+        apage.select_option("#module", "theory")
+        apage.select_option("#kind", "document")
+        apage.fill("#credited_minutes", "20")
+        apage.set_input_files("#media", str(tmp_path / "reader.pdf"))
+
+    admin, _apage, item_id = _admin_publishes(browser, live_server, fill)
     admin.close()
 
     login(page, "officer")
@@ -294,21 +304,15 @@ def test_demo_handbook_pdf_shows_in_the_reader(page, page_log, screens):
 
 def test_a24_admin_publishes_hostile_article_officer_sees_it_clean(browser, live_server, page, page_log, screens):
     """A24: an article with hostile HTML saved in the admin editor shows cleaned, and no script of it runs."""
-    admin = browser.new_context(viewport={"width": 1024, "height": 800}, locale="zh-CN", base_url=live_server)
-    apage = admin.new_page()
-    login(apage, "admin")
-    apage.goto("/admin/content/new")
-    apage.fill("#title", "浏览器测试：清理后的文章")
-    apage.select_option("#module", "role_model")
-    apage.fill("#credited_minutes", "2")
-    apage.fill("#body", '<h3>英模事迹</h3><p>正文<img src=x onerror="window.__xss=1"></p>'
-                        '<script>window.__xss=2</script><a href="javascript:window.__xss=3">链接</a>'
-                        '<svg onload="window.__xss=4"></svg><iframe src="/home"></iframe>')
-    with apage.expect_navigation():
-        apage.click("form.app-card button[type=submit]")
-    with apage.expect_navigation():
-        apage.get_by_role("button", name="发布").click()
-    item_id = int(re.search(r"/admin/content/(\d+)", apage.url).group(1))
+    def fill(apage):
+        apage.fill("#title", "浏览器测试：清理后的文章")
+        apage.select_option("#module", "role_model")
+        apage.fill("#credited_minutes", "2")
+        apage.fill("#body", '<h3>英模事迹</h3><p>正文<img src=x onerror="window.__xss=1"></p>'
+                            '<script>window.__xss=2</script><a href="javascript:window.__xss=3">链接</a>'
+                            '<svg onload="window.__xss=4"></svg><iframe src="/home"></iframe>')
+
+    admin, apage, item_id = _admin_publishes(browser, live_server, fill)
     apage.goto(f"/admin/content/{item_id}/preview")
     assert apage.locator(".st-phone").bounding_box()["width"] <= 361
     apage.screenshot(path=str(screens / "study_admin_preview.png"), full_page=True)
