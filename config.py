@@ -57,6 +57,9 @@ class BaseConfig:
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
     #: How often an active session's last-seen time is written (keeps GETs nearly write-free).
     SESSION_TOUCH_INTERVAL = timedelta(seconds=60)
+    #: The ordinary case of heartbeats and autosaves skips Flask's dispatch (app/express.py);
+    #: False sends every request through the full stack.
+    EXPRESS_LANE = _env_bool("EXPRESS_LANE", True)
     #: A login younger than this counts as "fresh" for sensitive admin changes (A13).
     FRESH_LOGIN_WINDOW = timedelta(minutes=15)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)

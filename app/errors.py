@@ -7,7 +7,7 @@ import secrets
 from flask import Flask, g, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .auth.access import api_error, is_api_request
@@ -17,6 +17,10 @@ CODES = {
     409: "conflict", 413: "too_large", 422: "invalid", 429: "too_many_requests", 500: "server_error",
     503: "unavailable",
 }
+
+
+#: PostgreSQL SQLSTATEs that mean "storage unavailable" rather than a bug (L10).
+UNAVAILABLE_SQLSTATES = frozenset({"25006", "53000", "53100", "53200", "53300", "57P01", "57P03"})
 
 
 def _titles() -> dict:
@@ -65,6 +69,15 @@ def init_app(app: Flask) -> None:
         _rollback()
         app.logger.error("database unavailable: %s", err.__class__.__name__)
         return _respond(503)
+
+    @app.errorhandler(DBAPIError)
+    def _db_error(err):
+        # PostgreSQL reports a read-only database (25006), a full disk (53100), exhausted memory
+        # or connections (53xxx) with SQLSTATEs that psycopg maps to InternalError: the same
+        # "not kept, try again" as SQLite's OperationalError (L10). Anything else is a 500.
+        if isinstance(err, OperationalError) or getattr(err.orig, "sqlstate", None) in UNAVAILABLE_SQLSTATES:
+            return _db_unavailable(err)
+        return _server_error(err)
 
     @app.errorhandler(Exception)
     def _server_error(err):

@@ -29,22 +29,32 @@ def build_csp(media_hosts=()) -> str:
     return CSP.replace("media-src 'self' blob:;", f"media-src 'self' blob: {' '.join(hosts)};")
 
 
+def response_headers(app: Flask) -> list[tuple[str, str]]:
+    """The headers every page and API answer carries (static files differ only in caching)."""
+    headers = [
+        ("Content-Security-Policy", build_csp(app.config.get("STUDY_MEDIA_HOSTS"))),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Permissions-Policy", "geolocation=(), microphone=(), camera=(self)"),
+    ]
+    if app.config.get("HSTS"):
+        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    # Pages and API answers are personal and phones/station PCs are shared (A29).
+    return headers + [("Cache-Control", "no-store"), ("Pragma", "no-cache")]
+
+
 def init_app(app: Flask) -> None:
-    csp = build_csp(app.config.get("STUDY_MEDIA_HOSTS"))
+    headers = response_headers(app)  # also refuses a malformed STUDY_MEDIA_HOSTS at start-up
+    shared = [(k, v) for k, v in headers if k not in ("Cache-Control", "Pragma")]
 
     @app.after_request
     def _headers(response):
         h = response.headers
-        h.setdefault("Content-Security-Policy", csp)
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("Referrer-Policy", "same-origin")
-        h.setdefault("X-Frame-Options", "DENY")
-        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        h.setdefault("Permissions-Policy", "geolocation=(), microphone=(), camera=(self)")
-        if app.config.get("HSTS"):
-            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        for key, value in shared:
+            h.setdefault(key, value)
         if request.endpoint != "static":
-            # Pages and API answers are personal and phones/station PCs are shared (A29).
             h["Cache-Control"] = "no-store"
             h.setdefault("Pragma", "no-cache")
         return response

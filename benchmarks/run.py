@@ -8,7 +8,8 @@ thread-pool probes, then writes benchmarks/RESULTS.md and benchmarks/results.jso
 Environment knobs: BENCH_DURATION (seconds per wrk run, default 10), BENCH_RUNS (default 3),
 BENCH_OFFICERS (signed-in officers driving the write scenarios, default 200), BENCH_CONNECTIONS
 (wrk connections, default 16), BENCH_THREADS (wrk threads, default 2), BENCH_REBUILD=1 (rebuild
-the cached city).
+the cached city), BENCH_QUICK=1 (stop after the wrk scenarios and the sequential dashboards,
+printing them: a quick loop while profiling; no report is written).
 
 Options: ``--db postgres`` (or BENCH_DB=postgres; `make bench DB=postgres`) runs the same scenarios
 against a throwaway local PostgreSQL server (benchmarks/pg.py) and writes RESULTS-postgres.md and
@@ -59,6 +60,8 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 N_USERS = int(os.environ.get("BENCH_OFFICERS", "200"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+#: BENCH_QUICK=1: stop after the wrk scenarios and the sequential dashboards (a profiling loop).
+QUICK = os.environ.get("BENCH_QUICK") == "1"
 WORKERS = 3
 WEEK_FOR_CREATION = "2030-W01"
 
@@ -684,6 +687,17 @@ def main() -> int:
         seq["home_sequential"] = sequential_ms(clients[1], "/home", 10)
         for k in ("me_sequential", "dashboard_branch", "dashboard_city", "excel_city", "home_sequential"):
             log(f"{k}: {seq[k]}")
+        if QUICK:
+            # BENCH_QUICK=1: the wrk scenarios and the dashboards only, printed, no report written.
+            for name in ("bare", "api_me", "heartbeat", "autosave", "home"):
+                s = sc[name]
+                log(f"QUICK {name}: {s['rps']} req/s ({s['rps_min']}-{s['rps_max']}), p50 {s['p50_ms']} ms, "
+                    f"p99 {s['p99_ms']} ms, non-2xx {s['non_2xx']}, ratio {s['rps'] / sc['bare']['rps']:.1%} "
+                    f"p99 {s['p99_ms'] / sc['bare']['p99_ms']:.2f}x")
+            me = seq["me_sequential"]["median_ms"]
+            for k in ("dashboard_branch", "dashboard_city"):
+                log(f"QUICK {k}: {seq[k]['median_ms']} ms = {seq[k]['median_ms'] / me:.1f}x /api/v1/me ({me} ms)")
+            return 0
         results["page_weight"] = page_weight(app_port)
         log(f"page weight: {results['page_weight']}")
         if DB_KIND == "sqlite":
@@ -816,8 +830,9 @@ def main() -> int:
         results["failed"] = failed
         results["runtime_s"] = round(time.time() - started, 1)
         results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
-        evaluate(results)
-        write_results(results)
+        if not QUICK:
+            evaluate(results)
+            write_results(results)
         shutil.rmtree(tmp, ignore_errors=True)
     return 1 if failed else 0
 

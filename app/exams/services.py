@@ -261,38 +261,69 @@ def save_answer(session: Session, attempt: Attempt, question_id: int, answer, se
     conditional UPDATE itself, inside the write transaction. ``attempt`` is kept in step with
     what was written (loaded values, never marked dirty), as is the answered question if the
     session holds it.
-    """
-    _check_writable(attempt, now)  # early answer from what was loaded; the UPDATE decides
-    if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or seq < 1 or seq > 10**9):
-        raise ExamError(400, "invalid_seq", "seq 必须是正整数。")
-    served = (reader or session).connection().execute(_SERVED, {"aid": attempt.id, "qid": question_id}).first()
-    if served is None:
-        raise ExamError(400, "not_in_attempt", "这道题不在您的试卷中。")
-    stored = normalise_answer(served.qtype, served.option_map, answer)
 
-    conn = session.connection()
-    params = {"aid": attempt.id, "now": now, "burst_cutoff": now - timedelta(seconds=BURST_SECONDS),
-              "deadline_cutoff": now - timedelta(seconds=GRACE_SECONDS), "seq": seq}
-    row = conn.execute(_ADVANCE_NEXT if seq is None else _ADVANCE_TO, params).first()
-    if row is None:
-        state = conn.execute(_STATE, params).one()
+    The same two steps (``check_answer``, then ``write_answer``) serve the express lane
+    (app/express.py), so an autosave has one implementation whichever way the request came.
+    """
+    position, stored = check_answer((reader or session).connection(), attempt, question_id, answer, seq, now)
+    applied, row = write_answer(session.connection(), attempt.id, position, stored, seq, now)
+    if not applied:
         for key in ("status", "seq", "deadline"):
-            set_committed_value(attempt, key, getattr(state, key))
-        _check_writable(attempt, now)
-        if seq is not None and state.seq == seq:
-            return seq  # a replay of a save already applied
-        raise ExamError(409, "stale", "这是一次过期的保存，已保留较新的答案。")
-    conn.execute(_STORE, {"aid": attempt.id, "pos": served.position, "answer": stored, "answer_seq": row.seq,
-                          "now": now})
+            set_committed_value(attempt, key, getattr(row, key))
+        return judge_unapplied(row, seq, now)
     for key in ("seq", "burst_started_at", "burst_saves", "flagged", "deadline"):
         set_committed_value(attempt, key, getattr(row, key))
-    held = session.identity_map.get(identity_key(AttemptQuestion, (attempt.id, served.position)))
+    held = session.identity_map.get(identity_key(AttemptQuestion, (attempt.id, position)))
     if held is not None:
         for key, value in (("answer", stored), ("answer_seq", row.seq), ("answered_at", now)):
             set_committed_value(held, key, value)
-    if row.burst_saves >= BURST_SAVES and row.flagged is None:
+    if needs_burst_flag(row):
         _flag_burst(session, attempt, row.burst_saves)
     return row.seq
+
+
+def check_answer(reader, attempt, question_id: int, answer, seq: int | None, now: datetime) -> tuple[int, list]:
+    """``(position, stored answer)`` after the checks that decide nothing written, on the
+    connection ``reader``: the attempt as loaded (anything with ``id``, ``status`` and
+    ``deadline``) is open, ``seq`` is well formed, the question is in this paper and the answer
+    fits it (E17). Raises ExamError otherwise."""
+    _check_writable(attempt, now)  # early answer from what was loaded; the UPDATE decides
+    if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or seq < 1 or seq > 10**9):
+        raise ExamError(400, "invalid_seq", "seq 必须是正整数。")
+    served = reader.execute(_SERVED, {"aid": attempt.id, "qid": question_id}).first()
+    if served is None:
+        raise ExamError(400, "not_in_attempt", "这道题不在您的试卷中。")
+    return served.position, normalise_answer(served.qtype, served.option_map, answer)
+
+
+def write_answer(conn, attempt_id: int, position: int, stored: list, seq: int | None, now: datetime):
+    """The write half of an autosave on ``conn``, inside its write transaction.
+
+    Returns ``(True, row)`` when the save was applied (``row``: the attempt's seq, burst
+    counters, flag and deadline after it), else ``(False, state)`` with the attempt's status,
+    seq and deadline and nothing written: ``judge_unapplied`` says what that means."""
+    params = {"aid": attempt_id, "now": now, "burst_cutoff": now - timedelta(seconds=BURST_SECONDS),
+              "deadline_cutoff": now - timedelta(seconds=GRACE_SECONDS), "seq": seq}
+    row = conn.execute(_ADVANCE_NEXT if seq is None else _ADVANCE_TO, params).first()
+    if row is None:
+        return False, conn.execute(_STATE, params).one()
+    conn.execute(_STORE, {"aid": attempt_id, "pos": position, "answer": stored, "answer_seq": row.seq, "now": now})
+    return True, row
+
+
+def judge_unapplied(state, seq: int | None, now: datetime) -> int:
+    """A save the conditional UPDATE did not apply: the attempt is finished or past its
+    deadline (409), or the save is a replay of one already applied (returns its seq), or it
+    is stale (409)."""
+    _check_writable(state, now)
+    if seq is not None and state.seq == seq:
+        return seq  # a replay of a save already applied
+    raise ExamError(409, "stale", "这是一次过期的保存，已保留较新的答案。")
+
+
+def needs_burst_flag(row) -> bool:
+    """A33: this save completed a burst of BURST_SAVES within BURST_SECONDS, not flagged yet."""
+    return row.burst_saves >= BURST_SAVES and row.flagged is None
 
 
 def _flag_burst(session: Session, attempt: Attempt, saves: int) -> None:

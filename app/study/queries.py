@@ -10,8 +10,8 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import String, and_, bindparam, case, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from ..auth.scope import visible_unit_ids
 from ..models import MODULES, StudyDay, StudyFlag, StudyItem, StudyPolicy, StudyProgress, Unit, User
@@ -39,9 +39,10 @@ _POLICY_ROW = (select(_POLICY).where(_POLICY.c.effective_from <= bindparam("now"
                .order_by(_POLICY.c.effective_from.desc(), _POLICY.c.id.desc()).limit(1))
 
 
-def policy_row(session: Session, now: datetime):
-    """``latest_policy`` as a plain row (same attribute names), for the heartbeat's hot path."""
-    return session.connection().execute(_POLICY_ROW, {"now": now}).first()
+def policy_row(conn, now: datetime):
+    """``latest_policy`` as a plain row (same attribute names), for the heartbeat's hot path
+    (on a Connection)."""
+    return conn.execute(_POLICY_ROW, {"now": now}).first()
 
 
 def current_policy(session: Session, now: datetime) -> StudyPolicy:
@@ -77,16 +78,25 @@ def visible_item(session: Session, user: User, item_id: int, now: datetime) -> S
 
 
 # Built once: the heartbeat is the hottest request, and building the clause costs more than
-# running it. Only the columns crediting needs (never the article body).
+# running it. Only the columns crediting needs (never the article body). "Targeted at the
+# officer" is written as "the target unit's path is a prefix of the officer's unit path" (the
+# same set as ``_visible``'s ancestor list) so the statement has no expanding IN and can be
+# compiled once for the express lane (app/express.py).
+_TARGET = aliased(Unit)
 _BEAT_TARGET = (select(StudyItem.id, StudyItem.kind, StudyItem.credited_minutes)
-                .where(StudyItem.id == bindparam("item_id"),
-                       _visible(bindparam("now"), bindparam("ancestors", expanding=True))))
+                .outerjoin(_TARGET, _TARGET.id == StudyItem.target_unit_id)
+                .where(StudyItem.id == bindparam("item_id"), StudyItem.is_published.is_(True),
+                       or_(StudyItem.publish_at.is_(None), StudyItem.publish_at <= bindparam("now")),
+                       or_(StudyItem.unpublish_at.is_(None), StudyItem.unpublish_at > bindparam("now")),
+                       or_(StudyItem.target_unit_id.is_(None),
+                           func.substr(bindparam("unit_path", type_=String), 1, func.length(_TARGET.path))
+                           == _TARGET.path)))
 
 
-def beat_target(session: Session, user: User, item_id: int, now: datetime):
-    """``(id, kind, credited_minutes)`` of an item the officer may study now, else None."""
-    return session.connection().execute(_BEAT_TARGET, {"item_id": item_id, "now": now,
-                                                       "ancestors": _ancestor_ids(user)}).first()
+def beat_target(conn, unit_path: str | None, item_id: int, now: datetime):
+    """``(id, kind, credited_minutes)`` of an item an officer of the unit at ``unit_path`` may
+    study now, else None (on a Connection: the heartbeat's hot path)."""
+    return conn.execute(_BEAT_TARGET, {"item_id": item_id, "now": now, "unit_path": unit_path or ""}).first()
 
 
 @dataclass

@@ -161,11 +161,18 @@ def _upserts(dialect: str) -> tuple:
     return _UPSERTS[dialect]
 
 
-def _first_cursor(session: Session, user_id: int, now: datetime) -> None:
+_FIRST_CURSORS: dict[str, object] = {}
+
+
+def _first_cursor(conn, user_id: int, now: datetime) -> None:
     """The officer's first beat ever: create the cursor (TooSoon if a concurrent one won)."""
-    stmt = (dialect_insert(session)(StudyCursor).values(user_id=user_id, last_beat_at=now)
-            .on_conflict_do_nothing(index_elements=["user_id"]).returning(StudyCursor.user_id))
-    if session.execute(stmt).first() is None:
+    dialect = conn.dialect.name
+    if dialect not in _FIRST_CURSORS:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        table = StudyCursor.__table__
+        _FIRST_CURSORS[dialect] = (insert(table).values(user_id=bindparam("uid"), last_beat_at=bindparam("now"))
+                                   .on_conflict_do_nothing(index_elements=["user_id"]).returning(table.c.user_id))
+    if conn.execute(_FIRST_CURSORS[dialect], {"uid": user_id, "now": now}).first() is None:
         raise TooSoon()
 
 
@@ -178,21 +185,39 @@ def record_heartbeat(session: Session, user: User, item_id: int, now: datetime, 
     the credit is computed from (cursor, item and day totals) is read inside it, and the
     cursor's compare-and-set makes a concurrent beat of the same officer fail rather than
     write from stale totals (S1, S2; on PostgreSQL the loser waits on the cursor's row lock,
-    then finds ``last_beat_at`` moved)."""
+    then finds ``last_beat_at`` moved).
+
+    The same two steps (``beat_checks``, then ``write_beat``) serve the express lane
+    (app/express.py), so crediting has one implementation whichever way the request came."""
     reader = reader or session
-    item = queries.beat_target(reader, user, item_id, now)
+    item, policy = beat_checks(reader.connection(), user.unit.path, item_id, now)
+    policy = policy or ensure_policy(session, now)
+    return write_beat(session.connection(), user.id, item, policy, now, signals)
+
+
+def beat_checks(reader, unit_path: str | None, item_id: int, now: datetime):
+    """``(item, policy)`` for a beat at ``now``, read on the connection ``reader`` before any write
+    lock: the item as ``(id, kind, credited_minutes)`` (NotAvailable when the officer of a unit
+    at ``unit_path`` may not study it now, S8) and the policy row in force (None before the
+    first policy exists: the caller creates the default one)."""
+    item = queries.beat_target(reader, unit_path, item_id, now)
     if item is None:
         raise NotAvailable(item_id)
-    policy = queries.policy_row(reader, now) or ensure_policy(session, now)
+    return item, queries.policy_row(reader, now)
+
+
+def write_beat(conn, user_id: int, item, policy, now: datetime, signals: Signals) -> Credit:
+    """The write half of a heartbeat, on the connection ``conn`` inside its write transaction:
+    reads the cursor and totals, advances the cursor (TooSoon when within ``min_gap_seconds``
+    or when another beat moved it first), stores the raw beat and both totals. The caller
+    commits, or rolls back on TooSoon (nothing is written then)."""
     day = local_day(now)
     midnight, _ = day_bounds_utc(day)
-
-    conn = session.connection()
-    params = {"uid": user.id, "iid": item.id, "day": day, "now": now}
+    params = {"uid": user_id, "iid": item.id, "day": day, "now": now}
     state = conn.execute(_STATE, params).one()
     prev = state.last_beat_at
     if prev is None:
-        _first_cursor(session, user.id, now)
+        _first_cursor(conn, user_id, now)
         gap = None
     else:
         gap = (now - prev).total_seconds()
@@ -211,7 +236,7 @@ def record_heartbeat(session: Session, user: User, item_id: int, now: datetime, 
     was_done = bool(state.done)
     done = was_done or item_seconds >= item.credited_minutes * 60
     position = signals.media_seconds if item.kind == "video" else signals.scroll_pct
-    conn.execute(_BEAT, {"user_id": user.id, "item_id": item.id, "received_at": now, "day": day,
+    conn.execute(_BEAT, {"user_id": user_id, "item_id": item.id, "received_at": now, "day": day,
                          "credited_seconds": credit, "policy_id": policy.id, "inputs": signals.inputs,
                          "scroll_pct": signals.scroll_pct, "media_seconds": signals.media_seconds})
     progress_upsert, day_upsert = _upserts(conn.dialect.name)

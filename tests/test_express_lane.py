@@ -1,0 +1,315 @@
+"""The express lane for heartbeats and autosaves (app/express.py; issue #7, QUALITY L1).
+
+The lane answers only the ordinary case and hands everything else to the full application
+before anything is committed. These tests prove both halves: the ordinary case is served by the
+lane with the same answer, headers and stored rows as the full stack, and every case the lane
+must not answer (A9–A11, A14–A16, A18, S5, S8, E2, E9, E17, A33, L10) still gets the full
+stack's answer and changes nothing the full stack would not. The rest of the suite (S1–S12,
+E1–E25) runs through the lane too, since the test client calls the same WSGI stack.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select, update
+
+from app.db import db
+from app.models import AuthSession, User
+from tests.conftest import csrf_of
+from tests.factories import PASSWORD, make_bank
+from tests.test_study_credit import make_item, set_policy, totals
+
+WEEK = "2026-W11"
+VOLATILE_HEADERS = {"Date"}
+
+
+def lane(app):
+    return app.extensions["express_lane"]
+
+
+def signed_in(app, username: str):
+    """A client signed in through the real form with CSRF on; returns (client, page token)."""
+    client = app.test_client()
+    token = csrf_of(client, "/login")
+    resp = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
+    return client, csrf_of(client, "/home")
+
+
+def beat(client, token, item_id, body=None, **headers):
+    return client.post(f"/api/v1/study/items/{item_id}/heartbeat", json=body or {"inputs": 1, "scroll_pct": 10},
+                       headers={"X-CSRFToken": token, **headers})
+
+
+def save(client, token, attempt_id, qid, answer, **extra):
+    return client.put(f"/api/v1/attempts/{attempt_id}/answers/{qid}", json={"answer": answer, **extra},
+                      headers={"X-CSRFToken": token})
+
+
+def headers_of(resp) -> dict:
+    return {k: v for k, v in resp.headers.items() if k not in VOLATILE_HEADERS}
+
+
+@pytest.fixture
+def csrf_app(make_app, clock):
+    """The app as deployed: CSRF checked on every write, a study policy in force (the full stack
+    creates the default one on the first beat ever; the lane leaves that beat to it)."""
+    app = make_app(WTF_CSRF_ENABLED=True)
+    set_policy(app, clock.now - timedelta(days=7))
+    return app
+
+
+@pytest.fixture
+def exam(csrf_app, city, clock):
+    from app.exams import services
+
+    with csrf_app.app_context():
+        make_bank(db.session)
+        exam, created = services.create_weekly_exam(db.session, WEEK, clock.now)
+        db.session.commit()
+        return exam.id
+
+
+def start(client, token, exam_id):
+    resp = client.post(f"/api/v1/exams/{exam_id}/attempts", headers={"X-CSRFToken": token})
+    assert resp.status_code in (200, 201), resp.get_json()
+    attempt = resp.get_json()["attempt"]
+    q = next(q for q in attempt["questions"] if q["type"] == "single")
+    return attempt["id"], q["id"], [o["key"] for o in q["options"]]
+
+
+def test_l1_lane_answers_heartbeats_as_the_full_stack_does(csrf_app, city, clock):
+    """L1: the lane serves ordinary heartbeats with the full stack's status, body, headers and stored totals."""
+    app = csrf_app
+    item = make_item(app, minutes=30)
+    fast, fast_token = signed_in(app, "officer")
+    full, full_token = signed_in(app, "officer2")
+    start_time = clock.now
+    for t in (0, 30, 60, 95, 200, 230):  # includes a gap (re-anchor, 0 credit)
+        clock.now = start_time + timedelta(seconds=t)
+        served = lane(app).served
+        app.config["EXPRESS_LANE"] = True
+        a = beat(fast, fast_token, item)
+        assert lane(app).served == served + 1
+        app.config["EXPRESS_LANE"] = False
+        b = beat(full, full_token, item)
+        assert lane(app).served == served + 1
+        assert (a.status_code, a.get_json()) == (b.status_code, b.get_json()) and a.status_code == 200
+        assert headers_of(a) == headers_of(b)
+    mine, theirs = totals(app, city.users["officer"]), totals(app, city.users["officer2"])
+    assert {k: v for k, v in mine.items()} == {k: v for k, v in theirs.items()}
+    assert mine["beat_credit"] == 30 + 30 + 35 + 30  # 95 → 200 is a gap: re-anchored, 0 credit
+
+
+def test_l1_lane_answers_autosaves_as_the_full_stack_does(csrf_app, exam, clock):
+    """L1: the lane serves ordinary autosaves with the full stack's status, body and headers, and stores the answer."""
+    from app.models import AttemptQuestion
+
+    app = csrf_app
+    fast, fast_token = signed_in(app, "officer")
+    full, full_token = signed_in(app, "officer2")
+    fast_attempt, fast_q, options = start(fast, fast_token, exam)
+    full_attempt, full_q, _ = start(full, full_token, exam)
+    for seq, key in ((1, options[0]), (2, options[1]), (None, options[2])):
+        clock.advance(seconds=20)
+        extra = {"seq": seq} if seq else {}
+        served = lane(app).served
+        app.config["EXPRESS_LANE"] = True
+        a = save(fast, fast_token, fast_attempt, fast_q, [key], **extra)
+        assert lane(app).served == served + 1, a.get_json()
+        app.config["EXPRESS_LANE"] = False
+        b = save(full, full_token, full_attempt, full_q, [key], **extra)
+        body_a, body_b = a.get_json(), b.get_json()
+        assert a.status_code == b.status_code == 200
+        assert body_a.pop("question_id") == fast_q and body_b.pop("question_id") == full_q
+        assert body_a == body_b
+        # The question ids differ (two papers), so the lengths may differ by a digit.
+        assert int(a.headers["Content-Length"]) == len(a.get_data())
+        assert {k: v for k, v in headers_of(a).items() if k != "Content-Length"} == \
+               {k: v for k, v in headers_of(b).items() if k != "Content-Length"}
+    with app.app_context():
+        stored = db.session.scalars(select(AttemptQuestion).where(AttemptQuestion.attempt_id == fast_attempt,
+                                                                 AttemptQuestion.answer_seq > 0)).all()
+        assert len(stored) == 1 and stored[0].answer_seq == 3 and stored[0].answered_at == clock.now
+
+
+def test_a10_lane_keeps_the_session_alive(csrf_app, city, clock):
+    """A10: heartbeats through the lane record activity, so a reader is not signed out after 30 minutes."""
+    app = csrf_app
+    item = make_item(app, minutes=120)
+    client, token = signed_in(app, "officer")
+    for _ in range(80):  # 40 minutes of beats and nothing else
+        clock.advance(seconds=30)
+        assert beat(client, token, item).status_code == 200
+    assert lane(app).served >= 80
+    with app.app_context():
+        seen = db.session.scalar(select(AuthSession.last_seen_at).where(AuthSession.user_id == city.users["officer"],
+                                                                        AuthSession.revoked_at.is_(None)))
+        assert clock.now - seen <= timedelta(seconds=60)
+
+
+def _revoke(app, user_id, now):
+    with app.app_context():
+        db.session.execute(update(AuthSession).where(AuthSession.user_id == user_id).values(revoked_at=now))
+        db.session.commit()
+
+
+def _set_user(app, user_id, **values):
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == user_id).values(**values))
+        db.session.commit()
+
+
+DECLINED_BEATS = {
+    # name: (how to set it up, expected status, expected error code)
+    # Without a readable session there is no CSRF secret either: CSRFProtect answers first.
+    "no cookie": (lambda app, city, client, token, clock: client.delete_cookie("session"), 400, "csrf_failed"),
+    "forged cookie": (lambda app, city, client, token, clock: client.set_cookie(
+        "session", client.get_cookie("session").value[:-4] + "AAAA"), 400, "csrf_failed"),
+    "revoked session": (lambda app, city, client, token, clock: _revoke(app, city.users["officer"], clock.now),
+                        401, "unauthorized"),
+    "idle session": (lambda app, city, client, token, clock: clock.advance(minutes=31), 401, "unauthorized"),
+    "disabled account": (lambda app, city, client, token, clock: _set_user(app, city.users["officer"], is_active=False),
+                         401, "unauthorized"),
+    "password change pending": (lambda app, city, client, token, clock: _set_user(
+        app, city.users["officer"], must_change_password=True), 403, "password_change_required"),
+    "officer moved to supervisor": (lambda app, city, client, token, clock: _set_user(
+        app, city.users["officer"], role="supervisor"), 403, "forbidden"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DECLINED_BEATS))
+def test_a9_lane_declines_who_the_full_stack_refuses(csrf_app, city, clock, case):
+    """A9–A11, A14: sessions and roles the full stack refuses are refused the same way, and nothing is credited."""
+    app = csrf_app
+    item = make_item(app, minutes=30)
+    client, token = signed_in(app, "officer")
+    assert beat(client, token, item).status_code == 200
+    clock.advance(seconds=30)
+    setup, status, code = DECLINED_BEATS[case]
+    setup(app, city, client, token, clock)
+    before = totals(app, city.users["officer"])
+    served = lane(app).served
+    resp = beat(client, token, item)
+    assert resp.status_code == status and resp.get_json()["error"]["code"] == code
+    assert lane(app).served == served and lane(app).declined >= 1
+    assert totals(app, city.users["officer"]) == before
+
+
+def test_a18_lane_declines_bad_csrf(csrf_app, city, clock):
+    """A18: without the CSRF token, with another session's token or with a foreign HTTPS referrer, nothing is credited."""
+    app = csrf_app
+    item = make_item(app, minutes=30)
+    client, token = signed_in(app, "officer")
+    _, other_token = signed_in(app, "officer2")
+    before = totals(app, city.users["officer"])
+    resp = client.post(f"/api/v1/study/items/{item}/heartbeat", json={"inputs": 1})
+    assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "csrf_failed"
+    assert beat(client, other_token, item).status_code == 400
+    https = client.post(f"/api/v1/study/items/{item}/heartbeat", json={"inputs": 1}, base_url="https://localhost",
+                        headers={"X-CSRFToken": token, "Referer": "https://evil.example/"})
+    assert https.status_code == 400
+    assert lane(app).served == 0
+    assert totals(app, city.users["officer"]) == before
+
+
+def test_s5_s8_lane_declines_what_the_service_refuses(csrf_app, city, clock):
+    """S5, S8, A22: a beat too soon, an item not published to the officer and a malformed body get the full stack's answers."""
+    app = csrf_app
+    set_policy(app, clock.now - timedelta(days=1), min_gap_seconds=5)  # the default, stated
+    item = make_item(app, minutes=30)
+    hidden = make_item(app, minutes=30, published=False)
+    client, token = signed_in(app, "officer")
+    assert beat(client, token, item).status_code == 200
+    before = totals(app, city.users["officer"])
+    clock.advance(seconds=2)
+    too_soon = beat(client, token, item)
+    assert too_soon.status_code == 429 and too_soon.headers["Retry-After"] == "5"
+    clock.advance(seconds=30)
+    assert beat(client, token, hidden).status_code == 404
+    bad = client.post(f"/api/v1/study/items/{item}/heartbeat", data="{not json", content_type="application/json",
+                      headers={"X-CSRFToken": token})
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_request"
+    wrong = beat(client, token, item, body={"scroll_pct": "lots"})
+    assert wrong.status_code == 422
+    assert lane(app).served == 1
+    assert totals(app, city.users["officer"]) == before
+
+
+def test_e9_e17_lane_declines_saves_the_full_stack_refuses(csrf_app, exam, clock):
+    """E2, E9, E17, A16: stale, replayed, invalid, foreign and late saves get the full stack's answers; nothing else is stored."""
+    app = csrf_app
+    client, token = signed_in(app, "officer")
+    other, other_token = signed_in(app, "officer2")
+    attempt, qid, options = start(client, token, exam)
+    their_attempt, their_q, _ = start(other, other_token, exam)
+    assert save(client, token, attempt, qid, [options[0]], seq=5).status_code == 200
+    served = lane(app).served
+    replay = save(client, token, attempt, qid, [options[0]], seq=5)
+    assert replay.status_code == 200 and replay.get_json()["seq"] == 5
+    stale = save(client, token, attempt, qid, [options[1]], seq=4)
+    assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "stale"
+    assert save(client, token, attempt, qid, ["Z"], seq=6).status_code == 400
+    assert save(client, token, attempt, qid, "A", seq=6).status_code == 400
+    assert save(client, token, their_attempt, their_q, [options[0]], seq=6).status_code == 404
+    assert save(client, token, attempt, 999_999, [options[0]], seq=6).status_code == 400
+    no_answer = client.put(f"/api/v1/attempts/{attempt}/answers/{qid}", json={"seq": 6}, headers={"X-CSRFToken": token})
+    assert no_answer.status_code == 400
+    assert lane(app).served == served
+    for _ in range(15):  # an hour with the page open (its re-sync keeps the session alive)
+        clock.advance(minutes=4)
+        client.get("/api/v1/me")
+    late = save(client, token, attempt, qid, [options[1]], seq=7)
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "deadline_passed"
+    with app.app_context():
+        from app.models import Attempt
+
+        assert db.session.get(Attempt, attempt).seq == 5
+
+
+def test_l10_lane_hands_a_refused_write_to_the_full_stack(csrf_app, city, clock, database_url):
+    """L10: when the database refuses writes (read-only), the lane commits nothing and the answer is 503 JSON."""
+    app = csrf_app
+    item = make_item(app, minutes=30)
+    client, token = signed_in(app, "officer")
+    assert beat(client, token, item).status_code == 200
+    clock.advance(seconds=30)
+    before = totals(app, city.users["officer"])
+    with app.app_context():
+        engine = db.engine
+        engine.dispose()
+        statement = ("PRAGMA query_only = ON" if database_url.startswith("sqlite")
+                     else "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+
+        def read_only(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute(statement)
+            cur.close()
+            if not database_url.startswith("sqlite"):
+                dbapi_conn.commit()
+
+        event.listen(engine, "connect", read_only)
+    try:
+        resp = beat(client, token, item)
+        assert resp.status_code == 503 and resp.get_json()["error"]["code"] == "unavailable"
+        assert lane(app).served == 1
+    finally:
+        event.remove(engine, "connect", read_only)
+        engine.dispose()
+    assert totals(app, city.users["officer"]) == before
+
+
+def test_a33_lane_leaves_the_burst_flag_to_the_full_stack(csrf_app, exam, clock):
+    """A33: the save that completes a burst is handed on, so the flag and its audit row are written once."""
+    from app.models import Attempt, AuditLog
+
+    app = csrf_app
+    client, token = signed_in(app, "officer")
+    attempt, qid, options = start(client, token, exam)
+    for i in range(50):
+        assert save(client, token, attempt, qid, [options[i % 2]], seq=i + 1).status_code == 200
+    assert lane(app).served == 49
+    with app.app_context():
+        assert db.session.get(Attempt, attempt).flagged == "too_fast"
+        assert db.session.scalar(select(AuditLog.id).where(AuditLog.action == "attempt.flagged")) is not None
