@@ -47,6 +47,9 @@ class BaseConfig:
     DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'platform.db'}"
     #: Seconds a SQLite writer waits for the lock before giving up (QUALITY L2).
     SQLITE_BUSY_TIMEOUT_MS = 15000
+    #: WAL pages after which a committing connection copies the WAL back into the database
+    #: (SQLite's default 1000); 0 leaves checkpoints to someone else (diagnosis only).
+    SQLITE_WAL_AUTOCHECKPOINT = int(os.environ.get("SQLITE_WAL_AUTOCHECKPOINT", "1000"))
 
     # Sessions (QUALITY A8–A12). Remember-me cookies are not offered at all: shared station PCs.
     SESSION_COOKIE_NAME = "session"

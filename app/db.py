@@ -38,7 +38,7 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, busy_timeout_ms: int = 15000, **kwargs) -> Engine:
+def make_engine(url: str, busy_timeout_ms: int = 15000, wal_autocheckpoint: int = 1000, **kwargs) -> Engine:
     """An engine with the platform's connection rules applied."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
@@ -60,6 +60,7 @@ def make_engine(url: str, busy_timeout_ms: int = 15000, **kwargs) -> Engine:
             raise RuntimeError(f"SQLite refused WAL mode (got {mode!r}); is the file on local disk?")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA wal_autocheckpoint={int(wal_autocheckpoint)}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
@@ -86,7 +87,8 @@ class Database:
     """Unbound until ``init_app``; several apps (tests) may share the object safely."""
 
     def init_app(self, app: Flask) -> None:
-        engine = make_engine(app.config["DATABASE_URL"], app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
+        engine = make_engine(app.config["DATABASE_URL"], app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000),
+                             app.config.get("SQLITE_WAL_AUTOCHECKPOINT", 1000))
         read_bind = engine.execution_options(sqlite_begin="DEFERRED") if is_sqlite(engine) else engine
         app.extensions["db"] = _State(
             engine=engine,
