@@ -47,6 +47,9 @@ class BaseConfig:
     DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'platform.db'}"
     #: Seconds a SQLite writer waits for the lock before giving up (QUALITY L2).
     SQLITE_BUSY_TIMEOUT_MS = 15000
+    #: Seconds a web process reuses the city's per-unit figures for dashboards, leaderboard and
+    #: exports; pages show when they were computed (issue #7, L8). 0 = always live.
+    REPORTS_CACHE_SECONDS = int(os.environ.get("REPORTS_CACHE_SECONDS", "60"))
     #: WAL pages after which a committing connection copies the WAL back into the database
     #: (SQLite's default 1000); 0 leaves checkpoints to someone else (diagnosis only).
     SQLITE_WAL_AUTOCHECKPOINT = int(os.environ.get("SQLITE_WAL_AUTOCHECKPOINT", "1000"))
@@ -171,6 +174,7 @@ class TestingConfig(BaseConfig):
     SECRET_KEY = secrets.token_urlsafe(32)
     WTF_CSRF_ENABLED = False
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; production cost is measured in bench
+    REPORTS_CACHE_SECONDS = 0  # every change shows at once; the cache has its own tests
     ADMIN_MFA_WAIVER_NETWORKS = ["127.0.0.0/8"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -47,9 +47,16 @@ def requested_unit() -> Unit:
     return unit
 
 
+def city_rows(week: str, now, weights: dict | None = None) -> tuple[list, object]:
+    """Every unit's figures for ``week`` and when they were computed (a few seconds' cache,
+    REPORTS_CACHE_SECONDS; see queries.cached_unit_rows)."""
+    weights = weights if weights is not None else services.get_weights(db.session)
+    return queries.cached_unit_rows(db.session, week, now, weights, current_app.config.get("REPORTS_CACHE_SECONDS", 0))
+
+
 def unit_table(week: str, unit: Unit, now) -> list:
     """The unit and every unit below it, with the week's figures (ranks city-wide)."""
-    return queries.subtree_rows(queries.unit_rows(db.session, week, now, services.get_weights(db.session)), unit)
+    return queries.subtree_rows(city_rows(week, now)[0], unit)
 
 
 def requested_filter() -> str | None:
@@ -65,7 +72,8 @@ def dashboard():
     now = clock.now()
     week, unit, only = requested_week(), requested_unit(), requested_filter()
     weights = services.get_weights(db.session)
-    rows = queries.subtree_rows(queries.unit_rows(db.session, week, now, weights), unit)
+    city, computed_at = city_rows(week, now, weights)
+    rows = queries.subtree_rows(city, unit)
     top = rows[0] if rows else None
     children = [r for r in rows if r.parent_id == unit.id]
     officers = queries.officer_rows(db.session, week, now, unit, only=only) if (only or not children) else []
@@ -74,7 +82,8 @@ def dashboard():
     ancestors = _ancestors(unit)
     return render_template("reports/dashboard.html", week=week, unit=unit, top=top, children=children, only=only,
                            officers=officers, trend=trend, ancestors=ancestors, weeks=previous_weeks(week_key(now), 12),
-                           target_hours=queries.weekly_target_seconds(db.session, week) / 3600)
+                           target_hours=queries.weekly_target_seconds(db.session, week) / 3600,
+                           computed_at=computed_at, cache_seconds=current_app.config.get("REPORTS_CACHE_SECONDS", 0))
 
 
 def _ancestors(unit: Unit) -> list[Unit]:
@@ -182,7 +191,7 @@ def leaderboard():
 
 
 def leaderboard_data(week: str, now) -> dict:
-    rows = queries.unit_rows(db.session, week, now, services.get_weights(db.session))
+    rows = city_rows(week, now)[0]
     levels = []
     for level in ("system", "branch", "station"):
         ranked = sorted((r for r in rows if r.level == level and r.officers), key=lambda r: r.city_rank)

@@ -91,6 +91,9 @@ def live_server(tmp_path_factory):
         DATABASE_URL=f"sqlite:///{tmp / 'e2e.db'}",
         DEMO_PASSWORD=DEMO_PASSWORD,
         INSTANCE_PATH=str(tmp / "instance"),  # never touch the checkout's instance/
+        # The flows check that a supervisor's action moves the unit's figure at once; the
+        # minute-long dashboard cache has its own tests (tests/test_reports_cache.py).
+        REPORTS_CACHE_SECONDS="0",
     )
     env.pop("FLASK_DEBUG", None)
     flask = [_binary("flask"), "--app", "wsgi"]
