@@ -32,7 +32,8 @@ weeks read the same per-unit sums from their snapshot instead.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import copy
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select
@@ -245,7 +246,14 @@ def cached_unit_rows(session: Session, week: str, now, weights: dict | None, max
         if len(_CACHE) >= _CACHE_ENTRIES:
             _CACHE.pop(min(_CACHE, key=lambda k: _CACHE[k][0]))
         _CACHE[key] = (computed_at, rows)
-    return [replace(r, extra=dict(r.extra)) for r in rows], computed_at
+    return [_copy_row(r) for r in rows], computed_at
+
+
+def _copy_row(row: UnitRow) -> UnitRow:
+    """A caller's own copy (shallow: every field is a number or a string, but ``extra``)."""
+    twin = copy.copy(row)
+    twin.extra = dict(row.extra)
+    return twin
 
 
 def _ancestor_ids(path: str) -> list[int]:
