@@ -15,6 +15,7 @@ import argparse
 import cProfile
 import os
 import pstats
+import secrets
 import sqlite3
 import sys
 import tempfile
@@ -45,7 +46,7 @@ def main() -> int:
     dst.execute("UPDATE study_policies SET min_gap_seconds = 0")
     dst.commit()
     dst.close()
-    os.environ.update(APP_ENV="development", SECRET_KEY="x" * 48, DATABASE_URL=f"sqlite:///{db_path}",
+    os.environ.update(APP_ENV="development", SECRET_KEY=secrets.token_urlsafe(48), DATABASE_URL=f"sqlite:///{db_path}",
                       INSTANCE_PATH=str(tmp), DEMO_PASSWORD="tiejun2021")
     from app import create_app
 
