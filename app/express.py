@@ -58,10 +58,10 @@ from werkzeug.wsgi import get_host
 from .auth.services import LoginPolicy, session_is_live
 from .models import Attempt, AuthSession, Unit, User
 from .timeutils import utcnow
+from .web import MAX_URL_INT  # larger ids match no route: the full stack answers 404
 
 #: Bodies of the two requests are a few dozen bytes; anything larger takes the full stack.
 MAX_BODY = 16 * 1024
-_MAX_ID = 2**31 - 1  # app.web.MAX_URL_INT: larger ids match no route (404 from the full stack)
 
 _ROUTES = (
     ("POST", re.compile(r"^/api/v1/study/items/([1-9][0-9]{0,9})/heartbeat$"), "api.study_heartbeat"),
@@ -304,7 +304,7 @@ class ExpressLane:
         """``(body, headers)`` of the ordinary case after COMMIT; raises _Decline (or any error)
         with nothing written otherwise."""
         endpoint, ids = route
-        if any(i > _MAX_ID for i in ids):
+        if any(i > MAX_URL_INT for i in ids):
             raise _Decline
         content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
         if content_type != "application/json":
