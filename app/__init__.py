@@ -29,7 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from .extensions import babel, compress, csrf, db, login_manager
+    from .extensions import babel, cache, compress, csrf, db, login_manager
     from .i18n import select_locale, select_timezone
 
     db.init_app(app)
@@ -37,6 +37,15 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     compress.init_app(app)
+    # Fragments live no longer than the figures they show, and not at all when reports are live
+    # (REPORTS_CACHE_SECONDS = 0: tests, diagnosis). A CACHE_TYPE in the config wins (a shared
+    # cache for several hosts, say); the default keeps them in each web process's memory.
+    seconds = app.config.get("REPORTS_CACHE_SECONDS", 0)
+    app.config.setdefault("CACHE_TYPE", "SimpleCache" if seconds > 0 else "NullCache")
+    app.config.setdefault("CACHE_DEFAULT_TIMEOUT", max(seconds, 1))
+    app.config.setdefault("CACHE_THRESHOLD", 2000)
+    app.config.setdefault("CACHE_NO_NULL_WARNING", True)
+    cache.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

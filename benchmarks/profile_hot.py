@@ -1,4 +1,5 @@
-"""In-process profile of the hottest requests: heartbeat, autosave and GET /api/v1/me.
+"""In-process profile of the hottest requests: heartbeat, autosave, GET /api/v1/me and the
+supervisor's and the leader's dashboards (the city's rows cached, as REPORTS_CACHE_SECONDS does).
 
 Runs the real WSGI application (every hook, the real SQLite file: a copy of the bench's cached
 city) through werkzeug's test client and reports thread CPU per request, so a change to the
@@ -30,7 +31,7 @@ CITY_DB = ROOT / "benchmarks" / "cache" / "city.db"
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=2000)
-    parser.add_argument("--profile", choices=["heartbeat", "autosave", "me"])
+    parser.add_argument("--profile", choices=["heartbeat", "autosave", "me", "dashboard_branch", "dashboard_city"])
     parser.add_argument("--pragma", action="append", default=[], help="extra PRAGMA on every connection, e.g. mmap_size=268435456")
     parser.add_argument("--no-autocheckpoint", action="store_true",
                         help="PRAGMA wal_autocheckpoint=0 (what the commits cost without checkpoints)")
@@ -103,8 +104,17 @@ def main() -> int:
     attempt = client.post(f"/api/v1/exams/{exam['id']}/attempts", headers={"X-CSRFToken": csrf}).get_json()["attempt"]
     qid = next(q["id"] for q in attempt["questions"] if q["type"] == "single")
     headers = {"X-CSRFToken": csrf, "Content-Type": "application/json"}
+    staff = {}
+    for who in ("supervisor", "leader"):
+        staff[who] = app.test_client()
+        page = staff[who].get("/login").get_data(as_text=True)
+        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        res = staff[who].post("/login", data={"username": who, "password": "tiejun2021", "csrf_token": token})
+        assert res.status_code == 302, (who, res.status_code)
     scenarios = {
         "me": lambda i: client.get("/api/v1/me"),
+        "dashboard_branch": lambda i: staff["supervisor"].get("/reports/"),
+        "dashboard_city": lambda i: staff["leader"].get("/reports/"),
         "heartbeat": lambda i: client.post(f"/api/v1/study/items/{items[0]['id']}/heartbeat", headers=headers,
                                            data='{"scroll_pct": 40, "inputs": 1}'),
         "autosave": lambda i: client.put(f"/api/v1/attempts/{attempt['id']}/answers/{qid}", headers=headers,

@@ -1,11 +1,16 @@
-"""The dashboards' minute-long cache of the city's per-unit figures (issue #7, QUALITY L8).
+"""The dashboards' minute-long cache (issue #7, QUALITY L8).
 
-Reports stay SQL aggregations through the subtree helper; what is cached is the whole city's
-``unit_rows`` per process, for REPORTS_CACHE_SECONDS, and the page says when it was computed.
+Reports stay SQL aggregations through the subtree helper; what is cached, for
+REPORTS_CACHE_SECONDS, is the whole city's ``unit_rows`` per process and the dashboard's rendered
+body per caller's view (unit, week, filter, role, scope, language), and the page says when its
+figures were computed.
 """
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+
+import pytest
 
 from sqlalchemy import event, insert
 
@@ -14,6 +19,18 @@ from app.models import StudyDay
 from app.reports import queries
 from tests.factories import make_user
 from tests.test_reports import NOW, WEEK, generated_city
+
+
+def _body(response) -> str:
+    """The page without what belongs to the session (its CSRF token)."""
+    return re.sub(r'(name="csrf[-_]token" (?:type="hidden" )?(?:content|value)=")[^"]+"', r"\1…", response.get_data(as_text=True))
+
+
+def _tokens(html: str) -> tuple[str, str]:
+    """(the page's <meta> CSRF token, the remind form's)."""
+    meta = re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
+    form = re.search(r'<form id="remind-form"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"', html).group(1)
+    return meta, form
 
 
 def _add_study(app, user_id, seconds):
@@ -55,7 +72,10 @@ def test_l8_dashboard_reuses_the_city_figures_within_the_cache_age(make_app, clo
         statements.clear()
         clock.advance(seconds=30)
         second = client.get(f"/reports/?week={WEEK}")
-        assert second.status_code == 200 and aggregations() == uncached - 1
+        # The body comes from the fragment cache: not even the trend's queries run.
+        assert second.status_code == 200 and aggregations() == 0
+        assert not any("snapshot" in s or "study_days" in s for s in statements), statements
+        assert _body(second) == _body(first)
         assert "数据更新于 12:00:00" in second.get_data(as_text=True)
         statements.clear()
         clock.advance(seconds=31)
@@ -98,3 +118,65 @@ def test_l8_cached_figures_are_the_live_figures_of_their_time(make_app, clock):
         assert [r.as_json() for r in fresh] != live
         off, at4 = queries.cached_unit_rows(db.session, WEEK, NOW + timedelta(seconds=62), None, 0)
         assert at4 == NOW + timedelta(seconds=62)
+
+
+@pytest.fixture
+def cached_app(make_app):
+    return make_app(REPORTS_CACHE_SECONDS=60)
+
+
+@pytest.fixture
+def cached_city(cached_app, clock):
+    from tests.factories import build_city
+
+    clock.now = NOW
+    with cached_app.app_context():
+        data = build_city(db.session, clock.now)
+        db.session.commit()
+    return data
+
+
+def _signed_in(app, username):
+    client = app.test_client()
+    assert client.post("/login", data={"username": username, "password": "correct horse battery staple"}).status_code == 302
+    return client
+
+
+def test_l8_a16_cached_dashboard_never_crosses_scope(cached_app, cached_city):
+    """L8/A16: a body cached for the leader is never served outside a supervisor's subtree, and each scope gets its own breadcrumb."""
+    leader, sup = _signed_in(cached_app, "leader"), _signed_in(cached_app, "supervisor")
+    other = leader.get(f"/reports/?week={WEEK}&unit={cached_city.branch_b}")
+    assert other.status_code == 200 and "乙分局" in other.get_data(as_text=True)
+    assert sup.get(f"/reports/?week={WEEK}&unit={cached_city.branch_b}").status_code == 403
+    as_leader = leader.get(f"/reports/?week={WEEK}&unit={cached_city.branch_a}").get_data(as_text=True)
+    as_sup = sup.get(f"/reports/?week={WEEK}&unit={cached_city.branch_a}").get_data(as_text=True)
+    crumbs = lambda html: re.search(r'<nav class="report-crumbs".*?</nav>', html, re.S).group(0)  # noqa: E731
+    assert "测试市政法系统" in crumbs(as_leader) and "测试市政法系统" not in crumbs(as_sup)
+    assert "甲分局" in crumbs(as_sup)
+
+
+def test_l8_cached_dashboard_remind_form_carries_each_callers_own_token(cached_app, cached_city):
+    """L8/A18: two supervisors share a cached filtered body, yet each page's remind form posts that session's own CSRF token."""
+    with cached_app.app_context():
+        from app.models import Unit
+
+        make_user(db.session, "deputy", db.session.get(Unit, cached_city.branch_a), "supervisor")
+        db.session.commit()
+    first, second = _signed_in(cached_app, "supervisor"), _signed_in(cached_app, "deputy")
+    url = f"/reports/?week={WEEK}&only=exam_not_taken"
+    one, two = first.get(url), second.get(url)
+    assert _body(one) == _body(two)  # the same cached body
+    assert 'form="remind-form"' in one.get_data(as_text=True)
+    (meta1, form1), (meta2, form2) = _tokens(one.get_data(as_text=True)), _tokens(two.get_data(as_text=True))
+    assert form1 == meta1 and form2 == meta2 and meta1 != meta2
+    leader = _signed_in(cached_app, "leader").get(url).get_data(as_text=True)
+    assert 'form="remind-form"' not in leader and 'id="remind-form"' not in leader  # leaders only read
+
+
+def test_l8_cached_dashboard_is_per_language(cached_app, cached_city):
+    """L8: the English dashboard is cached apart from the Chinese one."""
+    client = _signed_in(cached_app, "supervisor")
+    zh = client.get(f"/reports/?week={WEEK}").get_data(as_text=True)
+    client.set_cookie("lang", "en")
+    en = client.get(f"/reports/?week={WEEK}").get_data(as_text=True)
+    assert "近 8 周趋势" in zh and "近 8 周趋势" not in en

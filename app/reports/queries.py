@@ -223,7 +223,8 @@ _CACHE: dict[tuple, tuple] = {}
 _CACHE_ENTRIES = 32
 
 
-def cached_unit_rows(session: Session, week: str, now, weights: dict | None, max_age_seconds: float):
+def cached_unit_rows(session: Session, week: str, now, weights: dict | None, max_age_seconds: float, *,
+                     copies: bool = True):
     """``(unit_rows(...), computed_at)``, reusing this process's result for the same database,
     week and weights while it is younger than ``max_age_seconds`` (REPORTS_CACHE_SECONDS).
 
@@ -234,7 +235,8 @@ def cached_unit_rows(session: Session, week: str, now, weights: dict | None, max
     back. With the cache each web process runs it at most once per ``max_age_seconds`` and the
     page says when its figures were computed, so seconds of staleness are visible, never hidden.
     0 turns the cache off (the tests' setting, so every change shows at once). Callers get
-    their own copies of the rows."""
+    their own copies of the rows; with ``copies=False`` they get the cached rows themselves
+    (no copying 300 rows per dashboard) and must not alter them."""
     if max_age_seconds <= 0:
         return unit_rows(session, week, now, weights), now
     key = (str(session.get_bind().url), week, tuple(sorted((weights or DEFAULT_WEIGHTS).items())))
@@ -246,7 +248,7 @@ def cached_unit_rows(session: Session, week: str, now, weights: dict | None, max
         if len(_CACHE) >= _CACHE_ENTRIES:
             _CACHE.pop(min(_CACHE, key=lambda k: _CACHE[k][0]))
         _CACHE[key] = (computed_at, rows)
-    return [_copy_row(r) for r in rows], computed_at
+    return ([_copy_row(r) for r in rows] if copies else rows), computed_at
 
 
 def _copy_row(row: UnitRow) -> UnitRow:

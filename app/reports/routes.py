@@ -2,9 +2,11 @@
 leaderboard. Every unit id from the client is checked against the caller's subtree (A16)."""
 from __future__ import annotations
 
+from functools import cached_property
 from io import BytesIO
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -47,11 +49,12 @@ def requested_unit() -> Unit:
     return unit
 
 
-def city_rows(week: str, now, weights: dict | None = None) -> tuple[list, object]:
+def city_rows(week: str, now, weights: dict | None = None, *, copies: bool = True) -> tuple[list, object]:
     """Every unit's figures for ``week`` and when they were computed (a few seconds' cache,
-    REPORTS_CACHE_SECONDS; see queries.cached_unit_rows)."""
+    REPORTS_CACHE_SECONDS; see queries.cached_unit_rows, also for ``copies``)."""
     weights = weights if weights is not None else services.get_weights(db.session)
-    return queries.cached_unit_rows(db.session, week, now, weights, current_app.config.get("REPORTS_CACHE_SECONDS", 0))
+    return queries.cached_unit_rows(db.session, week, now, weights, current_app.config.get("REPORTS_CACHE_SECONDS", 0),
+                                    copies=copies)
 
 
 def unit_table(week: str, unit: Unit, now) -> list:
@@ -72,18 +75,58 @@ def dashboard():
     now = clock.now()
     week, unit, only = requested_week(), requested_unit(), requested_filter()
     weights = services.get_weights(db.session)
-    city, computed_at = city_rows(week, now, weights)
-    rows = queries.subtree_rows(city, unit)
-    top = rows[0] if rows else None
-    children = [r for r in rows if r.parent_id == unit.id]
-    officers = queries.officer_rows(db.session, week, now, unit, only=only) if (only or not children) else []
-    weeks = previous_weeks(week, 8)
-    trend = queries.trend(db.session, unit, weeks, now, weights, known={week: top} if top else None)
-    ancestors = _ancestors(unit)
-    return render_template("reports/dashboard.html", week=week, unit=unit, top=top, children=children, only=only,
-                           officers=officers, trend=trend, ancestors=ancestors, weeks=previous_weeks(week_key(now), 12),
-                           target_hours=queries.weekly_target_seconds(db.session, week) / 3600,
-                           computed_at=computed_at, cache_seconds=current_app.config.get("REPORTS_CACHE_SECONDS", 0))
+    city, computed_at = city_rows(week, now, weights, copies=False)
+    cache_seconds = current_app.config.get("REPORTS_CACHE_SECONDS", 0)
+    figures = DashboardFigures(week, unit, only, now, weights, city)
+    # The rendered body is reused while the city's figures it shows are current (issue #7, L8):
+    # the key names everything the body depends on, the caller's scope and role included, so a
+    # hit is exactly what this caller's own render would give at ``computed_at``.
+    key = ":".join(str(part) for part in (
+        unit.id, week, only or "-", current_user.role, scope_root(db.session, current_user).id, get_locale(),
+        get_timezone(), computed_at.isoformat(), week_key(now), sorted(weights.items())))
+    life = max(1, int(cache_seconds - (now - computed_at).total_seconds()))
+    return render_template("reports/dashboard.html", week=week, unit=unit, only=only, v=figures, cache_key=key,
+                           cache_life=life, weeks=previous_weeks(week_key(now), 12), computed_at=computed_at,
+                           cache_seconds=cache_seconds)
+
+
+class DashboardFigures:
+    """What the dashboard body shows, each computed when the template first asks for it, so a
+    body served from the fragment cache runs none of these queries."""
+
+    def __init__(self, week: str, unit: Unit, only: str | None, now, weights: dict, city: list):
+        self.week, self.unit, self.only, self.now, self.weights, self.city = week, unit, only, now, weights, city
+
+    @cached_property
+    def rows(self) -> list:
+        return queries.subtree_rows(self.city, self.unit)
+
+    @cached_property
+    def top(self):
+        return self.rows[0] if self.rows else None
+
+    @cached_property
+    def children(self) -> list:
+        return [r for r in self.rows if r.parent_id == self.unit.id]
+
+    @cached_property
+    def officers(self) -> list[dict]:
+        if self.only or not self.children:
+            return queries.officer_rows(db.session, self.week, self.now, self.unit, only=self.only)
+        return []
+
+    @cached_property
+    def trend(self) -> list[dict]:
+        return queries.trend(db.session, self.unit, previous_weeks(self.week, 8), self.now, self.weights,
+                             known={self.week: self.top} if self.top else None)
+
+    @cached_property
+    def ancestors(self) -> list[Unit]:
+        return _ancestors(self.unit)
+
+    @cached_property
+    def target_hours(self) -> float:
+        return queries.weekly_target_seconds(db.session, self.week) / 3600
 
 
 def _ancestors(unit: Unit) -> list[Unit]:
