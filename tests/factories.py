@@ -102,3 +102,16 @@ def make_bank(session, per_type: dict | None = None):
         for i in range(n):
             made.append(make_question(session, f"{qtype}-{i:03d}", qtype, MODULES[i % 5], 1 + i % 3))
     return made
+
+
+def make_weekly_exam(app, week: str, now) -> int:
+    """A question bank and ``week``'s exam, created as the scheduler would; returns its id."""
+    from app.db import db
+    from app.exams import services
+
+    with app.app_context():
+        make_bank(db.session)
+        exam, created = services.create_weekly_exam(db.session, week, now)
+        db.session.commit()
+        assert created
+        return exam.id

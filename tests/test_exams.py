@@ -12,19 +12,14 @@ from app.exams import services
 from app.exams.blueprints import BlueprintError
 from app.models import Attempt, AttemptQuestion, AuditLog, Exam, ExamPoolItem, Question, QuestionVersion, User
 from app.timeutils import week_key
-from tests.factories import make_bank
+from tests.factories import make_bank, make_weekly_exam
 
 WEEK = "2026-W11"  # Monday 2026-03-09; the clock fixture starts that Monday 10:00 Asia/Shanghai
 
 
 @pytest.fixture
 def exam(app, city, clock):
-    with app.app_context():
-        make_bank(db.session)
-        exam, created = services.create_weekly_exam(db.session, WEEK, clock.now)
-        db.session.commit()
-        assert created
-        return exam.id
+    return make_weekly_exam(app, WEEK, clock.now)
 
 
 @pytest.fixture

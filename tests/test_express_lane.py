@@ -17,7 +17,7 @@ from sqlalchemy import event, select, update
 from app.db import db
 from app.models import AuthSession, User
 from tests.conftest import csrf_of
-from tests.factories import PASSWORD, make_bank
+from tests.factories import PASSWORD, make_weekly_exam
 from tests.test_study_credit import make_item, set_policy, totals
 
 WEEK = "2026-W11"
@@ -62,13 +62,7 @@ def csrf_app(make_app, clock):
 
 @pytest.fixture
 def exam(csrf_app, city, clock):
-    from app.exams import services
-
-    with csrf_app.app_context():
-        make_bank(db.session)
-        exam, created = services.create_weekly_exam(db.session, WEEK, clock.now)
-        db.session.commit()
-        return exam.id
+    return make_weekly_exam(csrf_app, WEEK, clock.now)
 
 
 def start(client, token, exam_id):
