@@ -1,5 +1,5 @@
-"""In-process profile of the hottest requests: heartbeat, autosave, GET /api/v1/me and the
-supervisor's and the leader's dashboards (the city's rows cached, as REPORTS_CACHE_SECONDS does).
+"""In-process profile of the hottest requests: heartbeat, autosave, GET /api/v1/me, the
+officer's pages (home, study list, a study item) and the supervisor's and the leader's dashboards (the city's rows cached, as REPORTS_CACHE_SECONDS does).
 
 Runs the real WSGI application (every hook, the real SQLite file: a copy of the bench's cached
 city) through werkzeug's test client and reports thread CPU per request, so a change to the
@@ -31,7 +31,7 @@ CITY_DB = ROOT / "benchmarks" / "cache" / "city.db"
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=2000)
-    parser.add_argument("--profile", choices=["heartbeat", "autosave", "me", "dashboard_branch", "dashboard_city"])
+    parser.add_argument("--profile", choices=["heartbeat", "autosave", "me", "dashboard_branch", "dashboard_city", "home", "study", "item"])
     parser.add_argument("--pragma", action="append", default=[], help="extra PRAGMA on every connection, e.g. mmap_size=268435456")
     parser.add_argument("--no-autocheckpoint", action="store_true",
                         help="PRAGMA wal_autocheckpoint=0 (what the commits cost without checkpoints)")
@@ -113,6 +113,9 @@ def main() -> int:
         assert res.status_code == 302, (who, res.status_code)
     scenarios = {
         "me": lambda i: client.get("/api/v1/me"),
+        "home": lambda i: client.get("/home"),
+        "study": lambda i: client.get("/study/"),
+        "item": lambda i: client.get(f"/study/items/{items[0]['id']}"),
         "dashboard_branch": lambda i: staff["supervisor"].get("/reports/"),
         "dashboard_city": lambda i: staff["leader"].get("/reports/"),
         "heartbeat": lambda i: client.post(f"/api/v1/study/items/{items[0]['id']}/heartbeat", headers=headers,
