@@ -112,6 +112,35 @@ def test_unpublished_and_untargeted_items_are_hidden(app, city, auth):
     assert logged_in(app, auth, "officer").get(f"/study/items/{item_id}").status_code == 404
 
 
+def test_lists_never_load_article_bodies_but_the_item_page_shows_its_own(app, city, auth):
+    """Issue #7: the home page and the study list read no article body (deferred); the item page shows the whole body in one query."""
+    from sqlalchemy import event
+
+    admin = logged_in(app, auth, "admin")
+    item_id = create(admin, body="<p>正文在这里</p>", title="正文延迟加载")
+    admin.post(f"/admin/content/{item_id}/publish", data={"action": "publish"})
+    officer = logged_in(app, auth, "officer")
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def listener(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        for path in ("/home", "/study/"):
+            seen.clear()
+            assert officer.get(path).status_code == 200
+            assert not any("body_html" in s for s in seen), path
+        seen.clear()
+        page = officer.get(f"/study/items/{item_id}").get_data(as_text=True)
+        assert "<p>正文在这里</p>" in page
+        assert sum("body_html" in s for s in seen) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+
+
 def test_video_upload_is_stored_and_served_with_ranges(app, city, auth, media_dir):
     """A WebM upload is stored under a random name and served to officers as an attachment with range support and nosniff."""
     admin = logged_in(app, auth, "admin")

@@ -32,7 +32,9 @@ class StudyItem(Base):
     title: Mapped[str] = mapped_column(String(120))
     summary: Mapped[str] = mapped_column(String(200), default="")
     #: Rich text, cleaned with nh3 when stored (QUALITY decision 9); rendered with |safe.
-    body_html: Mapped[str] = mapped_column(Text, default="")
+    #: Deferred: the home page and the study list load every visible item and show none of the
+    #: bodies (about 45 KB a page for the demo's 64 items, issue #7); the item page undefers it.
+    body_html: Mapped[str] = mapped_column(Text, default="", deferred=True)
     #: Server-chosen file name under instance/media/ for uploaded videos and PDFs.
     media_file: Mapped[str | None] = mapped_column(String(80))
     media_type: Mapped[str | None] = mapped_column(String(40))

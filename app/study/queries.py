@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import String, and_, bindparam, case, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, undefer
 
 from ..auth.scope import visible_unit_ids
 from ..models import MODULES, StudyDay, StudyFlag, StudyItem, StudyPolicy, StudyProgress, Unit, User
@@ -133,7 +133,8 @@ def item_rows(session: Session, user: User, now: datetime, module: str | None = 
 
 
 def item_row(session: Session, user: User, item_id: int, now: datetime) -> ItemRow | None:
-    found = session.execute(_rows_stmt(user, now).where(StudyItem.id == item_id)).first()
+    found = session.execute(_rows_stmt(user, now).where(StudyItem.id == item_id)
+                            .options(undefer(StudyItem.body_html))).first()
     if found is None:
         return None
     item, sec, done, pos, upd = found
