@@ -125,6 +125,9 @@ def mint(database_url: str, secret: str, usernames: list[str], exam_id: int | No
                     .join(Question, Question.id == QuestionVersion.question_id)
                     .where(AttemptQuestion.attempt_id.in_(list(by_attempt)))):
                 by_attempt[aid].questions.append((qid, qtype, sorted(option_map or {})))
+    # Connections closed, not left in the pool: on PostgreSQL an idle one to the run's database
+    # keeps it from being the template of the sweep's copy later (CREATE DATABASE … TEMPLATE).
+    app.extensions["db"].engine.dispose()
     return officers
 
 
