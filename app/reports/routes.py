@@ -33,9 +33,10 @@ def requested_week() -> str:
     return week
 
 
-def requested_unit() -> Unit:
-    """The unit asked for (default: the caller's scope root), refused outside the subtree."""
-    root = scope_root(db.session, current_user)
+def requested_unit(root: Unit | None = None) -> Unit:
+    """The unit asked for (default: the caller's scope root, ``root`` when the caller already
+    has it), refused outside the subtree."""
+    root = root or scope_root(db.session, current_user)
     if root is None:
         abort(403)
     raw = request.args.get("unit") or request.form.get("unit")
@@ -73,7 +74,8 @@ def requested_filter() -> str | None:
 @staff
 def dashboard():
     now = clock.now()
-    week, unit, only = requested_week(), requested_unit(), requested_filter()
+    root = scope_root(db.session, current_user)
+    week, unit, only = requested_week(), requested_unit(root), requested_filter()
     weights = services.get_weights(db.session)
     city, computed_at = city_rows(week, now, weights, copies=False)
     cache_seconds = current_app.config.get("REPORTS_CACHE_SECONDS", 0)
@@ -82,7 +84,7 @@ def dashboard():
     # the key names everything the body depends on, the caller's scope and role included, so a
     # hit is exactly what this caller's own render would give at ``computed_at``.
     key = ":".join(str(part) for part in (
-        unit.id, week, only or "-", current_user.role, scope_root(db.session, current_user).id, get_locale(),
+        unit.id, week, only or "-", current_user.role, root.id, get_locale(),
         get_timezone(), computed_at.isoformat(), week_key(now), sorted(weights.items())))
     life = max(1, int(cache_seconds - (now - computed_at).total_seconds()))
     return render_template("reports/dashboard.html", week=week, unit=unit, only=only, v=figures, cache_key=key,
