@@ -8,6 +8,8 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from app.db import db
@@ -298,3 +300,45 @@ def test_policy_page_warns_when_this_weeks_new_content_is_below_the_weekly_targe
     page = admin.get("/admin/content/policy").get_data(as_text=True)
     assert 'id="st-week-volume"' in page and "本周新内容不足周目标" in page
     assert "可计 0 分钟" in page  # a draft counts for nothing until it is published
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 2), st.sampled_from([None, "branch_a", "branch_b"]),
+                          st.booleans(), st.one_of(st.none(), st.tuples(st.booleans(), st.integers(0, 3)))),
+                max_size=8))
+def test_home_card_equals_the_full_list_figures(app, city, clock, items):
+    """Issue #7: the home card's counts and "continue" row, computed in SQL, equal those derived from the officer's whole item list."""
+    from datetime import timedelta
+
+    from app.models import StudyProgress, User
+    from app.study import queries
+
+    now = clock.now
+    with app.app_context():
+        officer = db.session.get(User, city.users["officer"])
+        outer = db.session.begin_nested()
+        try:
+            for n, (required, order, target, published, progress) in enumerate(items):
+                item = StudyItem(slug=f"home-{n}", module="theory", title=f"条目{n}", credited_minutes=5,
+                                 required=required, sort_order=order, is_published=published,
+                                 target_unit_id=getattr(city, target) if target else None)
+                db.session.add(item)
+                db.session.flush()
+                if progress is not None:
+                    done, minutes_ago = progress
+                    db.session.add(StudyProgress(user_id=officer.id, item_id=item.id, seconds=60, done=done,
+                                                 position=0, updated_at=now - timedelta(minutes=minutes_ago)))
+            db.session.flush()
+            rows = queries.item_rows(db.session, officer, now)
+            total, required_left, resume = queries.home_rows(db.session, officer, now)
+            expected = queries.continue_row(rows)
+            assert total == len(rows)
+            assert required_left == sum(1 for r in rows if r.item.required and not r.done)
+            def key(row):
+                return (row.item.id, row.seconds, row.done, row.updated_at) if row else None
+
+            assert key(resume) == key(expected)
+        finally:
+            outer.rollback()
+            db.session.rollback()

@@ -92,8 +92,17 @@ def create_weekly_exam(session: Session, week: str, now: datetime, *, duration: 
     return exam, True
 
 
+# Built once: the officer's home page asks these on every view (issue #7).
+_WEEK_EXAM = select(Exam).where(Exam.week == bindparam("week"), Exam.scope == "city", Exam.status == "ready")
+_GRANTS = (select(ExamGrant.kind, func.sum(ExamGrant.minutes))
+           .where(ExamGrant.exam_id == bindparam("exam_id"), ExamGrant.user_id == bindparam("user_id"))
+           .group_by(ExamGrant.kind))
+_LAST_ATTEMPT = (select(Attempt).where(Attempt.exam_id == bindparam("exam_id"), Attempt.user_id == bindparam("user_id"))
+                 .order_by(Attempt.attempt_no.desc()).limit(1))
+
+
 def exam_for_week(session: Session, week: str) -> Exam | None:
-    return session.scalar(select(Exam).where(Exam.week == week, Exam.scope == "city", Exam.status == "ready"))
+    return session.scalar(_WEEK_EXAM, {"week": week})
 
 
 # --- the officer's sitting -----------------------------------------------------------------
@@ -108,8 +117,7 @@ class Window:
 
 
 def officer_window(session: Session, exam: Exam, user_id: int) -> Window:
-    grants = session.execute(select(ExamGrant.kind, func.sum(ExamGrant.minutes)).where(
-        ExamGrant.exam_id == exam.id, ExamGrant.user_id == user_id).group_by(ExamGrant.kind)).all()
+    grants = session.execute(_GRANTS, {"exam_id": exam.id, "user_id": user_id}).all()
     totals = {kind: int(minutes or 0) for kind, minutes in grants}
     closes = exam.closes_at
     if "makeup" in totals:
@@ -153,8 +161,7 @@ def this_week(session: Session, user: User, now: datetime) -> tuple[Exam | None,
 
 
 def find_attempt(session: Session, exam_id: int, user_id: int) -> Attempt | None:
-    return session.scalar(select(Attempt).where(Attempt.exam_id == exam_id, Attempt.user_id == user_id)
-                          .order_by(Attempt.attempt_no.desc()).limit(1))
+    return session.scalar(_LAST_ATTEMPT, {"exam_id": exam_id, "user_id": user_id})
 
 
 def start_or_resume(session: Session, exam: Exam, user: User, now: datetime) -> tuple[Attempt, bool]:

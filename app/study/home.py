@@ -14,13 +14,8 @@ from .labels import labels
 
 def home_context(session: Session, user: User, now: datetime) -> dict:
     summary = queries.progress_summary(session, user, local_day(now), now)
-    rows = queries.item_rows(session, user, now)
+    items, required_left, resume = queries.home_rows(session, user, now)
     return {
-        "study": {
-            **summary,
-            "resume": queries.continue_row(rows),
-            "items": len(rows),
-            "required_left": sum(1 for r in rows if r.item.required and not r.done),
-        },
+        "study": {**summary, "resume": resume, "items": items, "required_left": required_left},
         **labels(),
     }

@@ -28,10 +28,13 @@ def policy_defaults() -> dict:
             if c.default is not None and c.default.is_scalar}
 
 
+_LATEST_POLICY = (select(StudyPolicy).where(StudyPolicy.effective_from <= bindparam("now"))
+                  .order_by(StudyPolicy.effective_from.desc(), StudyPolicy.id.desc()).limit(1))
+
+
 def latest_policy(session: Session, now: datetime) -> StudyPolicy | None:
     """The policy in force at ``now``: the newest row whose effective_from ≤ now."""
-    return session.scalars(select(StudyPolicy).where(StudyPolicy.effective_from <= now)
-                           .order_by(StudyPolicy.effective_from.desc(), StudyPolicy.id.desc()).limit(1)).first()
+    return session.scalars(_LATEST_POLICY, {"now": now}).first()
 
 
 _POLICY = StudyPolicy.__table__
@@ -73,8 +76,21 @@ def visible_clause(user: User, now: datetime):
     return _visible(now, _ancestor_ids(user))
 
 
+#: ``visible_clause`` with its values as bind parameters (``now``, ``ancestor_ids``), for the
+#: statements below that are built once: the officer's pages run them on every view, and
+#: building an ORM statement cost more CPU than SQLite spends running it (issue #7).
+_VISIBLE = _visible(bindparam("now"), bindparam("ancestor_ids", expanding=True))
+
+
+def _visible_params(user: User, now: datetime) -> dict:
+    return {"now": now, "ancestor_ids": _ancestor_ids(user), "user_id": user.id}
+
+
+_VISIBLE_ITEM = select(StudyItem).where(StudyItem.id == bindparam("item_id"), _VISIBLE)
+
+
 def visible_item(session: Session, user: User, item_id: int, now: datetime) -> StudyItem | None:
-    return session.scalars(select(StudyItem).where(StudyItem.id == item_id, visible_clause(user, now))).first()
+    return session.scalars(_VISIBLE_ITEM, {**_visible_params(user, now), "item_id": item_id}).first()
 
 
 # Built once: the heartbeat is the hottest request, and building the clause costs more than
@@ -116,29 +132,61 @@ class ItemRow:
         return 100 if self.done else min(99, self.seconds * 100 // max(1, self.target_seconds))
 
 
-def _rows_stmt(user: User, now: datetime):
-    return (select(StudyItem, func.coalesce(StudyProgress.seconds, 0), func.coalesce(StudyProgress.done, False),
-                   func.coalesce(StudyProgress.position, 0), StudyProgress.updated_at)
-            .outerjoin(StudyProgress, and_(StudyProgress.item_id == StudyItem.id, StudyProgress.user_id == user.id))
-            .where(visible_clause(user, now)))
+_ROWS = (select(StudyItem, func.coalesce(StudyProgress.seconds, 0), func.coalesce(StudyProgress.done, False),
+                func.coalesce(StudyProgress.position, 0), StudyProgress.updated_at)
+         .outerjoin(StudyProgress, and_(StudyProgress.item_id == StudyItem.id,
+                                        StudyProgress.user_id == bindparam("user_id")))
+         .where(_VISIBLE))
+_ROW_ORDER = (StudyItem.required.desc(), StudyItem.sort_order, StudyItem.id)
+_ALL_ROWS = _ROWS.order_by(*_ROW_ORDER)
+_MODULE_ROWS = _ROWS.where(StudyItem.module == bindparam("module")).order_by(*_ROW_ORDER)
+_ONE_ROW = _ROWS.where(StudyItem.id == bindparam("item_id")).options(undefer(StudyItem.body_html))
 
 
 def item_rows(session: Session, user: User, now: datetime, module: str | None = None) -> list[ItemRow]:
     """The officer's items, required (规定) first, then by the admin's order."""
-    stmt = _rows_stmt(user, now)
+    params = _visible_params(user, now)
+    stmt = _ALL_ROWS
     if module:
-        stmt = stmt.where(StudyItem.module == module)
-    stmt = stmt.order_by(StudyItem.required.desc(), StudyItem.sort_order, StudyItem.id)
-    return [ItemRow(item, int(sec), bool(done), int(pos), upd) for item, sec, done, pos, upd in session.execute(stmt)]
+        stmt, params["module"] = _MODULE_ROWS, module
+    return [ItemRow(item, int(sec), bool(done), int(pos), upd)
+            for item, sec, done, pos, upd in session.execute(stmt, params)]
 
 
 def item_row(session: Session, user: User, item_id: int, now: datetime) -> ItemRow | None:
-    found = session.execute(_rows_stmt(user, now).where(StudyItem.id == item_id)
-                            .options(undefer(StudyItem.body_html))).first()
+    found = session.execute(_ONE_ROW, {**_visible_params(user, now), "item_id": item_id}).first()
     if found is None:
         return None
     item, sec, done, pos, upd = found
     return ItemRow(item, int(sec), bool(done), int(pos), upd)
+
+
+_DONE = func.coalesce(StudyProgress.done, False)
+#: The home page's study card: how many items the officer sees, how many required ones are
+#: not done, and the row to continue (``continue_row``'s choice, made in SQL: the unfinished
+#: item touched last, else the first unfinished one in the list's order).
+_HOME_COUNTS = (select(func.count(StudyItem.id),
+                       func.sum(case((and_(StudyItem.required.is_(True), _DONE.is_(False)), 1), else_=0)))
+                .select_from(StudyItem)
+                .outerjoin(StudyProgress, and_(StudyProgress.item_id == StudyItem.id,
+                                               StudyProgress.user_id == bindparam("user_id")))
+                .where(_VISIBLE))
+_RESUME_ROW = (_ROWS.where(_DONE.is_(False))
+               .order_by(StudyProgress.updated_at.is_(None), StudyProgress.updated_at.desc(), *_ROW_ORDER).limit(1))
+
+
+def home_rows(session: Session, user: User, now: datetime) -> tuple[int, int, ItemRow | None]:
+    """``(visible items, required items not done, continue_row)`` without loading every item:
+    the same figures as ``len(item_rows(...))``, the required-and-not-done count and
+    ``continue_row(item_rows(...))``."""
+    params = _visible_params(user, now)
+    total, required_left = session.execute(_HOME_COUNTS, params).one()
+    found = session.execute(_RESUME_ROW, params).first() if total else None
+    resume = None
+    if found is not None:
+        item, sec, done, pos, upd = found
+        resume = ItemRow(item, int(sec), bool(done), int(pos), upd)
+    return int(total or 0), int(required_left or 0), resume
 
 
 def continue_row(rows: list[ItemRow]) -> ItemRow | None:
@@ -176,22 +224,28 @@ class ModuleRow:
 def module_rows(session: Session, user: User, now: datetime) -> list[ModuleRow]:
     """Per module: visible items, done, required and required done, credited seconds, one SQL
     aggregation; every module appears, also when it has nothing published yet."""
-    done = func.coalesce(StudyProgress.done, False)
-    stmt = (select(StudyItem.module, func.count(StudyItem.id),
-                   func.sum(case((done.is_(True), 1), else_=0)),
-                   func.sum(case((StudyItem.required.is_(True), 1), else_=0)),
-                   func.sum(case((and_(StudyItem.required.is_(True), done.is_(True)), 1), else_=0)),
-                   func.sum(func.coalesce(StudyProgress.seconds, 0)),
-                   func.sum(StudyItem.credited_minutes * 60))
-            .outerjoin(StudyProgress, and_(StudyProgress.item_id == StudyItem.id, StudyProgress.user_id == user.id))
-            .where(visible_clause(user, now)).group_by(StudyItem.module))
-    found = {m: ModuleRow(m, *(int(v or 0) for v in rest)) for m, *rest in session.execute(stmt)}
+    found = {m: ModuleRow(m, *(int(v or 0) for v in rest))
+             for m, *rest in session.execute(_MODULES, _visible_params(user, now))}
     return [found.get(code) or ModuleRow(code, 0, 0, 0, 0, 0, 0) for code in MODULES]
 
 
+_MODULES = (select(StudyItem.module, func.count(StudyItem.id),
+                   func.sum(case((_DONE.is_(True), 1), else_=0)),
+                   func.sum(case((StudyItem.required.is_(True), 1), else_=0)),
+                   func.sum(case((and_(StudyItem.required.is_(True), _DONE.is_(True)), 1), else_=0)),
+                   func.sum(func.coalesce(StudyProgress.seconds, 0)),
+                   func.sum(StudyItem.credited_minutes * 60))
+            .outerjoin(StudyProgress, and_(StudyProgress.item_id == StudyItem.id,
+                                           StudyProgress.user_id == bindparam("user_id")))
+            .where(_VISIBLE).group_by(StudyItem.module))
+
+
+_DAYS = select(StudyDay.day, StudyDay.seconds).where(
+    StudyDay.user_id == bindparam("user_id"), StudyDay.day >= bindparam("first"), StudyDay.day <= bindparam("last"))
+
+
 def days_seconds(session: Session, user_id: int, first: date, last: date) -> dict[date, int]:
-    rows = session.execute(select(StudyDay.day, StudyDay.seconds).where(
-        StudyDay.user_id == user_id, StudyDay.day >= first, StudyDay.day <= last))
+    rows = session.execute(_DAYS, {"user_id": user_id, "first": first, "last": last})
     return {d: int(s) for d, s in rows}
 
 
@@ -199,13 +253,17 @@ def day_seconds(session: Session, user_id: int, day: date) -> int:
     return int(session.scalar(select(StudyDay.seconds).where(StudyDay.user_id == user_id, StudyDay.day == day)) or 0)
 
 
+_MET_DAYS = (select(StudyDay.day).where(
+    StudyDay.user_id == bindparam("user_id"), StudyDay.day <= bindparam("day"), StudyDay.day > bindparam("since"),
+    StudyDay.seconds >= bindparam("target")).order_by(StudyDay.day.desc()))
+
+
 def streak_days(session: Session, user_id: int, day: date, target_seconds: int) -> int:
     """Consecutive days ending on ``day`` on which the daily target was met. ``day`` itself
     counts once met; until then the streak ending the day before still stands (it is not
     broken before the day is over)."""
-    met = session.scalars(select(StudyDay.day).where(
-        StudyDay.user_id == user_id, StudyDay.day <= day, StudyDay.day > day - timedelta(days=400),
-        StudyDay.seconds >= target_seconds).order_by(StudyDay.day.desc())).all()
+    met = session.scalars(_MET_DAYS, {"user_id": user_id, "day": day, "since": day - timedelta(days=400),
+                                      "target": target_seconds}).all()
     expected = day if met and met[0] == day else day - timedelta(days=1)
     count = 0
     for d in met:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import String, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..auth.scope import scope_root, unit_in_scope, visible_unit_ids
@@ -34,35 +34,49 @@ def withdrawn_clause():
     return Task.withdrawn_at.is_not(None)
 
 
-def _for_officer(user: User, unit_path: str):
+def _for_officer_stmt():
     """Tasks aimed at the whole city or at a unit whose subtree holds the officer (never a
-    withdrawn one)."""
+    withdrawn one); the officer's unit path is the bind parameter ``unit_path``."""
     target = aliased(Unit)
     return (select(Task).outerjoin(target, Task.target_unit_id == target.id)
-            .where(or_(Task.target_unit_id.is_(None), literal(unit_path).startswith(target.path)),
+            .where(or_(Task.target_unit_id.is_(None),
+                       bindparam("unit_path", type_=String).startswith(target.path)),
                    ~withdrawn_clause()))
 
 
+# Built once (bind parameters for the values): the officer's home page runs these on every
+# view, and building the ORM statements cost more CPU than running them (issue #7).
+_CURRENT_STAGE = (select(CampaignStage).where(CampaignStage.starts_on <= bindparam("today"),
+                                              CampaignStage.ends_on >= bindparam("today"))
+                  .order_by(CampaignStage.starts_on.desc()).limit(1))
+_STAGES = select(CampaignStage).order_by(CampaignStage.starts_on)
+_BEGUN_TASKS = (_for_officer_stmt().join(CampaignStage, CampaignStage.id == Task.stage_id)
+                .where(CampaignStage.starts_on <= bindparam("today")))
+_OFFICER_TASKS = _BEGUN_TASKS.order_by(Task.due_at, Task.id)
+_STAGE_TASKS = _BEGUN_TASKS.where(Task.stage_id == bindparam("stage_id")).order_by(Task.due_at, Task.id)
+_OWN_SUBMISSIONS = select(TaskSubmission).where(TaskSubmission.user_id == bindparam("user_id"),
+                                                TaskSubmission.task_id.in_(bindparam("task_ids", expanding=True)))
+
+
 def current_stage(session: Session, today: date) -> CampaignStage | None:
-    stage = session.scalar(select(CampaignStage).where(CampaignStage.starts_on <= today, CampaignStage.ends_on >= today)
-                           .order_by(CampaignStage.starts_on.desc()).limit(1))
-    return stage
+    return session.scalar(_CURRENT_STAGE, {"today": today})
 
 
 def stages(session: Session) -> list[CampaignStage]:
-    return list(session.scalars(select(CampaignStage).order_by(CampaignStage.starts_on)))
+    return list(session.scalars(_STAGES))
 
 
 def task_rows(session: Session, user: User, now: datetime, today: date, stage_id: int | None = None) -> list[TaskRow]:
     """The officer's tasks of stages that have begun: open ones by due date (overdue first),
     then the finished ones."""
-    stmt = (_for_officer(user, user.unit.path).join(CampaignStage, CampaignStage.id == Task.stage_id)
-            .where(CampaignStage.starts_on <= today))
-    if stage_id is not None:
-        stmt = stmt.where(Task.stage_id == stage_id)
-    tasks = list(session.scalars(stmt.order_by(Task.due_at, Task.id)))
-    subs = {s.task_id: s for s in session.scalars(select(TaskSubmission).where(
-        TaskSubmission.user_id == user.id, TaskSubmission.task_id.in_([t.id for t in tasks] or [0])))}
+    params = {"unit_path": user.unit.path, "today": today}
+    if stage_id is None:
+        stmt = _OFFICER_TASKS
+    else:
+        stmt, params["stage_id"] = _STAGE_TASKS, stage_id
+    tasks = list(session.scalars(stmt, params))
+    subs = {s.task_id: s for s in session.scalars(_OWN_SUBMISSIONS, {
+        "user_id": user.id, "task_ids": [t.id for t in tasks]})} if tasks else {}
     rows = []
     for task in tasks:
         sub = subs.get(task.id)
@@ -72,9 +86,12 @@ def task_rows(session: Session, user: User, now: datetime, today: date, stage_id
     return rows
 
 
+_VISIBLE_TASK = _for_officer_stmt().where(Task.id == bindparam("task_id"))
+
+
 def visible_task(session: Session, user: User, task_id: int) -> Task | None:
     """The task if it is aimed at the officer; None (404) otherwise."""
-    return session.scalar(_for_officer(user, user.unit.path).where(Task.id == task_id))
+    return session.scalar(_VISIBLE_TASK, {"unit_path": user.unit.path, "task_id": task_id})
 
 
 def own_submission(session: Session, user: User, task_id: int) -> TaskSubmission | None:
