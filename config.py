@@ -66,6 +66,9 @@ class BaseConfig:
     #: The ordinary case of heartbeats and autosaves skips Flask's dispatch (app/express.py);
     #: False sends every request through the full stack.
     EXPRESS_LANE = _env_bool("EXPRESS_LANE", True)
+    #: The lane's SQLite writers wait for each other on a kernel lock beside the database file
+    #: (app.db.WriterQueue) instead of SQLite's sleep-and-retry busy handler.
+    SQLITE_WRITER_QUEUE = _env_bool("SQLITE_WRITER_QUEUE", True)
     #: A login younger than this counts as "fresh" for sensitive admin changes (A13).
     FRESH_LOGIN_WINDOW = timedelta(minutes=15)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)

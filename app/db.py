@@ -19,6 +19,9 @@ value decides *what* is written must still be read, or re-checked, inside the wr
 """
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -74,6 +77,57 @@ def make_engine(url: str, busy_timeout_ms: int = 15000, wal_autocheckpoint: int 
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+class WriterQueue:
+    """An exclusive ``flock`` beside a SQLite file that a writer holds from just before its
+    ``BEGIN IMMEDIATE`` until just after its COMMIT or ROLLBACK.
+
+    Why: SQLite's own write lock is the one that matters (correctness never depends on this
+    queue), but a writer that finds it taken *sleeps and retries* (the busy handler waits 1, 2,
+    5, 10… ms), while the holder of the lock on the express lane needs about 0.3 ms. At the exam
+    peak, waiting writers overslept the lock most of the time: py-spy showed a third of a web
+    worker's time inside BEGIN IMMEDIATE. Blocked in ``flock``, the next writer is woken by the
+    kernel the moment the holder lets go. Measured with benchmarks/ab.py (the same city, both
+    settings alternating in one run): heartbeats +31 %, p99 35.7 → 26.4 ms; autosaves +10 %.
+
+    Only the express lane (app/express.py) takes it, because only there are BEGIN, COMMIT,
+    ROLLBACK and the connection's return explicit calls, so the lock cannot outlive its
+    transaction; the full stack's rarer writes still queue on SQLite's lock alone. The kernel
+    drops the lock when a process dies, so no stale lock survives a ``kill -9``. Threads of one
+    process take a ``threading.Lock`` first (flock is per open file, not per thread), and a
+    forked child opens the file afresh.
+    """
+
+    def __init__(self, database_path: str):
+        self.path = f"{database_path}-writers.lock"
+        self._fd = None
+        self._pid = None
+        self._threads = threading.Lock()
+
+    def acquire(self) -> None:
+        self._threads.acquire()
+        try:
+            if self._pid != os.getpid():
+                self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
+def writer_queue(engine: Engine, enabled: bool = True) -> WriterQueue | None:
+    """The engine's WriterQueue: None unless ``enabled`` and the database is a SQLite file."""
+    database = make_url(str(engine.url)).database if is_sqlite(engine) else None
+    if not enabled or database in (None, "", ":memory:") or database.startswith("file:"):
+        return None
+    return WriterQueue(os.path.abspath(database))
 
 
 @dataclass

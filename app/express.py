@@ -56,6 +56,7 @@ from werkzeug.http import parse_cookie
 from werkzeug.wsgi import get_host
 
 from .auth.services import LoginPolicy, session_is_live
+from .db import writer_queue
 from .models import Attempt, AuthSession, Unit, User
 from .timeutils import utcnow
 from .web import MAX_URL_INT  # larger ids match no route: the full stack answers 404
@@ -145,26 +146,42 @@ class _Conn:
 
     _prepared: dict = {}
 
-    def __init__(self, engine):
+    def __init__(self, engine, queue=None):
         self.dialect = engine.dialect
         self.sqlite = engine.dialect.name == "sqlite"
         self.fairy = engine.raw_connection()
         self.dbapi = self.fairy.driver_connection
         self.cursor = self.dbapi.cursor()
+        self.queue = queue
+        self.locked = False
 
     def begin(self, write: bool) -> None:
         if self.sqlite:
+            if write and self.queue is not None:
+                self.queue.acquire()  # app.db.WriterQueue: woken as soon as the last writer commits
+                self.locked = True
             self.cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
+    def _unlock(self) -> None:
+        if self.locked:
+            self.locked = False
+            self.queue.release()
+
     def commit(self) -> None:
-        self.dbapi.commit() if not self.sqlite else self.cursor.execute("COMMIT")
+        try:
+            self.dbapi.commit() if not self.sqlite else self.cursor.execute("COMMIT")
+        finally:
+            self._unlock()
 
     def rollback(self) -> None:
-        if self.sqlite:
-            if self.dbapi.in_transaction:
-                self.cursor.execute("ROLLBACK")
-        else:
-            self.dbapi.rollback()
+        try:
+            if self.sqlite:
+                if self.dbapi.in_transaction:
+                    self.cursor.execute("ROLLBACK")
+            else:
+                self.dbapi.rollback()
+        finally:
+            self._unlock()
 
     def execute(self, stmt, params: dict | None = None) -> _Result:
         params = params or {}
@@ -183,6 +200,7 @@ class _Conn:
             self.cursor.close()
         finally:
             self.fairy.close()  # back to the pool (which rolls back anything left open)
+            self._unlock()
 
 
 # --- the middleware ------------------------------------------------------------------------
@@ -227,6 +245,7 @@ class ExpressLane:
                 "protection": cfg.get("SESSION_PROTECTION", app.login_manager.session_protection),
                 "headers": response_headers(app) + [("Vary", "Accept-Encoding, Cookie")],
                 "policy": LoginPolicy.from_config(cfg),
+                "writers": writer_queue(app.extensions["db"].engine, cfg.get("SQLITE_WRITER_QUEUE", True)),
             }
         return self._setup
 
@@ -323,7 +342,7 @@ class ExpressLane:
             raise _Decline
         clock = app.config.get("CLOCK")
         now = clock() if clock else utcnow()
-        conn = _Conn(app.extensions["db"].engine)
+        conn = _Conn(app.extensions["db"].engine, cfg["writers"])
         try:
             result = self._run(conn, cfg, rule, data, endpoint, ids, payload, now)
         except BaseException:

@@ -10,6 +10,7 @@ E1–E25) runs through the lane too, since the test client calls the same WSGI s
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select, update
@@ -307,3 +308,86 @@ def test_a33_lane_leaves_the_burst_flag_to_the_full_stack(csrf_app, exam, clock)
     with app.app_context():
         assert db.session.get(Attempt, attempt).flagged == "too_fast"
         assert db.session.scalar(select(AuditLog.id).where(AuditLog.action == "attempt.flagged")) is not None
+
+
+def _queue_is_free(path: str) -> bool:
+    """True when nobody holds the writer queue's flock (a fresh open file asks without waiting)."""
+    import fcntl
+    import os
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)  # closing drops a lock taken here
+
+
+def test_l2_lane_holds_the_writer_queue_only_inside_its_write(csrf_app, city, clock, database_url):
+    """L2: on SQLite the lane's writers queue on app.db.WriterQueue only inside their write transaction: it is free after a served beat and after one declined in the write phase."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the writer queue is for SQLite files (PostgreSQL has row locks)")
+    app = csrf_app
+    queue = lane(app)._settings()["writers"]
+    assert queue is not None and queue.path.endswith("-writers.lock")
+    set_policy(app, clock.now - timedelta(days=1), min_gap_seconds=5)
+    item = make_item(app, minutes=30)
+    client, token = signed_in(app, "officer")
+    acquired = []
+    real_acquire = queue.acquire
+
+    def spy():
+        real_acquire()
+        acquired.append(_queue_is_free(queue.path))  # held by the lane right now: not free
+
+    queue.acquire = spy
+    assert beat(client, token, item).status_code == 200
+    assert _queue_is_free(queue.path)
+    clock.advance(seconds=2)
+    assert beat(client, token, item).status_code == 429  # TooSoon inside the write: declined, rolled back
+    assert _queue_is_free(queue.path)
+    assert acquired == [False, False] and lane(app).served == 1
+
+
+def test_l2_writer_queue_wakes_the_next_writer_and_dies_with_its_holder(tmp_path):
+    """L2, L4: a second process waits on the writer queue while the first holds it, gets it once the first lets go, and a holder killed with -9 leaves no stale lock."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from app.db import WriterQueue
+
+    database = str(tmp_path / "app.db")
+    holder_code = ("import sys, time; from app.db import WriterQueue; q = WriterQueue(sys.argv[1]); q.acquire(); "
+                   "print('held', flush=True); line = sys.stdin.readline(); q.release(); print('released', flush=True); "
+                   "time.sleep(30)")
+    for ending in ("release", "kill -9"):
+        holder = subprocess.Popen([sys.executable, "-c", holder_code, database], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True, cwd=str(Path(__file__).resolve().parents[1]))
+        try:
+            assert holder.stdout.readline().strip() == "held"
+            queue, got = WriterQueue(database), threading.Event()
+
+            def wait_turn(q=queue, event=got):
+                q.acquire()
+                event.set()
+
+            waiter = threading.Thread(target=wait_turn, daemon=True)
+            waiter.start()
+            assert not got.wait(0.3), "the queue let a second writer in while the first held it"
+            t0 = time.monotonic()
+            if ending == "release":
+                holder.stdin.write("go\n")
+                holder.stdin.flush()
+            else:
+                holder.kill()
+            assert got.wait(5), ending
+            assert time.monotonic() - t0 < 2
+            queue.release()
+            assert _queue_is_free(queue.path)
+        finally:
+            holder.kill()
+            holder.wait()
