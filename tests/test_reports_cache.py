@@ -19,6 +19,7 @@ from app.models import StudyDay
 from app.reports import queries
 from tests.factories import make_user
 from tests.test_reports import NOW, WEEK, generated_city
+from tests.test_study_credit import logged_in
 
 
 def _body(response) -> str:
@@ -121,61 +122,51 @@ def test_l8_cached_figures_are_the_live_figures_of_their_time(make_app, clock):
 
 
 @pytest.fixture
-def cached_app(make_app):
+def app(make_app):
+    """The conftest ``app`` with the cache on (the ``city`` and ``auth`` fixtures bind to it)."""
     return make_app(REPORTS_CACHE_SECONDS=60)
 
 
-@pytest.fixture
-def cached_city(cached_app, clock):
-    from tests.factories import build_city
-
+@pytest.fixture(autouse=True)
+def _report_week(clock):
+    """Every test here looks at WEEK from NOW (the small city is built at that time too)."""
     clock.now = NOW
-    with cached_app.app_context():
-        data = build_city(db.session, clock.now)
-        db.session.commit()
-    return data
 
 
-def _signed_in(app, username):
-    client = app.test_client()
-    assert client.post("/login", data={"username": username, "password": "correct horse battery staple"}).status_code == 302
-    return client
-
-
-def test_l8_a16_cached_dashboard_never_crosses_scope(cached_app, cached_city):
+def test_l8_a16_cached_dashboard_never_crosses_scope(app, city, auth):
     """L8/A16: a body cached for the leader is never served outside a supervisor's subtree, and each scope gets its own breadcrumb."""
-    leader, sup = _signed_in(cached_app, "leader"), _signed_in(cached_app, "supervisor")
-    other = leader.get(f"/reports/?week={WEEK}&unit={cached_city.branch_b}")
+    leader, sup = logged_in(app, auth, "leader"), logged_in(app, auth, "supervisor")
+    other = leader.get(f"/reports/?week={WEEK}&unit={city.branch_b}")
     assert other.status_code == 200 and "乙分局" in other.get_data(as_text=True)
-    assert sup.get(f"/reports/?week={WEEK}&unit={cached_city.branch_b}").status_code == 403
-    as_leader = leader.get(f"/reports/?week={WEEK}&unit={cached_city.branch_a}").get_data(as_text=True)
-    as_sup = sup.get(f"/reports/?week={WEEK}&unit={cached_city.branch_a}").get_data(as_text=True)
+    assert sup.get(f"/reports/?week={WEEK}&unit={city.branch_b}").status_code == 403
+    as_leader = leader.get(f"/reports/?week={WEEK}&unit={city.branch_a}").get_data(as_text=True)
+    as_sup = sup.get(f"/reports/?week={WEEK}&unit={city.branch_a}").get_data(as_text=True)
     crumbs = lambda html: re.search(r'<nav class="report-crumbs".*?</nav>', html, re.S).group(0)  # noqa: E731
     assert "测试市政法系统" in crumbs(as_leader) and "测试市政法系统" not in crumbs(as_sup)
     assert "甲分局" in crumbs(as_sup)
 
 
-def test_l8_cached_dashboard_remind_form_carries_each_callers_own_token(cached_app, cached_city):
+def test_l8_cached_dashboard_remind_form_carries_each_callers_own_token(app, city, auth):
     """L8/A18: two supervisors share a cached filtered body, yet each page's remind form posts that session's own CSRF token."""
-    with cached_app.app_context():
+    with app.app_context():
         from app.models import Unit
 
-        make_user(db.session, "deputy", db.session.get(Unit, cached_city.branch_a), "supervisor")
+        make_user(db.session, "deputy", db.session.get(Unit, city.branch_a), "supervisor")
         db.session.commit()
-    first, second = _signed_in(cached_app, "supervisor"), _signed_in(cached_app, "deputy")
+    first, second = logged_in(app, auth, "supervisor"), logged_in(app, auth, "deputy")
     url = f"/reports/?week={WEEK}&only=exam_not_taken"
     one, two = first.get(url), second.get(url)
     assert _body(one) == _body(two)  # the same cached body
     assert 'form="remind-form"' in one.get_data(as_text=True)
     (meta1, form1), (meta2, form2) = _tokens(one.get_data(as_text=True)), _tokens(two.get_data(as_text=True))
     assert form1 == meta1 and form2 == meta2 and meta1 != meta2
-    leader = _signed_in(cached_app, "leader").get(url).get_data(as_text=True)
+    leader = logged_in(app, auth, "leader").get(url).get_data(as_text=True)
     assert 'form="remind-form"' not in leader and 'id="remind-form"' not in leader  # leaders only read
 
 
-def test_l8_cached_dashboard_is_per_language(cached_app, cached_city):
+def test_l8_cached_dashboard_is_per_language(app, city, auth):
     """L8: the English dashboard is cached apart from the Chinese one."""
-    client = _signed_in(cached_app, "supervisor")
+    client = logged_in(app, auth, "supervisor")
     zh = client.get(f"/reports/?week={WEEK}").get_data(as_text=True)
     client.set_cookie("lang", "en")
     en = client.get(f"/reports/?week={WEEK}").get_data(as_text=True)
