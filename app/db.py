@@ -124,7 +124,7 @@ class WriterQueue:
 
 def writer_queue(engine: Engine, enabled: bool = True) -> WriterQueue | None:
     """The engine's WriterQueue: None unless ``enabled`` and the database is a SQLite file."""
-    database = make_url(str(engine.url)).database if is_sqlite(engine) else None
+    database = engine.url.database if is_sqlite(engine) else None
     if not enabled or database in (None, "", ":memory:") or database.startswith("file:"):
         return None
     return WriterQueue(os.path.abspath(database))

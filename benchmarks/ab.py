@@ -10,7 +10,6 @@ falls on both sides (benchmarks/NOTES.md, "Noise"). Prints the median req/s and 
 from __future__ import annotations
 
 import argparse
-import json
 import secrets
 import statistics
 import string
@@ -39,16 +38,12 @@ def side(name: str, value: str, tmp: Path) -> dict:
     _, cur = clients[0].api("GET", "/api/v1/exams/current")
     _, items = clients[0].api("GET", "/api/v1/study/items")
     item_id = items["items"][0]["id"]
-    beats, saves = [], []
-    for c in clients:
+    attempts = {}
+    for i, c in enumerate(clients):
         _, body = c.api("POST", f"/api/v1/exams/{cur['exam']['id']}/attempts")
         attempt = body["attempt"]
-        qid = next(q["id"] for q in attempt["questions"] if q["type"] == "single")
-        beats.append(("POST", f"/api/v1/study/items/{item_id}/heartbeat", c.cookie_header(), c.csrf,
-                      json.dumps({"scroll_pct": 40, "inputs": 1})))
-        saves.append(("PUT", f"/api/v1/attempts/{attempt['id']}/answers/{qid}", c.cookie_header(), c.csrf,
-                      json.dumps({"answer": ["A"]})))
-    return {"port": port, "heartbeat": beats, "autosave": saves}
+        attempts[i] = (attempt["id"], next(q["id"] for q in attempt["questions"] if q["type"] == "single"))
+    return {"port": port, **run.write_lines(clients, attempts, item_id)}
 
 
 def main() -> int:

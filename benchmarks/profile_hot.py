@@ -28,6 +28,13 @@ sys.path.insert(0, str(ROOT))
 CITY_DB = ROOT / "benchmarks" / "cache" / "city.db"
 
 
+def sign_in(client, username: str):
+    """GET /login for the form's CSRF token, then POST it with the demo password."""
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    return client.post("/login", data={"username": username, "password": "tiejun2021", "csrf_token": token})
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=2000)
@@ -94,9 +101,7 @@ def main() -> int:
         con.execute("UPDATE exams SET opens_at = datetime('now', '-1 hour'), closes_at = datetime('now', '+1 day')")
         name = con.execute("SELECT username FROM users WHERE role = 'officer' AND username LIKE 'officer0%' "
                            "AND id NOT IN (SELECT user_id FROM attempts) ORDER BY username LIMIT 1").fetchone()[0]
-    page = client.get("/login").get_data(as_text=True)
-    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    res = client.post("/login", data={"username": name, "password": "tiejun2021", "csrf_token": token})
+    res = sign_in(client, name)
     assert res.status_code == 302, res.status_code
     home = client.get("/home").get_data(as_text=True)
     csrf = home.split('name="csrf-token" content="')[1].split('"')[0]
@@ -108,30 +113,21 @@ def main() -> int:
     staff = {}
     for who in ("supervisor", "leader"):
         staff[who] = app.test_client()
-        page = staff[who].get("/login").get_data(as_text=True)
-        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-        res = staff[who].post("/login", data={"username": who, "password": "tiejun2021", "csrf_token": token})
+        res = sign_in(staff[who], who)
         assert res.status_code == 302, (who, res.status_code)
     with sqlite3.connect(db_path) as con:
-        # L13's sign-ins: the login form, the real hash, then the page the bench reads its token from.
+        # L13's sign-ins (the login form and the real hash), each by another officer.
         sign_in_names = [r[0] for r in con.execute(
             "SELECT username FROM users WHERE role = 'officer' AND username != ? ORDER BY id LIMIT ?",
             (name, args.n + 60))]
 
     signed = iter(sign_in_names)
 
-    def sign_in(_i: int):
-        anonymous = app.test_client()
-        form = anonymous.get("/login").get_data(as_text=True)
-        token = form.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-        return anonymous.post("/login", data={"username": next(signed), "password": "tiejun2021",
-                                              "csrf_token": token})
-
     scenarios = {
         "me": lambda i: client.get("/api/v1/me"),
         "login_form": lambda i: app.test_client().get("/login"),
         "me_page": lambda i: client.get("/me"),
-        "sign_in": sign_in,
+        "sign_in": lambda i: sign_in(app.test_client(), next(signed)),
         "home": lambda i: client.get("/home"),
         "study": lambda i: client.get("/study/"),
         "item": lambda i: client.get(f"/study/items/{items[0]['id']}"),

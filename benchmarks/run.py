@@ -560,6 +560,17 @@ def pick_officers(db_path, exam_id: int, n: int) -> tuple[list[str], list[str]]:
     return free, [u for u, _ in rows if u not in chosen]
 
 
+def write_lines(clients: list[Client], attempts: dict[int, tuple[int, int]], item_id: int) -> dict[str, list]:
+    """wrk request lines of the two hottest writes, one per signed-in officer: a heartbeat on
+    ``item_id`` and an autosave of ``attempts[i]`` = (attempt id, single-choice question id)."""
+    return {
+        "heartbeat": [("POST", f"/api/v1/study/items/{item_id}/heartbeat", c.cookie_header(), c.csrf,
+                       json.dumps({"scroll_pct": 40, "inputs": 1})) for c in clients],
+        "autosave": [("PUT", f"/api/v1/attempts/{attempts[i][0]}/answers/{attempts[i][1]}", c.cookie_header(), c.csrf,
+                      json.dumps({"answer": ["A"]})) for i, c in enumerate(clients)],
+    }
+
+
 def login_many(port: int, usernames: list[str], workers: int = 6) -> tuple[list[Client], dict]:
     clients = {u: Client(port) for u in usernames}
     stats = pool_run(lambda u: clients[u].login(u), usernames, workers)
@@ -659,13 +670,12 @@ def main() -> int:
         if status == 200 and items and items.get("items"):
             item_id = items["items"][0]["id"]
 
+        writes = write_lines(clients, attempts, item_id)
         scenarios = [] if MIXED_ONLY else [
             ("bare", bare_port, [("GET", "/", None, None, None)]),
             ("api_me", app_port, [("GET", "/api/v1/me", ck[i], None, None) for i in range(len(clients))]),
-            ("heartbeat", app_port, [("POST", f"/api/v1/study/items/{item_id}/heartbeat", ck[i], clients[i].csrf,
-                                      json.dumps({"scroll_pct": 40, "inputs": 1})) for i in range(len(clients))]),
-            ("autosave", app_port, [("PUT", f"/api/v1/attempts/{attempts[i][0]}/answers/{attempts[i][1]}", ck[i],
-                                     clients[i].csrf, json.dumps({"answer": ["A"]})) for i in range(len(clients))]),
+            ("heartbeat", app_port, writes["heartbeat"]),
+            ("autosave", app_port, writes["autosave"]),
             ("home", app_port, [("GET", "/home", ck[i], None, None) for i in range(len(clients))]),
         ]
         for name, port, lines in scenarios:

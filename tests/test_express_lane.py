@@ -9,13 +9,19 @@ E1–E25) runs through the lane too, since the test client calls the same WSGI s
 """
 from __future__ import annotations
 
+import fcntl
+import os
+import subprocess
+import sys
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select, update
 
-from app.db import db
+from app.db import WriterQueue, db
 from app.models import AuthSession, User
 from tests.conftest import csrf_of
 from tests.factories import PASSWORD, make_weekly_exam
@@ -312,9 +318,6 @@ def test_a33_lane_leaves_the_burst_flag_to_the_full_stack(csrf_app, exam, clock)
 
 def _queue_is_free(path: str) -> bool:
     """True when nobody holds the writer queue's flock (a fresh open file asks without waiting)."""
-    import fcntl
-    import os
-
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -353,13 +356,6 @@ def test_l2_lane_holds_the_writer_queue_only_inside_its_write(csrf_app, city, cl
 
 def test_l2_writer_queue_wakes_the_next_writer_and_dies_with_its_holder(tmp_path):
     """L2, L4: a second process waits on the writer queue while the first holds it, gets it once the first lets go, and a holder killed with -9 leaves no stale lock."""
-    import subprocess
-    import sys
-    import threading
-    import time
-
-    from app.db import WriterQueue
-
     database = str(tmp_path / "app.db")
     holder_code = ("import sys, time; from app.db import WriterQueue; q = WriterQueue(sys.argv[1]); q.acquire(); "
                    "print('held', flush=True); line = sys.stdin.readline(); q.release(); print('released', flush=True); "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
 
@@ -13,9 +14,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from app.db import db
-from app.models import AuditLog, StudyItem, StudyPolicy
+from app.models import AuditLog, StudyItem, StudyPolicy, StudyProgress, User
 from app.security import build_csp
-from app.study import films
+from app.study import films, queries
 from tests.test_study_credit import logged_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -309,11 +310,6 @@ def test_policy_page_warns_when_this_weeks_new_content_is_below_the_weekly_targe
                 max_size=8))
 def test_home_card_equals_the_full_list_figures(app, city, clock, items):
     """Issue #7: the home card's counts and "continue" row, computed in SQL, equal those derived from the officer's whole item list."""
-    from datetime import timedelta
-
-    from app.models import StudyProgress, User
-    from app.study import queries
-
     now = clock.now
     with app.app_context():
         officer = db.session.get(User, city.users["officer"])

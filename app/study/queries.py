@@ -131,12 +131,19 @@ class ItemRow:
     def pct(self) -> int:
         return 100 if self.done else min(99, self.seconds * 100 // max(1, self.target_seconds))
 
+    @classmethod
+    def of(cls, found) -> ItemRow:
+        """From a row of ``_ROWS``: (item, seconds, done, position, updated_at)."""
+        item, sec, done, pos, upd = found
+        return cls(item, int(sec), bool(done), int(pos), upd)
 
-_ROWS = (select(StudyItem, func.coalesce(StudyProgress.seconds, 0), func.coalesce(StudyProgress.done, False),
+
+#: The officer's own progress on each item (outer-joined: no row until they open it).
+_OWN_PROGRESS = and_(StudyProgress.item_id == StudyItem.id, StudyProgress.user_id == bindparam("user_id"))
+_DONE = func.coalesce(StudyProgress.done, False)
+_ROWS = (select(StudyItem, func.coalesce(StudyProgress.seconds, 0), _DONE,
                 func.coalesce(StudyProgress.position, 0), StudyProgress.updated_at)
-         .outerjoin(StudyProgress, and_(StudyProgress.item_id == StudyItem.id,
-                                        StudyProgress.user_id == bindparam("user_id")))
-         .where(_VISIBLE))
+         .outerjoin(StudyProgress, _OWN_PROGRESS).where(_VISIBLE))
 _ROW_ORDER = (StudyItem.required.desc(), StudyItem.sort_order, StudyItem.id)
 _ALL_ROWS = _ROWS.order_by(*_ROW_ORDER)
 _MODULE_ROWS = _ROWS.where(StudyItem.module == bindparam("module")).order_by(*_ROW_ORDER)
@@ -149,28 +156,20 @@ def item_rows(session: Session, user: User, now: datetime, module: str | None = 
     stmt = _ALL_ROWS
     if module:
         stmt, params["module"] = _MODULE_ROWS, module
-    return [ItemRow(item, int(sec), bool(done), int(pos), upd)
-            for item, sec, done, pos, upd in session.execute(stmt, params)]
+    return [ItemRow.of(found) for found in session.execute(stmt, params)]
 
 
 def item_row(session: Session, user: User, item_id: int, now: datetime) -> ItemRow | None:
     found = session.execute(_ONE_ROW, {**_visible_params(user, now), "item_id": item_id}).first()
-    if found is None:
-        return None
-    item, sec, done, pos, upd = found
-    return ItemRow(item, int(sec), bool(done), int(pos), upd)
+    return ItemRow.of(found) if found is not None else None
 
 
-_DONE = func.coalesce(StudyProgress.done, False)
 #: The home page's study card: how many items the officer sees, how many required ones are
 #: not done, and the row to continue (``continue_row``'s choice, made in SQL: the unfinished
 #: item touched last, else the first unfinished one in the list's order).
 _HOME_COUNTS = (select(func.count(StudyItem.id),
                        func.sum(case((and_(StudyItem.required.is_(True), _DONE.is_(False)), 1), else_=0)))
-                .select_from(StudyItem)
-                .outerjoin(StudyProgress, and_(StudyProgress.item_id == StudyItem.id,
-                                               StudyProgress.user_id == bindparam("user_id")))
-                .where(_VISIBLE))
+                .select_from(StudyItem).outerjoin(StudyProgress, _OWN_PROGRESS).where(_VISIBLE))
 _RESUME_ROW = (_ROWS.where(_DONE.is_(False))
                .order_by(StudyProgress.updated_at.is_(None), StudyProgress.updated_at.desc(), *_ROW_ORDER).limit(1))
 
@@ -182,11 +181,7 @@ def home_rows(session: Session, user: User, now: datetime) -> tuple[int, int, It
     params = _visible_params(user, now)
     total, required_left = session.execute(_HOME_COUNTS, params).one()
     found = session.execute(_RESUME_ROW, params).first() if total else None
-    resume = None
-    if found is not None:
-        item, sec, done, pos, upd = found
-        resume = ItemRow(item, int(sec), bool(done), int(pos), upd)
-    return int(total or 0), int(required_left or 0), resume
+    return int(total or 0), int(required_left or 0), ItemRow.of(found) if found is not None else None
 
 
 def continue_row(rows: list[ItemRow]) -> ItemRow | None:
@@ -221,23 +216,21 @@ class ModuleRow:
         return self.done * 100 // self.items if self.items else 0
 
 
-def module_rows(session: Session, user: User, now: datetime) -> list[ModuleRow]:
-    """Per module: visible items, done, required and required done, credited seconds, one SQL
-    aggregation; every module appears, also when it has nothing published yet."""
-    found = {m: ModuleRow(m, *(int(v or 0) for v in rest))
-             for m, *rest in session.execute(_MODULES, _visible_params(user, now))}
-    return [found.get(code) or ModuleRow(code, 0, 0, 0, 0, 0, 0) for code in MODULES]
-
-
 _MODULES = (select(StudyItem.module, func.count(StudyItem.id),
                    func.sum(case((_DONE.is_(True), 1), else_=0)),
                    func.sum(case((StudyItem.required.is_(True), 1), else_=0)),
                    func.sum(case((and_(StudyItem.required.is_(True), _DONE.is_(True)), 1), else_=0)),
                    func.sum(func.coalesce(StudyProgress.seconds, 0)),
                    func.sum(StudyItem.credited_minutes * 60))
-            .outerjoin(StudyProgress, and_(StudyProgress.item_id == StudyItem.id,
-                                           StudyProgress.user_id == bindparam("user_id")))
-            .where(_VISIBLE).group_by(StudyItem.module))
+            .outerjoin(StudyProgress, _OWN_PROGRESS).where(_VISIBLE).group_by(StudyItem.module))
+
+
+def module_rows(session: Session, user: User, now: datetime) -> list[ModuleRow]:
+    """Per module: visible items, done, required and required done, credited seconds, one SQL
+    aggregation; every module appears, also when it has nothing published yet."""
+    found = {m: ModuleRow(m, *(int(v or 0) for v in rest))
+             for m, *rest in session.execute(_MODULES, _visible_params(user, now))}
+    return [found.get(code) or ModuleRow(code, 0, 0, 0, 0, 0, 0) for code in MODULES]
 
 
 _DAYS = select(StudyDay.day, StudyDay.seconds).where(

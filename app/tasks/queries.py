@@ -54,6 +54,7 @@ _BEGUN_TASKS = (_for_officer_stmt().join(CampaignStage, CampaignStage.id == Task
                 .where(CampaignStage.starts_on <= bindparam("today")))
 _OFFICER_TASKS = _BEGUN_TASKS.order_by(Task.due_at, Task.id)
 _STAGE_TASKS = _BEGUN_TASKS.where(Task.stage_id == bindparam("stage_id")).order_by(Task.due_at, Task.id)
+_VISIBLE_TASK = _for_officer_stmt().where(Task.id == bindparam("task_id"))
 _OWN_SUBMISSIONS = select(TaskSubmission).where(TaskSubmission.user_id == bindparam("user_id"),
                                                 TaskSubmission.task_id.in_(bindparam("task_ids", expanding=True)))
 
@@ -84,9 +85,6 @@ def task_rows(session: Session, user: User, now: datetime, today: date, stage_id
         rows.append(TaskRow(task, sub, overdue=not done and task.due_at < now))
     rows.sort(key=lambda r: (r.done, r.task.due_at, r.task.id))
     return rows
-
-
-_VISIBLE_TASK = _for_officer_stmt().where(Task.id == bindparam("task_id"))
 
 
 def visible_task(session: Session, user: User, task_id: int) -> Task | None:
