@@ -22,11 +22,19 @@ KNOWN_WEAK_KEYS = frozenset({
 })
 
 
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
 def _env_bool(name: str, default: bool = False) -> bool:
+    """An on/off setting; any other value refuses to start (a typo must not silently turn a
+    setting off)."""
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word not in _TRUE | _FALSE:
+        raise RuntimeError(f"{name}={value!r}: use 1 or 0 (true/false, yes/no, on/off)")
+    return word in _TRUE
 
 
 def _env_list(name: str, default: str = "") -> list[str]:

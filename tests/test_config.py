@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import secrets
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,15 @@ def runner_for(make_app):
         return application.test_cli_runner().invoke(args=list(args))
 
     return run
+
+
+@pytest.mark.parametrize("value, outcome", [("0", "off"), ("off", "off"), ("1", "on"), ("yes", "on"),
+                                            ("maybe", "refused"), ("O", "refused")])
+def test_on_off_settings_refuse_anything_but_on_or_off(value, outcome):
+    """An on/off setting (SQLITE_WRITER_QUEUE here) given a typo refuses to start with its name, instead of silently meaning off."""
+    done = subprocess.run([sys.executable, "-c", "import config; print('on' if config.BaseConfig.SQLITE_WRITER_QUEUE else 'off')"],
+                          cwd=ROOT, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "SQLITE_WRITER_QUEUE": value})
+    if outcome == "refused":
+        assert done.returncode != 0 and f"SQLITE_WRITER_QUEUE={value!r}: use 1 or 0" in done.stderr
+    else:
+        assert done.returncode == 0 and done.stdout.strip() == outcome, done.stderr
