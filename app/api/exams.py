@@ -7,7 +7,7 @@ from flask_login import current_user
 from .. import clock
 from ..auth.access import access, api_error
 from ..db import db
-from ..exams import queries, services
+from ..exams import keys, practice, queries, services
 from ..models import Exam
 from . import MAX_ID, bp
 
@@ -30,8 +30,10 @@ def _is_last_answer(item) -> bool:
             and (item.get("seq") is None or (isinstance(item["seq"], int) and not isinstance(item["seq"], bool))))
 
 
-def _reveal(exam, attempt, now) -> bool:
-    return services.reveal_answers(exam, attempt, now, current_app.config["EXAM_REVEAL_POLICY"])
+def _body(attempt, now) -> dict:
+    """The attempt as its owner may see it; keys.py is asked only once it is finished."""
+    view = keys.view_for_attempt(db.session, attempt, now, current_app.config["EXAM_REVEAL_POLICY"])
+    return queries.attempt_json(db.session, attempt, now, view)
 
 
 @bp.get("/exams/current")
@@ -58,7 +60,7 @@ def attempts_start(exam_id: int):
     except services.ExamError as err:
         return _error(err)
     db.session.commit()
-    body = queries.attempt_json(db.session, attempt, now, _reveal(exam, attempt, now))
+    body = _body(attempt, now)
     return jsonify({"attempt": body}), 201 if created else 200
 
 
@@ -70,7 +72,7 @@ def attempts_get(attempt_id: int):
         attempt = services.owned_attempt(db.session, attempt_id, current_user)
     except services.ExamError as err:
         return _error(err)
-    return jsonify({"attempt": queries.attempt_json(db.session, attempt, now, _reveal(attempt.exam, attempt, now))})
+    return jsonify({"attempt": _body(attempt, now)})
 
 
 @bp.put("/attempts/<id:attempt_id>/answers/<id:question_id>")
@@ -114,6 +116,30 @@ def attempts_submit(attempt_id: int):
     except services.ExamError as err:
         return _error(err)
     db.session.commit()
-    body = queries.attempt_json(db.session, attempt, now, _reveal(attempt.exam, attempt, now))
+    body = _body(attempt, now)
     return jsonify({"attempt": {k: body[k] for k in ("id", "status", "score", "passed", "results", "finished_at",
                                                       "finish_reason")}})
+
+
+@bp.get("/practice")
+@officer
+def practice_today():
+    """Today's practice set (每日一练): questions without keys, progress, streak, mastered."""
+    today = practice.today(db.session, current_user.id, clock.now(), current_app.config["EXAM_REVEAL_POLICY"])
+    return jsonify(today.public())
+
+
+@bp.post("/practice/<id:question_id>/answer")
+@officer
+def practice_answer(question_id: int):
+    """Grade one answer of today's set, once: the key and 解析 come back only here."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("answer"), list):
+        return api_error(400, "invalid_answer", "请求体应为 {\"answer\": [...]}。")
+    try:
+        result = practice.answer(db.session, current_user.id, question_id, payload["answer"], clock.now(),
+                                 current_app.config["EXAM_REVEAL_POLICY"])
+    except services.ExamError as err:
+        return _error(err)
+    db.session.commit()
+    return jsonify(result)

@@ -1,6 +1,7 @@
 """The weekly-exam blueprint: defaults, validation and the feasibility check (E25)."""
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -41,7 +42,7 @@ def snapshot(bp: ExamBlueprint) -> dict:
         "id": bp.id, "rules": bp.rules, "points": bp.points, "duration_minutes": bp.duration_minutes,
         "opens_offset_minutes": bp.opens_offset_minutes, "closes_offset_minutes": bp.closes_offset_minutes,
         "pass_mark": bp.pass_mark, "reveal_policy": bp.reveal_policy, "multiple_partial": bp.multiple_partial,
-        "avoid_recent_weeks": bp.avoid_recent_weeks,
+        "avoid_recent_weeks": bp.avoid_recent_weeks, "pool_multiple": bp.pool_multiple,
     }
 
 
@@ -109,3 +110,26 @@ def shortfalls(pool: list[PoolRow], rules: list[dict]) -> list[str]:
             problems.append(f"{what}需要 {rule['count']} 道，题库只有 {len(free)} 道可用。")
         taken.update(r.question_id for r in free[: rule["count"]])
     return problems
+
+
+#: The admin may set the pool between one paper's worth and this many times it.
+MAX_POOL_MULTIPLE = 10
+
+
+def weekly_pool(bank: list[PoolRow], rules: list[dict], multiple: int, avoid: frozenset[int],
+                seed: int) -> list[PoolRow]:
+    """The week's pool drawn from ``bank``: per rule, ``multiple`` × its count where the bank
+    allows (at least the count: ``shortfalls`` is checked first), questions outside ``avoid``
+    (the last weeks' pools) first. Returned in the bank's order, so a seeded paper draw from it
+    is reproducible (E19)."""
+    rng = random.Random(seed)
+    multiple = max(1, min(int(multiple or 1), MAX_POOL_MULTIPLE))
+    taken: set[int] = set()
+    for rule in ordered_rules(rules):
+        free = [r for r in bank if r.question_id not in taken and _matches(rule, r)]
+        fresh = [r for r in free if r.question_id not in avoid]
+        stale = [r for r in free if r.question_id in avoid]
+        rng.shuffle(fresh)
+        rng.shuffle(stale)
+        taken.update(r.question_id for r in (fresh + stale)[: rule["count"] * multiple])
+    return [r for r in bank if r.question_id in taken]

@@ -2,6 +2,8 @@
 time or a make-up to officers on duty (supervisors for their own subtree, admins for all)."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,7 +14,8 @@ from ..auth.access import access
 from ..auth.scope import unit_in_scope, visible_unit_ids
 from ..db import db
 from ..models import MODULES, QUESTION_TYPES, Attempt, Exam, ExamBlueprint, User
-from . import analysis, blueprints, services
+from ..timeutils import to_utc
+from . import analysis, blueprints, keys, services
 
 bp = Blueprint("exam_admin", __name__)
 admin_only = access("admin", mfa=True)
@@ -99,12 +102,25 @@ def item_analysis(exam_id: int):
     return render_template("exams/admin_analysis.html", exam=exam, rows=analysis.item_analysis(db.session, exam.id))
 
 
+def _grant_end(value: str | None, exam: Exam):
+    """The grant's end from a ``datetime-local`` field (Asia/Shanghai); None when empty (the
+    default applies), or a value that fails the service's range check when malformed."""
+    if not value:
+        return None
+    try:
+        return to_utc(datetime.strptime(value.strip()[:16], "%Y-%m-%dT%H:%M"))
+    except ValueError:
+        return exam.closes_at  # refused by services.grant with its message
+
+
 @bp.route("/grants", methods=["GET", "POST"])
 @access("supervisor", "admin", mfa=True)
 def grants():
-    """Officers in the caller's subtree for this week's exam, with extra time or a make-up."""
+    """Officers in the caller's subtree with extra time or a make-up, for an exam whose keys
+    are not out yet (this week's, or last week's while its make-ups run)."""
     now = clock.now()
-    exam = services.exam_for_week(db.session, services.current_week(now))
+    choices = services.grantable_exams(db.session, now)
+    exam = next((e for e in choices if e.id == request.values.get("exam_id", type=int)), choices[0] if choices else None)
     if request.method == "POST":
         if exam is None:
             abort(404)
@@ -114,14 +130,14 @@ def grants():
         try:
             services.grant(db.session, exam, officer, request.form.get("kind", ""),
                            request.form.get("minutes", type=int) or 0, request.form.get("reason", "").strip(),
-                           current_user, now)
+                           current_user, now, ends_at=_grant_end(request.form.get("ends_at"), exam))
         except services.ExamError as err:
             db.session.rollback()
             flash(err.message, "error")
-            return redirect(url_for("exam_admin.grants", q=officer.username))
+            return redirect(url_for("exam_admin.grants", q=officer.username, exam_id=exam.id))
         db.session.commit()
         flash(_("已为 %(name)s 办理。", name=officer.name), "success")
-        return redirect(url_for("exam_admin.grants", q=officer.username))
+        return redirect(url_for("exam_admin.grants", q=officer.username, exam_id=exam.id))
     q = request.args.get("q", "").strip()[:64]
     rows = []
     if exam is not None:
@@ -132,4 +148,7 @@ def grants():
         if q:
             stmt = stmt.where(or_(User.name.contains(q, autoescape=True), User.username.contains(q, autoescape=True)))
         rows = db.session.execute(stmt).all()
-    return render_template("exams/admin_grants.html", exam=exam, rows=rows, q=q)
+    return render_template("exams/admin_grants.html", exam=exam, choices=choices, rows=rows, q=q,
+                           released_at=keys.released_at(db.session, exam) if exam else None,
+                           default_end=exam.closes_at + timedelta(hours=keys.DEFAULT_GRANT_HOURS) if exam else None,
+                           latest_end=exam.closes_at + timedelta(days=keys.MAX_GRANT_DAYS) if exam else None)

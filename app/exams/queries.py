@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Attempt, AttemptQuestion, Exam, Question, QuestionVersion
 from ..timeutils import to_local
+from .keys import KeyView
 
 
 def iso(value: datetime | None) -> str | None:
@@ -27,10 +28,12 @@ def exam_json(exam: Exam, now: datetime) -> dict:
             "pass_mark": exam.pass_mark, "status": exam_status(exam, now)}
 
 
-def attempt_json(session: Session, attempt: Attempt, now: datetime, reveal: bool) -> dict:
+def attempt_json(session: Session, attempt: Attempt, now: datetime, view: KeyView) -> dict:
     """The attempt for its owner. While it is in progress nothing here reveals the key or the
     explanation: no correctness, no key, no per-option score, option order and labels shuffled
-    by the seed (E14). Once finished, ``results`` carries them only when ``reveal`` is true."""
+    by the seed (E14). Once finished, ``results`` carries them only when the owner's KeyView
+    (app/exams/keys.py) shows this attempt, and leaves out any question it hides (a question
+    repeated in a paper the officer can still write); ``keys_released`` says which."""
     rows = session.execute(
         select(AttemptQuestion, QuestionVersion, Question.bank_id, Question.qtype)
         .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
@@ -47,14 +50,18 @@ def attempt_json(session: Session, attempt: Attempt, now: datetime, reveal: bool
             "server_now": iso(now), "remaining_seconds": remaining, "seq": attempt.seq,
             "started_at": iso(attempt.started_at), "questions": questions}
     if attempt.status == "finished":
+        reveal = view.attempt_visible(attempt)
         body.update(score=attempt.score, passed=attempt.passed, finished_at=iso(attempt.finished_at),
-                    finish_reason=attempt.finish_reason, results=results_json(rows) if reveal else None)
+                    finish_reason=attempt.finish_reason, keys_released=reveal,
+                    results=results_json(rows, view) if reveal else None)
     return body
 
 
-def results_json(rows) -> list[dict]:
+def results_json(rows, view: KeyView) -> list[dict]:
     back = []
     for aq, version, _bank_id, qtype in rows:
+        if not view.question_visible(version.question_id):
+            continue
         if qtype == "fill":
             correct = list(version.answer)
         else:

@@ -1,8 +1,6 @@
 """Officer exam pages: this week's exam, taking it, results, the wrong-answer book, practice."""
 from __future__ import annotations
 
-import secrets
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,8 +9,8 @@ from .. import clock
 from ..auth.access import access
 from ..db import db
 from ..models import Exam
+from . import keys, queries, services
 from . import practice as practice_service
-from . import queries, services
 
 bp = Blueprint("exams", __name__)
 officer = access("officer")
@@ -25,7 +23,8 @@ def index():
     exam, attempt, can_start = services.this_week(db.session, current_user, now)
     past = [(a, e) for a, e in queries.history(db.session, current_user.id) if not exam or e.id != exam.id]
     return render_template("exams/index.html", exam=exam, attempt=attempt, can_start=can_start, past=past,
-                           status=queries.exam_status(exam, now) if exam else None, now=now)
+                           status=queries.exam_status(exam, now) if exam else None, now=now,
+                           practice_card=practice_service.summary(db.session, current_user.id, now))
 
 
 @bp.route("/<int:exam_id>/start", methods=["POST"])
@@ -50,12 +49,16 @@ def attempt(attempt_id: int):
         att = services.owned_attempt(db.session, attempt_id, current_user)
     except services.ExamError:
         abort(404)
-    exam = att.exam
-    reveal = services.reveal_answers(exam, att, now, current_app.config["EXAM_REVEAL_POLICY"])
-    data = queries.attempt_json(db.session, att, now, reveal)
-    template = "exams/take.html" if att.status == "in_progress" else "exams/result.html"
-    results = {r["question_id"]: r for r in (data.get("results") or [])}
-    return render_template(template, exam=exam, attempt=att, data=data, results=results, reveal=reveal,
+    policy = current_app.config["EXAM_REVEAL_POLICY"]
+    view = keys.view_for_attempt(db.session, att, now, policy)
+    data = queries.attempt_json(db.session, att, now, view)
+    if att.status == "in_progress":
+        return render_template("exams/take.html", exam=att.exam, attempt=att, data=data, results={}, reveal=False,
+                               unanswered=sum(1 for q in data["questions"] if not q["answer"]))
+    reveal = view.attempt_visible(att)
+    return render_template("exams/result.html", exam=att.exam, attempt=att, data=data, reveal=reveal,
+                           results={r["question_id"]: r for r in (data.get("results") or [])},
+                           reveal_at=None if reveal else keys.keys_shown_at(db.session, att.exam, att, policy),
                            unanswered=sum(1 for q in data["questions"] if not q["answer"]))
 
 
@@ -66,19 +69,25 @@ def mistakes():
     return render_template("exams/mistakes.html", items=items)
 
 
-@bp.route("/practice", methods=["GET", "POST"])
+@bp.route("/practice")
 @officer
 def practice():
-    """每日一练: GET draws five questions, POST checks them; neither writes anything."""
-    now = clock.now()
-    if request.method == "POST":
-        answers = {}
-        for key in request.form:
-            if key.startswith("q") and key[1:].isdigit():
-                values = [v.strip() for v in request.form.getlist(key) if v.strip()][:8]
-                answers[int(key[1:])] = [v[:200] for v in values]
-        results = practice_service.check_practice(db.session, answers, now)
-        return render_template("exams/practice.html", questions=None, results=results)
-    questions = practice_service.draw_practice(db.session, current_user.id, now,
-                                               current_app.config["EXAM_REVEAL_POLICY"], secrets.randbits(32))
-    return render_template("exams/practice.html", questions=questions, results=None)
+    """每日一练: today's five questions, one at a time; answered ones with their key and 解析."""
+    today = practice_service.today(db.session, current_user.id, clock.now(), current_app.config["EXAM_REVEAL_POLICY"])
+    return render_template("exams/practice.html", today=today)
+
+
+@bp.route("/practice/<int:question_id>", methods=["POST"])
+@officer
+def practice_answer(question_id: int):
+    """One answer of today's set (the same service as POST /api/v1/practice/<id>/answer)."""
+    given = [v.strip()[:200] for v in request.form.getlist("answer")][:8]
+    try:
+        practice_service.answer(db.session, current_user.id, question_id, given, clock.now(),
+                                current_app.config["EXAM_REVEAL_POLICY"])
+    except services.ExamError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(url_for("exams.practice"))
+    db.session.commit()
+    return redirect(url_for("exams.practice", _anchor=f"p-{question_id}"))

@@ -21,12 +21,11 @@ from .. import audit
 from ..models import (Attempt, AttemptQuestion, AuditLog, Exam, ExamGrant, ExamPoolItem, Question, QuestionVersion,
                       User)
 from ..timeutils import parse_week_key, previous_weeks, to_utc, week_key
-from . import blueprints, papers
+from . import blueprints, keys, papers
+from .keys import GRACE_SECONDS
 
 #: A33: this many saves within BURST_SECONDS flag the attempt for a supervisor to review.
 BURST_SAVES, BURST_SECONDS = 50, 3
-#: Saves are accepted this long after the deadline (network latency), by server receipt time (E2).
-GRACE_SECONDS = 15
 #: The sweeper leaves attempts alone until this long after deadline + grace (E6).
 SWEEP_MARGIN_SECONDS = 30
 FILL_MAX_CHARS = 200
@@ -65,10 +64,14 @@ def create_weekly_exam(session: Session, week: str, now: datetime, *, duration: 
     from .bank import current_pool  # the bank module owns the pool query
 
     bp = blueprints.active_blueprint(session)
-    pool = [blueprints.PoolRow(r.id, r.question_id, r.qtype, r.module, r.difficulty) for r in current_pool(session)]
-    problems = blueprints.shortfalls(pool, bp.rules)
+    bank = [blueprints.PoolRow(r.id, r.question_id, r.qtype, r.module, r.difficulty) for r in current_pool(session)]
+    problems = blueprints.shortfalls(bank, bp.rules)
     if problems:
         raise blueprints.BlueprintError(problems)
+    # The week's pool: a multiple of each rule's count, avoiding the last weeks' pools while
+    # the bank allows; everything outside it is practice material this week (issue #14).
+    pool = blueprints.weekly_pool(bank, bp.rules, bp.pool_multiple, _recent_pools(session, week, bp.avoid_recent_weeks),
+                                  secrets.randbits(62))
     opens_at, closes_at = window_for(week, bp)
     exam = Exam(week=week, scope="city", title=f"{week[:4]} 年第 {int(week[6:])} 周测试", opens_at=opens_at,
                 closes_at=closes_at, duration_minutes=duration or bp.duration_minutes, pass_mark=bp.pass_mark,
@@ -88,13 +91,22 @@ def create_weekly_exam(session: Session, week: str, now: datetime, *, duration: 
         winner = session.scalar(select(Exam).where(Exam.week == week, Exam.scope == "city"))
         return winner, False
     audit.record(session, "exam.create", actor_name="scheduler", target=exam,
-                 after={"week": week, "pool": len(pool), "duration": exam.duration_minutes})
+                 after={"week": week, "pool": len(pool), "bank": len(bank), "duration": exam.duration_minutes})
     return exam, True
+
+
+def _recent_pools(session: Session, week: str, weeks: int) -> frozenset[int]:
+    """Question ids in the pools of the ``weeks`` exams before ``week``."""
+    if weeks <= 0:
+        return frozenset()
+    recent = previous_weeks(week, weeks + 1)[:-1]
+    return frozenset(session.scalars(select(ExamPoolItem.question_id).join(Exam, Exam.id == ExamPoolItem.exam_id)
+                                     .where(Exam.week.in_(recent))))
 
 
 # Built once: the officer's home page asks these on every view (issue #7).
 _WEEK_EXAM = select(Exam).where(Exam.week == bindparam("week"), Exam.scope == "city", Exam.status == "ready")
-_GRANTS = (select(ExamGrant.kind, func.sum(ExamGrant.minutes))
+_GRANTS = (select(ExamGrant.kind, func.sum(ExamGrant.minutes), func.max(ExamGrant.ends_at))
            .where(ExamGrant.exam_id == bindparam("exam_id"), ExamGrant.user_id == bindparam("user_id"))
            .group_by(ExamGrant.kind))
 _LAST_ATTEMPT = (select(Attempt).where(Attempt.exam_id == bindparam("exam_id"), Attempt.user_id == bindparam("user_id"))
@@ -109,21 +121,23 @@ def exam_for_week(session: Session, week: str) -> Exam | None:
 
 @dataclass
 class Window:
-    """When this officer may start and must finish, grants included."""
+    """When this officer may start, how many extra minutes they have, and the latest deadline
+    any attempt of theirs may have (grants included)."""
 
     opens_at: datetime
     closes_at: datetime
     extra_minutes: int
+    latest_deadline: datetime
 
 
 def officer_window(session: Session, exam: Exam, user_id: int) -> Window:
-    grants = session.execute(_GRANTS, {"exam_id": exam.id, "user_id": user_id}).all()
-    totals = {kind: int(minutes or 0) for kind, minutes in grants}
-    closes = exam.closes_at
-    if "makeup" in totals:
-        # A make-up keeps the exam open for this officer for the granted days after the close.
-        closes = closes + timedelta(minutes=max(totals["makeup"], exam.duration_minutes))
-    return Window(exam.opens_at, closes, totals.get("extra_time", 0))
+    """A make-up keeps the exam open for this officer until the make-up's end; extra time adds
+    minutes to the attempt, up to the extra time's end (E27)."""
+    grants = {kind: (int(minutes or 0), ends) for kind, minutes, ends in
+              session.execute(_GRANTS, {"exam_id": exam.id, "user_id": user_id})}
+    closes = max(exam.closes_at, grants["makeup"][1]) if "makeup" in grants else exam.closes_at
+    extra, extra_ends = grants.get("extra_time", (0, None))
+    return Window(exam.opens_at, closes, extra, max(closes, extra_ends) if extra_ends else closes)
 
 
 def is_open_for(session: Session, exam: Exam, user: User, now: datetime) -> bool:
@@ -175,7 +189,7 @@ def start_or_resume(session: Session, exam: Exam, user: User, now: datetime) -> 
     if not is_open_for(session, exam, user, now):
         raise ExamError(404, "not_open", "本周测试当前未开放。")
     w = officer_window(session, exam, user.id)
-    deadline = min(now + timedelta(minutes=exam.duration_minutes + w.extra_minutes), w.closes_at)
+    deadline = min(now + timedelta(minutes=exam.duration_minutes + w.extra_minutes), w.latest_deadline)
     seed = secrets.randbits(62)
     paper = build_paper(session, exam, seed,
                         _recent_question_ids(session, user.id, exam, exam.blueprint.get("avoid_recent_weeks", 3)))
@@ -206,7 +220,7 @@ def owned_attempt(session: Session, attempt_id: int, user: User) -> Attempt:
 def _check_writable(attempt: Attempt, now: datetime) -> None:
     if attempt.status != "in_progress":
         raise ExamError(409, "finished", "答卷已提交，不能再修改。")
-    if now > attempt.deadline + timedelta(seconds=GRACE_SECONDS):
+    if now > keys.writable_until(attempt.deadline):
         raise ExamError(409, "deadline_passed", "考试时间已到，答案未保存。")
 
 
@@ -442,31 +456,46 @@ def sweep_overdue(session: Session, now: datetime, batch: int = 2000) -> int:
         done += len(won)
 
 
-def reveal_answers(exam: Exam, attempt: Attempt, now: datetime, default_policy: str) -> bool:
-    """Whether correct answers and explanations may be shown for this attempt (E15)."""
-    if attempt.status != "finished":
-        return False
-    policy = exam.reveal_policy or default_policy
-    return now >= exam.closes_at or policy == "after_submit"
-
-
 def grant(session: Session, exam: Exam, officer: User, kind: str, minutes: int, reason: str, by: User,
-          now: datetime) -> ExamGrant:
-    """Extra time (minutes added to the deadline) or a make-up (minutes the window stays open
-    for this officer after the close). Audited (A31)."""
-    if kind not in ("extra_time", "makeup") or not 1 <= minutes <= 7 * 1440:
-        raise ExamError(422, "invalid_grant", "延长时间应在 1 分钟到 7 天之间。")
+          now: datetime, ends_at: datetime | None = None) -> ExamGrant:
+    """Extra time (minutes added to the officer's deadline) or a make-up (the exam stays open
+    for this officer after the close), each ending at ``ends_at``: default DEFAULT_GRANT_HOURS
+    after the close, at most MAX_GRANT_DAYS (E27). Refused once the exam's keys are released
+    (a make-up then would be written with the key in colleagues' hands) or when the officer has
+    finished. Audited (A31)."""
+    if kind not in ("extra_time", "makeup"):
+        raise ExamError(422, "invalid_grant", "请选择延时或补考。")
+    if kind == "extra_time" and not 1 <= minutes <= 24 * 60:
+        raise ExamError(422, "invalid_grant", "延长时间应在 1 分钟到 24 小时之间。")
+    latest = exam.closes_at + timedelta(days=keys.MAX_GRANT_DAYS)
+    ends_at = ends_at or exam.closes_at + timedelta(hours=keys.DEFAULT_GRANT_HOURS)
+    if not (exam.closes_at < ends_at <= latest and ends_at > now):
+        raise ExamError(422, "invalid_grant_end", "截止时间应晚于现在和测试截止时间，且不超过测试截止后 7 天。")
+    if keys.released(session, exam, now):
+        raise ExamError(409, "keys_released", "本场测试的答案已经公布，不能再办理延时或补考。")
+    attempt = find_attempt(session, exam.id, officer.id)
+    if attempt is not None and attempt.status == "finished":
+        raise ExamError(409, "finished", "该干警已交卷，不能再办理。")
+    if kind == "makeup":
+        minutes = int((ends_at - exam.closes_at).total_seconds() // 60)
     row = ExamGrant(exam_id=exam.id, user_id=officer.id, kind=kind, minutes=minutes, reason=reason[:200],
-                    granted_by_id=by.id, created_at=now)
+                    ends_at=ends_at, granted_by_id=by.id, created_at=now)
     session.add(row)
-    if kind == "extra_time":
-        attempt = find_attempt(session, exam.id, officer.id)
-        if attempt is not None and attempt.status == "in_progress":
-            attempt.deadline = attempt.deadline + timedelta(minutes=minutes)
+    if kind == "extra_time" and attempt is not None:
+        attempt.deadline = min(attempt.deadline + timedelta(minutes=minutes), max(ends_at, attempt.deadline))
     session.flush()
     audit.record(session, f"exam.grant_{kind}", actor=by, target=officer,
-                 after={"exam": exam.week, "minutes": minutes, "reason": reason[:200]})
+                 after={"exam": exam.week, "minutes": minutes, "ends_at": ends_at.isoformat(), "reason": reason[:200]})
     return row
+
+
+def grantable_exams(session: Session, now: datetime) -> list[Exam]:
+    """Exams that may still take a grant (their keys not released), newest first: this
+    week's, and last week's while make-ups on it still run."""
+    recent = session.scalars(select(Exam).where(Exam.status == "ready",
+                                                Exam.closes_at >= now - timedelta(days=keys.MAX_GRANT_DAYS + 1))
+                             .order_by(Exam.week.desc()).limit(3)).all()
+    return [e for e in recent if not keys.released(session, e, now)]
 
 
 def current_week(now: datetime) -> str:

@@ -2,6 +2,7 @@
 from .audit import AuditLog
 from .base import Base, utc_now
 from .exams import Attempt, AttemptQuestion, Exam, ExamBlueprint, ExamGrant, ExamPoolItem, JobRun
+from .practice import PracticeCard, PracticeItem, PracticeSet
 from .notices import AUDIENCES, BODY_FORMATS, Announcement, Notification
 from .settings import AppSetting
 from .questions import QUESTION_TYPES, Question, QuestionVersion
@@ -10,13 +11,14 @@ from .tasks import SUBMISSION_STATUSES, TASK_KINDS, Campaign, CampaignStage, Tas
 from .study import (ITEM_KINDS, MODULES, STAGES, StudyBeat, StudyCursor, StudyDay, StudyFlag, StudyItem,
                     StudyPolicy, StudyProgress)
 from .units import UNIT_LEVELS, Unit
-from .users import ROLES, AuthSession, User
+from .users import ROLES, THROTTLE_KINDS, AuthSession, LoginThrottle, User
 
 __all__ = [
     "AUDIENCES", "Announcement", "BODY_FORMATS",
     "AppSetting", "Attempt", "Campaign", "CampaignStage", "SUBMISSION_STATUSES", "TASK_KINDS", "Task",
     "TaskSubmission", "AttemptQuestion", "AuditLog", "AuthSession", "Base", "Exam", "ExamBlueprint", "ExamGrant",
-    "ExamPoolItem", "ITEM_KINDS", "JobRun", "MODULES", "Notification", "QUESTION_TYPES", "Question",
+    "ExamPoolItem", "ITEM_KINDS", "PracticeCard", "PracticeItem", "PracticeSet", "JobRun", "MODULES", "Notification", "QUESTION_TYPES", "Question",
     "QuestionVersion", "ROLES", "ReportSnapshot", "ReportSnapshotUnit", "STAGES", "StudyBeat", "StudyCursor", "StudyDay", "StudyFlag", "StudyItem",
     "StudyPolicy", "StudyProgress", "UNIT_LEVELS", "Unit", "User", "utc_now",
+    "LoginThrottle", "THROTTLE_KINDS",
 ]

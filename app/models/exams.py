@@ -32,6 +32,9 @@ class ExamBlueprint(Base):
     multiple_partial: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Questions an officer saw in this many previous weeks are avoided when the bank allows.
     avoid_recent_weeks: Mapped[int] = mapped_column(Integer, default=3)
+    #: The week's pool holds this many times the questions a paper draws, per rule (issue #14):
+    #: papers draw from the pool, and practice uses everything else in the bank that week.
+    pool_multiple: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
@@ -130,7 +133,11 @@ class AttemptQuestion(Base):
 
 
 class ExamGrant(Base):
-    """Extra time or a make-up sitting granted by a supervisor to an officer on duty (audited)."""
+    """Extra time or a make-up sitting granted by a supervisor to an officer on duty (audited).
+
+    Every grant ends at ``ends_at`` (default 48 h after the close, at most 7 days after it): no
+    attempt it allows can be written later, and under ``after_close`` the exam's keys stay
+    hidden until then (app/exams/keys.py, E27)."""
 
     __tablename__ = "exam_grants"
     __table_args__ = (CheckConstraint("kind IN ('extra_time', 'makeup')", name="kind"),)
@@ -141,6 +148,8 @@ class ExamGrant(Base):
     kind: Mapped[str] = mapped_column(String(12))
     minutes: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str] = mapped_column(String(200), default="")
+    #: The latest moment the grant lets this officer write (naive UTC).
+    ends_at: Mapped[datetime] = mapped_column()
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
