@@ -11,7 +11,16 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-WEEK_KEY_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+#: ``YYYY-Www`` and ``YYYY-MM`` in ASCII digits, matched whole (``fullmatch``): ``\d`` and ``$``
+#: would let full-width digits (int("４９") is 49) and a trailing newline through (A36).
+WEEK_KEY_RE = re.compile(r"([0-9]{4})-W([0-9]{2})", re.ASCII)
+MONTH_KEY_RE = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
+#: Years a week or month from outside (query string, CLI option) may name: the platform has
+#: nothing to show outside this century, and far years (0001, 9999) overflow date arithmetic.
+REQUEST_YEARS = range(2000, 2100)
+#: Years any key may name once inside: a request's week plus the weeks computed from it (the
+#: dashboard's trend of 2000-W01 reaches back into 1999), far from date's limits.
+KEY_YEARS = range(1900, 2200)
 
 
 def utcnow() -> datetime:
@@ -55,19 +64,41 @@ def week_key(day_or_now: date | datetime) -> str:
 
 
 def parse_week_key(key: str) -> date:
-    """Monday (local date) of an ISO week key; ValueError for anything but ``YYYY-Www``."""
-    match = WEEK_KEY_RE.match(key or "")
+    """Monday (local date) of an ISO week key; ValueError for anything but exactly ``YYYY-Www``
+    (ASCII digits) naming a real ISO week (not W00, not W53 of a 52-week year) of KEY_YEARS."""
+    match = WEEK_KEY_RE.fullmatch(key) if isinstance(key, str) else None
     if not match:
         raise ValueError("week must look like YYYY-Www")
     year, week = int(match.group(1)), int(match.group(2))
-    if not 2000 <= year <= 2099:
-        # Far years overflow date arithmetic (week ends, previous weeks) into 500s (A22); the
-        # platform has nothing to show outside this century anyway.
+    if year not in KEY_YEARS:
         raise ValueError(f"week out of range: {key}")
     try:
         return date.fromisocalendar(year, week, 1)
     except ValueError as exc:
         raise ValueError(f"no such ISO week: {key}") from exc
+
+
+def parse_week_arg(raw: str | None) -> str:
+    """A week key given from outside (a query string, a CLI option), rebuilt from its numbers so
+    nothing but ``YYYY-Www`` in ASCII reaches a query, a page or a header (A36). ValueError unless
+    parse_week_key accepts it and its ISO year is in REQUEST_YEARS. The one check for a week given
+    from outside: routes and commands call it, never parse_week_key alone."""
+    monday = parse_week_key(raw)
+    if monday.isocalendar()[0] not in REQUEST_YEARS:  # the key's own (ISO) year
+        raise ValueError(f"week out of range: {raw}")
+    return week_key(monday)
+
+
+def parse_month_arg(raw: str | None) -> date:
+    """First day of a ``YYYY-MM`` month given from outside; ValueError unless exactly that, in
+    ASCII digits, with a month 01–12 and a year in REQUEST_YEARS (A36)."""
+    match = MONTH_KEY_RE.fullmatch(raw) if isinstance(raw, str) else None
+    if not match:
+        raise ValueError("month must look like YYYY-MM")
+    year, month = int(match.group(1)), int(match.group(2))
+    if year not in REQUEST_YEARS or not 1 <= month <= 12:
+        raise ValueError(f"month out of range: {raw}")
+    return date(year, month, 1)
 
 
 def week_bounds_utc(key: str) -> tuple[datetime, datetime]:

@@ -1,8 +1,6 @@
 """/api/v1/reports/* and /api/v1/leaderboard (issue #5). Rates are fractions in 0..1."""
 from __future__ import annotations
 
-import re
-
 from flask import jsonify, request
 from flask_login import current_user
 
@@ -13,20 +11,19 @@ from ..db import db
 from ..models import Unit
 from ..reports import queries
 from ..reports.routes import FILTERS, leaderboard_data, unit_table
-from ..timeutils import parse_week_key, week_key
-from . import MAX_ID, bp
+from ..timeutils import parse_week_arg, week_key
+from ..web import parse_id_arg
+from . import bp
 
 staff = access("supervisor", "leader", "admin")
 
 
 def _week():
-    week = request.args.get("week") or week_key(clock.now())
+    """The ``week`` asked for (default: this week) as parse_week_arg rebuilds it; None if refused."""
     try:
-        parse_week_key(week)
+        return parse_week_arg(request.args.get("week") or week_key(clock.now()))
     except ValueError:
         return None
-    # Week bounds are computed in UTC datetimes: keep far years (0001, 9999) out of overflow (A22).
-    return week if 2000 <= int(week[:4]) <= 2099 else None
 
 
 def _bad_week():
@@ -41,10 +38,10 @@ def report_units():
         return _bad_week()
     root = scope_root(db.session, current_user)
     raw = request.args.get("unit")
-    # ASCII digits within the id range only: "²".isdigit() is true and 10**20 overflows the column (A22).
-    if raw not in (None, "") and not (re.fullmatch(r"[0-9]{1,10}", raw) and int(raw) <= MAX_ID):
+    try:
+        unit = db.session.get(Unit, parse_id_arg(raw)) if raw else root
+    except ValueError:
         return api_error(422, "invalid_unit", "unit 应为整数。")
-    unit = db.session.get(Unit, int(raw)) if raw else root
     if root is None or unit is None or not unit_in_scope(db.session, current_user, unit.id):
         return api_error(403, "forbidden", "该单位不在您的管辖范围内。")
     rows = unit_table(week, unit, clock.now())

@@ -6,7 +6,7 @@ from flask.cli import AppGroup
 
 from .. import clock
 from ..db import db
-from ..timeutils import parse_week_key
+from ..timeutils import parse_week_arg
 from . import snapshots
 
 reports_cli = AppGroup("reports", help="Unit figures: weekly snapshots of closed weeks.")
@@ -26,7 +26,7 @@ def snapshot(week: str | None, refresh: bool):
         click.echo(f"snapshots taken: {', '.join(taken)}" if taken else "every closed week already has its snapshot")
         return
     try:
-        parse_week_key(week)
+        week = parse_week_arg(week)
     except ValueError:
         raise click.BadParameter("expected YYYY-Www, e.g. 2026-W11", param_hint="--week") from None
     try:

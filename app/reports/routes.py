@@ -15,7 +15,8 @@ from ..auth.access import access, signed_in
 from ..auth.scope import scope_root, unit_in_scope
 from ..db import db
 from ..models import Unit
-from ..timeutils import parse_week_key, previous_weeks, week_key
+from ..timeutils import parse_week_arg, previous_weeks, week_key
+from ..web import parse_id_arg
 from . import export, queries, services
 
 bp = Blueprint("reports", __name__)
@@ -25,12 +26,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def requested_week() -> str:
-    week = request.args.get("week") or week_key(clock.now())
+    """The ``week`` asked for (default: this week), rebuilt by parse_week_arg: only ``YYYY-Www``
+    in ASCII reaches the queries, the pages and the export file names (A36); 400 otherwise."""
     try:
-        parse_week_key(week)
+        return parse_week_arg(request.args.get("week") or week_key(clock.now()))
     except ValueError:
         abort(400)
-    return week
 
 
 def requested_unit(root: Unit | None = None) -> Unit:
@@ -42,9 +43,11 @@ def requested_unit(root: Unit | None = None) -> Unit:
     raw = request.args.get("unit") or request.form.get("unit")
     if raw in (None, ""):
         return root
-    if not str(raw).isdigit():
+    try:
+        unit_id = parse_id_arg(raw)
+    except ValueError:
         abort(400)
-    unit = db.session.get(Unit, int(raw))
+    unit = db.session.get(Unit, unit_id)
     if unit is None or not unit_in_scope(db.session, current_user, unit.id):
         abort(403)
     return unit

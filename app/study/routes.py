@@ -1,8 +1,7 @@
 """Officer study pages, and the review list of study flags for supervisors."""
 from __future__ import annotations
 
-import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,13 +11,12 @@ from .. import clock
 from ..auth.access import access
 from ..db import db
 from ..models import MODULES
-from ..timeutils import local_day, parse_week_key, week_key
+from ..timeutils import local_day, parse_month_arg, parse_week_arg, parse_week_key, week_key
 from . import flags, media, queries
 from .forms import ReviewForm
 from .labels import labels
 
 bp = Blueprint("study", __name__)
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 FLAG_STATUSES = ("open", "dismissed", "voided", "all")
 #: Who may open the review list of study flags (the link on 我的 is shown to them only).
 FLAG_ROLES = ("supervisor", "leader", "admin")
@@ -79,28 +77,17 @@ def item_media(item_id: int):
     return media.send_media(found.media_file, found.media_type)
 
 
-def _month(arg: str | None, today: date) -> date | None:
-    """First day of the ``YYYY-MM`` month asked for (default: this month); None if malformed."""
-    match = MONTH_RE.match(arg or today.strftime("%Y-%m"))
-    try:
-        return date(int(match.group(1)), int(match.group(2)), 1) if match else None
-    except ValueError:
-        return None
-
-
 @bp.route("/history")
 @access("officer")
 def history():
     now = clock.now()
     today = local_day(now)
-    key = request.args.get("week") or week_key(today)
-    month = _month(request.args.get("month"), today)
-    try:
-        monday = parse_week_key(key)
+    try:  # A36: exactly YYYY-Www and YYYY-MM, of 2000–2099 (month=9999-12 overflowed into a 500)
+        key = parse_week_arg(request.args.get("week") or week_key(today))
+        month = parse_month_arg(request.args.get("month") or f"{today:%Y-%m}")
     except ValueError:
         abort(400)
-    if month is None:
-        abort(400)
+    monday = parse_week_key(key)
     following_week, following_month = monday + timedelta(days=7), (month + timedelta(days=32)).replace(day=1)
     return render_template(
         "study/history.html", week=queries.week_view(db.session, current_user, key, today), today=today,
