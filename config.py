@@ -90,10 +90,23 @@ class BaseConfig:
     WTF_CSRF_TIME_LIMIT = None
     WTF_CSRF_HEADERS = ["X-CSRFToken", "X-CSRF-Token"]
 
-    # Login throttling per account, stored in the database (A3, L12).
-    LOGIN_FAILURES_BEFORE_LOCK = 5
-    LOGIN_LOCK_MINUTES = 15
-    LOGIN_MAX_FAILURES_PER_HOUR = 100
+    # Sign-in throttling (A3, A35, L12): counters in the database, shared by every worker and
+    # host; no hard lock anyone can trigger. The rule is documented in
+    # app/auth/services.py throttle_wait and README "Sign-in throttling".
+    #: Wrong passwords for one username from one client address before that pair is paused
+    #: (from that address only) for LOGIN_PAIR_WINDOW.
+    LOGIN_PAIR_FAILURES = 5
+    LOGIN_PAIR_WINDOW = timedelta(minutes=15)
+    #: Wrong passwords for one username from all addresses within LOGIN_ACCOUNT_WINDOW after
+    #: which each further one delays the username for LOGIN_ACCOUNT_DELAY (a delay, not a lock).
+    LOGIN_ACCOUNT_FAILURES = 10
+    LOGIN_ACCOUNT_WINDOW = timedelta(hours=1)
+    LOGIN_ACCOUNT_DELAY = timedelta(minutes=1)
+    #: Refused sign-ins from one address (any username) within LOGIN_ADDRESS_WINDOW after which
+    #: the address is flooding: usernames that already failed from it are paused there; correct
+    #: passwords of other accounts still pass (a station behind one NAT address).
+    LOGIN_ADDRESS_FAILURES = 100
+    LOGIN_ADDRESS_WINDOW = timedelta(minutes=15)
 
     # Passwords (A1, A4, A5).
     PASSWORD_MIN_LENGTH = 12

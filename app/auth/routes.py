@@ -17,7 +17,7 @@ from .access import access, public, signed_in
 from .forms import ChangePasswordForm, LoginForm, TotpForm
 from .passwords import identifiers_of, policy_errors, verify_password
 from .services import (LoginPolicy, authenticate, check_password_outside_transaction, revoke_session,
-                       set_password, start_session)
+                       set_password, start_session, throttle_wait)
 
 bp = Blueprint("auth", __name__)
 
@@ -35,43 +35,51 @@ def safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
+    """Sign in. Throttled attempts get 429 with Retry-After, the same for unknown usernames and
+    real accounts (A35; the rule is ``services.throttle_wait``)."""
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("main.index"))
     form = LoginForm()
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
-        now = clock.now()
+        now, address = clock.now(), request.remote_addr
         policy = LoginPolicy.from_config(current_app.config)
+        username, password = form.username.data, form.password.data
         reader = db.new_read_session()
-        try:
-            check = check_password_outside_transaction(reader, form.username.data, form.password.data, policy)
+        try:  # the hash, outside the write transaction; none at all when throttled
+            check = None if throttle_wait(reader, username, address, now, policy) else \
+                check_password_outside_transaction(reader, username, password, policy)
         finally:
             reader.close()
-        result = authenticate(db.session, form.username.data, form.password.data, now, policy,
-                              verified=check.verified, rehash=check.rehash)
+        result = authenticate(db.session, username, password, now, policy, address=address,
+                              verified=check and check.verified, rehash=check and check.rehash)
         if result.outcome == "ok":
             user = result.user
             # A new session at login: nothing planted before it survives (A8).
             session.clear()
-            row = start_session(db.session, user, now, request.remote_addr, request.user_agent.string)
+            row = start_session(db.session, user, now, address, request.user_agent.string)
             session["sid"] = row.id
             session.permanent = True
             login_user(user, remember=False)
             db.session.commit()
             return redirect(safe_next(request.args.get("next")))
         db.session.commit()  # keep the failure counters and the audit row
-        messages = {
-            "bad_credentials": _("账号或密码不正确。"),
-            "disabled": _("该账号已停用，请联系单位管理员。"),
-            "expired": _("初始密码已过期，请联系单位管理员重置。"),
-            "locked": _("连续输错次数过多，账号已临时锁定，请 %(m)d 分钟后再试。",
-                        m=max(1, (result.retry_after + 59) // 60)),
-        }
-        flash(messages[result.outcome], "error")
-        status = 429 if result.outcome == "locked" else 200
+        flash(_login_message(result), "error")
+        if result.outcome == "throttled":
+            status, headers = 429, {"Retry-After": str(result.retry_after)}
     elif request.method == "POST":
         status = 422
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form), status, headers
+
+
+def _login_message(result) -> str:
+    if result.outcome == "throttled":
+        return _("尝试次数过多，请 %(m)d 分钟后再试。", m=max(1, (result.retry_after + 59) // 60))
+    return {
+        "bad_credentials": _("账号或密码不正确。"),
+        "disabled": _("该账号已停用，请联系单位管理员。"),
+        "expired": _("初始密码已过期，请联系单位管理员重置。"),
+    }[result.outcome]
 
 
 @bp.route("/logout", methods=["POST"])

@@ -11,7 +11,7 @@ from .tasks import SUBMISSION_STATUSES, TASK_KINDS, Campaign, CampaignStage, Tas
 from .study import (ITEM_KINDS, MODULES, STAGES, StudyBeat, StudyCursor, StudyDay, StudyFlag, StudyItem,
                     StudyPolicy, StudyProgress)
 from .units import UNIT_LEVELS, Unit
-from .users import ROLES, THROTTLE_KINDS, AuthSession, LoginThrottle, User
+from .users import ROLES, AuthSession, LoginThrottle, User
 
 __all__ = [
     "AUDIENCES", "Announcement", "BODY_FORMATS",
@@ -20,5 +20,5 @@ __all__ = [
     "ExamPoolItem", "ITEM_KINDS", "PracticeCard", "PracticeItem", "PracticeSet", "JobRun", "MODULES", "Notification", "QUESTION_TYPES", "Question",
     "QuestionVersion", "ROLES", "ReportSnapshot", "ReportSnapshotUnit", "STAGES", "StudyBeat", "StudyCursor", "StudyDay", "StudyFlag", "StudyItem",
     "StudyPolicy", "StudyProgress", "UNIT_LEVELS", "Unit", "User", "utc_now",
-    "LoginThrottle", "THROTTLE_KINDS",
+    "LoginThrottle",
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utc_now
@@ -39,9 +39,9 @@ class User(Base):
     password_expires_at: Mapped[datetime | None] = mapped_column()
     password_changed_at: Mapped[datetime | None] = mapped_column()
 
-    # Per-account throttling lives in the database so every worker and host agrees (A3, L12).
+    #: Unused since revision 0009: sign-in throttling moved to ``login_throttles`` (A35), keyed
+    #: by the typed username so unknown names behave like real ones. Kept, not dropped.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    #: Start of the current one-hour failure window and the failures counted in it.
     failure_window_start: Mapped[datetime | None] = mapped_column()
     failures_in_window: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column()
@@ -89,3 +89,30 @@ class AuthSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(200))
 
     user: Mapped[User] = relationship()
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins counted in the database, so every worker and host agrees (A3, A35, L12).
+
+    One row per key: ``pair`` = normalised username + client address, ``account`` = normalised
+    username, ``address`` = client address. The username is the one *typed*, whether or not
+    such an account exists, so an unknown name is throttled exactly like a real one. The rules
+    that read and write these rows live in ``app.auth.services`` (``throttle_wait``).
+    """
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (
+        CheckConstraint("kind IN ('pair', 'account', 'address')", name="kind"),
+        CheckConstraint("failures >= 0", name="failures"),
+        Index("ix_login_throttles_window_start", "window_start"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    #: ``username`` (normalised, at most 64 characters), ``address``, or ``username|address``.
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    #: Failures counted since ``window_start`` (UTC); the next failure after the kind's window
+    #: has passed starts a new window at 1.
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column()
+    #: Until this UTC time the key is paused (pair, account) or counts as flooding (address).
+    blocked_until: Mapped[datetime | None] = mapped_column()
