@@ -9,6 +9,15 @@
  * - Answers are mirrored in localStorage under the attempt id and re-sent after a reload,
  *   a reconnect or a forced new login.
  * - A few seconds before the deadline saving stops and the page submits with its answers.
+ * - While the attempt is open, leaving the page asks first (beforeunload); the guard is removed
+ *   before the page itself moves on (submit, auto-submit, a forced login).
+ *
+ * One question per screen, not a scroll grouped by type: on a 360×640 phone a question with
+ * four options fills the screen anyway, so a grouped page is a long scroll where the officer
+ * loses their place, and 上一题/下一题 sit in the thumb zone at the bottom. The 答题卡 (answer
+ * sheet) is a bottom sheet that jumps to any question and shows answered / unanswered / flagged;
+ * the unanswered list before 交卷 uses the same jump links. Without this script every question
+ * is listed on one page (and the noscript note asks for JavaScript).
  */
 (function () {
   "use strict";
@@ -23,6 +32,16 @@
   var closing = false;  // the last seconds: no more single saves, the submit carries them
   var timerEl = document.getElementById("exam-timer");
   var saveEl = document.getElementById("exam-save");
+  function $(id) { return document.getElementById(id); }
+  var qs = Array.prototype.slice.call(root.querySelectorAll(".exam-q"));
+  var current = 0, openSheet = null;
+  var flagKey = "exam-flags:" + d.attemptId;   // flags stay on this device, the server never sees them
+  var flags = {};
+  try { flags = JSON.parse(localStorage.getItem(flagKey)) || {}; } catch (e) { /* none */ }
+
+  function guard(ev) { ev.preventDefault(); ev.returnValue = ""; return ""; }
+  function unguard() { window.removeEventListener("beforeunload", guard); }
+  window.addEventListener("beforeunload", guard);
 
   function load() { try { return JSON.parse(localStorage.getItem(storeKey)) || {}; } catch (e) { return {}; } }
   var local = load();      // qid -> {answer, seq, saved}
@@ -50,12 +69,72 @@
     li.querySelectorAll("input").forEach(function (i) { i.checked = !!answer && answer.indexOf(i.value) >= 0; });
   }
 
+  // The progress bar, the answer sheet cells and the flag buttons, from the answers on the page.
   function countAnswered() {
-    var all = root.querySelectorAll(".exam-q"), n = 0;
-    all.forEach(function (li) { if (answerOf(li)) { n += 1; } });
-    document.getElementById("exam-progress").value = n;
-    document.getElementById("exam-count").textContent = n + "/" + all.length;
-    return { answered: n, total: all.length };
+    var n = 0;
+    qs.forEach(function (li, i) {
+      var qid = li.getAttribute("data-qid"), done = !!answerOf(li), cell = root.querySelector('.exam-cell[data-qid="' + qid + '"]');
+      if (done) { n += 1; }
+      cell.classList.toggle("is-answered", done);
+      cell.classList.toggle("is-flagged", !!flags[qid]);
+      cell.classList.toggle("is-current", i === current);
+      cell.setAttribute("aria-label", (i + 1) + " " + (done ? d.msgAnswered : d.msgOpen) + (flags[qid] ? " " + d.msgFlag : ""));
+      var btn = li.querySelector(".exam-flag");
+      btn.setAttribute("aria-pressed", flags[qid] ? "true" : "false");
+      btn.textContent = flags[qid] ? d.msgUnflag : d.msgFlag;
+    });
+    $("exam-progress").value = n;
+    $("exam-count").textContent = n + "/" + qs.length;
+    return n;
+  }
+
+  function showQuestion(i, moveFocus) {
+    current = Math.max(0, Math.min(qs.length - 1, i));
+    qs.forEach(function (li, k) { li.classList.toggle("is-current", k === current); });
+    var last = current === qs.length - 1;
+    $("exam-prev").disabled = current === 0;
+    $("exam-next").hidden = last;
+    $("exam-last").hidden = !last;
+    $("exam-where").textContent = (current + 1) + "/" + qs.length;
+    if (window.history.replaceState) { window.history.replaceState(null, "", "#" + qs[current].id); }
+    countAnswered();
+    window.scrollTo(0, 0);
+    if (moveFocus) { qs[current].focus({ preventScroll: true }); }
+  }
+
+  function sheet(el) {
+    if (openSheet) { openSheet.hidden = true; }
+    openSheet = el;
+    if (el) { el.hidden = false; el.querySelector("[data-close]").focus(); }
+    $("exam-backdrop").hidden = !el;
+    $("exam-sheet-open").setAttribute("aria-expanded", el && el.id === "exam-sheet" ? "true" : "false");
+  }
+
+  function links(listId, items) {
+    var ol = $(listId);
+    ol.innerHTML = "";
+    items.forEach(function (li) {
+      var a = root.querySelector('.exam-cell[data-qid="' + li.getAttribute("data-qid") + '"]').cloneNode(true);
+      var item = document.createElement("li");
+      item.appendChild(a);
+      ol.appendChild(item);
+    });
+    ol.hidden = !items.length;
+  }
+
+  // Before 交卷: the unanswered (and flagged) questions as jump links, then the confirmation.
+  function review() {
+    countAnswered();
+    var missing = qs.filter(function (li) { return !answerOf(li); });
+    var flagged = qs.filter(function (li) { return flags[li.getAttribute("data-qid")]; });
+    var box = $("exam-unanswered");
+    box.textContent = (missing.length ? d.msgUnanswered : d.msgAll).replace("{n}", missing.length || qs.length);
+    box.classList.toggle("is-done", !missing.length);
+    links("exam-unanswered-links", missing);
+    $("exam-flagged").hidden = !flagged.length;
+    $("exam-flagged").textContent = d.msgFlagged.replace("{n}", flagged.length);
+    links("exam-flagged-links", flagged);
+    sheet($("exam-review"));
   }
 
   function enqueue(qid, answer) {
@@ -96,6 +175,7 @@
   }
 
   function goLogin() {
+    unguard();
     window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname);
   }
 
@@ -135,7 +215,8 @@
 
   function finishLocally() {
     finished = true;
-    try { localStorage.removeItem(storeKey); } catch (e) { /* ignore */ }
+    unguard();
+    try { localStorage.removeItem(storeKey); localStorage.removeItem(flagKey); } catch (e) { /* ignore */ }
     window.location.href = d.resultUrl;
   }
 
@@ -198,27 +279,38 @@
   });
   window.addEventListener("online", function () { retryDelay = 1000; pump(); });
 
-  document.getElementById("exam-submit").addEventListener("click", function () {
-    var missing = [];
-    root.querySelectorAll(".exam-q").forEach(function (li, i) { if (!answerOf(li)) { missing.push(i + 1); } });
-    var box = document.getElementById("exam-unanswered");
-    if (missing.length) {
-      box.hidden = false;
-      box.textContent = d.msgUnanswered.replace("{n}", missing.length) + missing.join("、");
-    } else { box.hidden = true; }
-    document.getElementById("exam-confirm-text").textContent = d.msgConfirm;
-    document.getElementById("exam-confirm").hidden = false;
+  root.addEventListener("click", function (ev) {
+    var t = ev.target, jump = t.closest('a[href^="#q-"]');
+    if (jump) {
+      ev.preventDefault();
+      sheet(null);
+      showQuestion(qs.indexOf($(jump.getAttribute("href").slice(1))), true);
+    } else if (t.closest("[data-close]") || t.id === "exam-backdrop") {
+      sheet(null);
+    } else if (t.closest(".exam-flag")) {
+      var qid = t.closest(".exam-q").getAttribute("data-qid");
+      if (flags[qid]) { delete flags[qid]; } else { flags[qid] = 1; }
+      try { localStorage.setItem(flagKey, JSON.stringify(flags)); } catch (e) { /* full */ }
+      countAnswered();
+    }
   });
-  document.getElementById("exam-confirm-no").addEventListener("click", function () {
-    document.getElementById("exam-confirm").hidden = true;
-  });
-  document.getElementById("exam-confirm-yes").addEventListener("click", submit);
+  document.addEventListener("keydown", function (ev) { if (ev.key === "Escape") { sheet(null); } });
+  $("exam-prev").addEventListener("click", function () { showQuestion(current - 1, true); });
+  $("exam-next").addEventListener("click", function () { showQuestion(current + 1, true); });
+  $("exam-sheet-open").addEventListener("click", function () { countAnswered(); sheet(openSheet ? null : $("exam-sheet")); });
+  $("exam-submit").addEventListener("click", review);
+  $("exam-last").addEventListener("click", review);
+  $("exam-confirm-yes").addEventListener("click", function () { sheet(null); submit(); });
 
   // Re-sync every few minutes: the countdown stays on the server's clock and the session stays
   // alive while an officer reads a long question without answering.
   setInterval(function () { if (!closing && !finished) { resync(); } }, 4 * 60 * 1000);
 
-  countAnswered();
+  root.classList.add("is-paged");
+  root.querySelector(".exam-nav").hidden = false;
+  qs.forEach(function (li) { li.tabIndex = -1; li.querySelector(".exam-flag").hidden = false; });
+  var start = qs.indexOf(window.location.hash ? $(window.location.hash.slice(1)) : null);
+  showQuestion(start < 0 ? 0 : start, false);
   tick();
   pump();
 })();
