@@ -15,6 +15,13 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 #: would let full-width digits (int("４９") is 49) and a trailing newline through (A36).
 WEEK_KEY_RE = re.compile(r"([0-9]{4})-W([0-9]{2})", re.ASCII)
 MONTH_KEY_RE = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
+#: A day ``YYYY-MM-DD`` and the minute ``YYYY-MM-DDTHH:MM`` an ``<input type="datetime-local">``
+#: sends (HTML allows a space for the T), in ASCII digits, matched whole. Not strptime or
+#: fromisoformat: strptime takes full-width digits ("1９" is the 19th) and single digits,
+#: fromisoformat takes "20260319" and "2026-W11-1", and both take year 0001, which overflows
+#: the local/UTC conversion (A36).
+DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
+LOCAL_MINUTE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})", re.ASCII)
 #: Years a week or month from outside (query string, CLI option) may name: the platform has
 #: nothing to show outside this century, and far years (0001, 9999) overflow date arithmetic.
 REQUEST_YEARS = range(2000, 2100)
@@ -99,6 +106,34 @@ def parse_month_arg(raw: str | None) -> date:
     if year not in REQUEST_YEARS or not 1 <= month <= 12:
         raise ValueError(f"month out of range: {raw}")
     return date(year, month, 1)
+
+
+def parse_date_arg(raw: str | None) -> date:
+    """A calendar day given from outside (a query string, a form, a CLI option); ValueError unless
+    exactly ``YYYY-MM-DD`` in ASCII digits naming a real day of REQUEST_YEARS (A36). The one check
+    for a day from outside: routes, forms and commands call it, never strptime or fromisoformat."""
+    match = DATE_RE.fullmatch(raw) if isinstance(raw, str) else None
+    if not match:
+        raise ValueError("date must look like YYYY-MM-DD")
+    year, month, day = (int(part) for part in match.groups())
+    if year not in REQUEST_YEARS:
+        raise ValueError(f"date out of range: {raw}")
+    return date(year, month, day)  # ValueError for 2026-02-30 or month 13
+
+
+def parse_datetime_local_arg(raw: str | None) -> datetime:
+    """A local (Asia/Shanghai) wall-clock minute given from outside, as ``<input
+    type="datetime-local">`` sends it: exactly ``YYYY-MM-DDTHH:MM`` (or a space for the T) in ASCII
+    digits, a real day of REQUEST_YEARS and a real time; ValueError otherwise (A36). Returns a
+    naive datetime meaning local time (pass it to to_utc); within those years no conversion
+    overflows. The one check for a time from outside, as parse_date_arg is for a day."""
+    match = LOCAL_MINUTE_RE.fullmatch(raw) if isinstance(raw, str) else None
+    if not match:
+        raise ValueError("time must look like YYYY-MM-DDTHH:MM")
+    year, month, day, hour, minute = (int(part) for part in match.groups())
+    if year not in REQUEST_YEARS:
+        raise ValueError(f"time out of range: {raw}")
+    return datetime(year, month, day, hour, minute)  # ValueError for day 32, hour 24, minute 60
 
 
 def week_bounds_utc(key: str) -> tuple[datetime, datetime]:

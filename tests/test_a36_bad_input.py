@@ -1,10 +1,12 @@
 """Malformed parameters never reach a 500 (QUALITY A36; ASVS V5).
 
-Weeks, months and ids from the query string are parsed in one place each (``parse_week_arg``
-and ``parse_month_arg`` in app/timeutils.py, ``parse_id_arg`` in app/web.py): ASCII digits,
+Weeks, months, days, local times and ids from a query string, a form or a CLI option are parsed
+in one place each (``parse_week_arg``, ``parse_month_arg``, ``parse_date_arg`` and
+``parse_datetime_local_arg`` in app/timeutils.py, ``parse_id_arg`` in app/web.py): ASCII digits,
 matched whole, in range. JSON bodies are refused past MAX_JSON_DEPTH before the recursive
 parser runs (app/web.py's JSON provider, which the express lane uses too). Pages answer 400 with
-the Chinese error page, the API 400/404/422 with ``{"error": {"code", "message"}}``.
+the Chinese error page (forms 422 with the field's message), the API 400/404/422 with
+``{"error": {"code", "message"}}``, commands exit non-zero saying what they expected.
 """
 from __future__ import annotations
 
@@ -134,8 +136,8 @@ def test_a36_history_month_and_week_are_checked(officer):
 
 
 def test_a36_week_and_month_patterns_have_one_home():
-    """A36: the YYYY-Www and YYYY-MM patterns are written in app/timeutils.py only (a second copy drifts)."""
-    pattern = re.compile(r"""\{4\}\)?-W|\{4\}\)?-\(?(\\d|\[0-9\])\{2\}\)?\$?["']""")
+    """A36: the YYYY-Www, YYYY-MM and YYYY-MM-DD patterns are written in app/timeutils.py only (a second copy drifts)."""
+    pattern = re.compile(r"""\{4\}\)?-W|\{4\}\)?-\(?(\\d|\[0-9\])\{2\}\)?(\$?["']|-)""")
     app_dir = Path(__file__).resolve().parent.parent / "app"
     copies = [f"{path.relative_to(app_dir)}:{n}" for path in sorted(app_dir.rglob("*.py"))
               for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
@@ -223,6 +225,228 @@ def test_a36_json_provider_parses_as_before(app):
         app.json.loads(b"[" * 100_000)
 
 
+# --- days, local times, and ids in admin and task pages, the study API and commands ----------
+
+#: Reproduced on main before the fix: year 0001 (OverflowError in day bounds and to_utc: a 500),
+#: full-width digits (strptime took "1９" as 19), fromisoformat's extra forms, padding, no padding.
+BAD_DAYS = ["0001-01-01", "9999-12-31", "1999-12-31", "2100-01-01", "2026-03-0９", "２０２６-03-09", "20260309",
+            "2026-W11-1", "2026-3-9", "2026-02-30", "2026-13-01", "2026-03-09T00:00", "+2026-03-09", "2026-03-09\n"]
+BAD_TIMES = ["0001-01-01T00:00", "9999-12-31T23:59", "2100-01-01T00:00", "2026-03-1９T10:00", "2026-03-19T1０:00",
+             "2026-03-19T24:00", "2026-03-19T10:60", "2026-3-19T10:00", "2026-03-19T10:00:00", "2026-03-19",
+             "2026-03-19t10:00", "2026-03-19T10:00\n", " 2026-03-19T10:00", "2026-02-30T10:00"]
+#: Date parsing that bypasses the strict parsers, in files this change could not touch (A36 follow-ups):
+#: these counts may only fall.
+KNOWN_LOOSE_DATE_PARSING = {"exams/manage_routes.py": 1, "study/forms.py": 2}
+
+
+def valid_day(value: str) -> bool:
+    """The rule, written out independently of the app: YYYY-MM-DD in ASCII, a real day of 2000–2099."""
+    match = re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", value, flags=re.ASCII)
+    if not match or not 2000 <= int(match.group(1)) <= 2099:
+        return False
+    try:
+        date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return False
+    return True
+
+
+def admin_client(app, auth):
+    client = app.test_client()
+    assert auth.login(client, "admin").status_code == 302
+    return client
+
+
+def snapshot(app, *models) -> list:
+    """Every row of the given tables, as plain tuples (the 'unchanged' check of QUALITY)."""
+    from sqlalchemy import inspect, select
+
+    from app.db import db
+
+    with app.app_context():
+        out = []
+        for model in models:
+            columns = [c.key for c in inspect(model).column_attrs]
+            rows = db.session.scalars(select(model).order_by(*inspect(model).primary_key)).all()
+            out.append([tuple(getattr(r, c) for c in columns) for r in rows])
+        return out
+
+
+@pytest.fixture
+def event_task(app, city, clock):
+    """A stage running now and a city-wide event task (参加活动) due tomorrow: its id."""
+    from datetime import timedelta
+
+    from app.db import db
+    from app.models import User
+    from app.tasks import services
+
+    with app.app_context():
+        s = db.session
+        admin = s.get(User, city.users["admin"])
+        today = date(2026, 3, 9)
+        stage = services.save_stage(s, admin, "rectify", today, today + timedelta(days=30), "查纠整改")
+        task = services.create_task(s, admin, stage_id=stage.id, kind="event", required=True, title="专题党课",
+                                    description="", target_unit_id=None, due_at=clock.now + timedelta(days=1),
+                                    item_id=None, min_chars=0)
+        s.commit()
+        return task.id
+
+
+def test_a36_date_parsers_are_strict():
+    """A36: parse_date_arg and parse_datetime_local_arg take YYYY-MM-DD / YYYY-MM-DDTHH:MM of 2000–2099 in ASCII only."""
+    from datetime import datetime
+
+    from app.timeutils import parse_date_arg, parse_datetime_local_arg
+
+    for raw in BAD_DAYS + [None, "", " ", "²⁰²⁶-03-09"]:
+        with pytest.raises(ValueError):
+            parse_date_arg(raw)
+    for raw in BAD_TIMES + [None, ""]:
+        with pytest.raises(ValueError):
+            parse_datetime_local_arg(raw)
+    assert parse_date_arg("2000-01-01") == date(2000, 1, 1) and parse_date_arg("2099-12-31") == date(2099, 12, 31)
+    assert parse_datetime_local_arg("2026-03-19T10:00") == datetime(2026, 3, 19, 10, 0)
+    assert parse_datetime_local_arg("2026-03-19 10:00") == datetime(2026, 3, 19, 10, 0)  # HTML allows the space
+    assert parse_datetime_local_arg("2099-12-31T23:59") == datetime(2099, 12, 31, 23, 59)
+
+
+def test_a36_dates_from_outside_have_one_parser():
+    """A36: no strptime, fromisoformat, click.DateTime or plain WTForms date field reads outside input in app/ (known ones only shrink)."""
+    pattern = re.compile(r"strptime\(|fromisoformat\(|click\.DateTime\b|\b(DateField|DateTimeLocalField|DateTimeField)\(")
+    app_dir = Path(__file__).resolve().parent.parent / "app"
+    found: dict[str, int] = {}
+    for path in sorted(app_dir.rglob("*.py")):
+        hits = sum(1 for line in path.read_text(encoding="utf-8").splitlines() if pattern.search(line))
+        if hits and path.name != "timeutils.py":
+            found[path.relative_to(app_dir).as_posix()] = hits
+    assert {k: v for k, v in found.items() if v > KNOWN_LOOSE_DATE_PARSING.get(k, 0)} == {}
+
+
+def test_a36_admin_user_list_unit_is_checked(app, city, auth):
+    """A36: /admin/users?unit=99999999999999999999 (or ², -1, 1.0) gets the 400 page, not a 500; a real unit is served."""
+    admin = admin_client(app, auth)
+    for raw in (HUGE, "2147483648", "²", "٣", "-1", "1.0", "0", f"{city.branch_a}\n"):
+        assert_page_error(admin.get("/admin/users", query_string={"unit": raw}))
+    for query in ({"unit": str(city.branch_a)}, {"unit": ""}, {"page": HUGE}, {}):
+        assert admin.get("/admin/users", query_string=query).status_code == 200, query
+
+
+def test_a36_audit_dates_are_checked(app, city, auth):
+    """A36: /admin/audit/?date_from=0001-01-01 (an OverflowError) and other malformed days get 400 with a message; exports write nothing."""
+    from app.models import AuditLog
+
+    admin = admin_client(app, auth)
+    before = snapshot(app, AuditLog)
+    for day in BAD_DAYS:
+        if day.strip() != day:
+            continue  # the filter trims its fields: "2026-03-09\n" is the 9th
+        for key in ("date_from", "date_to"):
+            resp = admin.get("/admin/audit/", query_string={key: day})
+            assert resp.status_code == 400, (key, day)
+            assert "日期格式应为 年-月-日，年份在 2000–2099 之间" in resp.get_data(as_text=True)
+        resp = admin.get("/admin/audit/export.csv", query_string={"date_from": day})
+        assert resp.status_code == 302 and "/admin/audit/" in resp.headers["Location"], day
+    assert snapshot(app, AuditLog) == before
+    for day in ("2000-01-01", "2099-12-31", "2026-03-09"):
+        assert admin.get("/admin/audit/", query_string={"date_from": day, "date_to": "2099-12-31"}).status_code == 200
+
+
+def test_a36_audit_page_survives_odd_target_ids(app, city, auth, clock):
+    """A36: stored user/unit target ids like "²" or 10**20 are shown as text, not turned into a 500."""
+    from app.db import db
+    from app.models import AuditLog
+
+    with app.app_context():
+        for target_id in ("²", HUGE, "٣", str(city.users["officer"])):
+            db.session.add(AuditLog(action="user.update", actor_name="admin", target_type="user", target_id=target_id,
+                                    at=clock.now))
+        db.session.add(AuditLog(action="unit.update", actor_name="admin", target_type="unit", target_id="²",
+                                at=clock.now))
+        db.session.commit()
+    resp = admin_client(app, auth).get("/admin/audit/")
+    assert resp.status_code == 200 and HUGE in resp.get_data(as_text=True)
+
+
+def test_a36_task_due_and_stage_dates_are_checked(app, city, auth, event_task):
+    """A36: due_at=0001-01-01T00:00 (to_utc overflowed), full-width digits and other bad times or stage days get 422 with a field message; nothing changes."""
+    from app.models import AuditLog, CampaignStage, Task
+
+    admin = admin_client(app, auth)
+    with app.app_context():
+        from app.db import db
+
+        stage_id = db.session.get(Task, event_task).stage_id
+    form = {"stage_id": stage_id, "kind": "event", "title": "全市警示教育大会", "description": "", "item_id": 0,
+            "min_chars": 0, "target_unit_id": 0}
+    edit = {"title": "专题党课", "description": "", "target_unit_id": 0, "min_chars": 0}
+    before = snapshot(app, Task, CampaignStage, AuditLog)
+    for due in BAD_TIMES:
+        for path, data in (("/tasks/manage", form), (f"/tasks/manage/{event_task}", edit)):
+            resp = admin.post(path, data={**data, "due_at": due})
+            assert resp.status_code == 422, (path, due, resp.status_code)
+            assert "请填写 2000–2099 年之间的有效时间" in resp.get_data(as_text=True), (path, due)
+    for day in BAD_DAYS:
+        for field in ("starts_on", "ends_on"):
+            data = {"code": "summary", "starts_on": "2026-05-01", "ends_on": "2026-05-31", field: day}
+            resp = admin.post("/tasks/stages", data=data)
+            assert resp.status_code == 422, (field, day)
+            assert "请填写 2000–2099 年之间的有效日期" in resp.get_data(as_text=True), (field, day)
+    assert snapshot(app, Task, CampaignStage, AuditLog) == before
+    assert admin.post("/tasks/manage", data={**form, "due_at": "2026-03-20 18:00"}).status_code == 302
+    assert admin.post("/tasks/stages", data={"code": "summary", "starts_on": "2099-12-01",
+                                             "ends_on": "2099-12-31"}).status_code == 302
+
+
+def test_a36_attendance_ids_are_checked(app, city, auth, event_task):
+    """A36: unit, user_id and page on the attendance page: ², huge or signed ids get 400 and confirm nobody; a huge page is served."""
+    from app.models import AuditLog, TaskSubmission
+
+    sup = app.test_client()
+    assert auth.login(sup, "supervisor").status_code == 302
+    url = f"/tasks/events/{event_task}"
+    before = snapshot(app, TaskSubmission, AuditLog)
+    officer = str(city.users["officer"])
+    for raw in (HUGE, "2147483648", "²", "٣", "-1", "0", "1.0", f"{officer}\n"):
+        assert_page_error(sup.get(url, query_string={"unit": raw}))
+        assert_page_error(sup.post(url, data={"user_id": [officer], "unit": raw}))
+        assert_page_error(sup.post(url, data={"user_id": [officer, raw]}))
+    assert snapshot(app, TaskSubmission, AuditLog) == before
+    assert sup.get(url, query_string={"page": HUGE, "status": "all"}).status_code == 200
+    assert sup.get(url, query_string={"unit": str(city.station_a1)}).status_code == 200
+    resp = sup.post(url, data={"user_id": [officer]}, follow_redirects=True)
+    assert "已确认 1 人参加" in resp.get_data(as_text=True)
+
+
+def test_a36_study_progress_day_is_strict(city, officer):
+    """A36: /api/v1/study/progress?day= takes YYYY-MM-DD of 2000–2099 in ASCII only (full-width digits, 20260309, a newline: 422)."""
+    for day in BAD_DAYS + ["", "2026-03-09\r\n"]:
+        resp = officer.get("/api/v1/study/progress", query_string={"day": day})
+        assert_api_error(resp, 422, "invalid")
+        assert "2000–2099" in resp.get_json()["error"]["message"]
+    for day in ("2000-01-01", "2026-03-08", "2099-12-31"):
+        assert officer.get("/api/v1/study/progress", query_string={"day": day}).get_json()["day"] == day
+
+
+def test_a36_commands_check_weeks_and_days(app, city, runner):
+    """A36: exam create-weekly, study detect-flags and study recheck refuse a bad week or day: non-zero exit, a clear message, nothing written."""
+    from app.models import AuditLog, Exam, StudyFlag
+
+    before = snapshot(app, Exam, StudyFlag, AuditLog)
+    for week in BAD_WEEKS:
+        for args in (["exam", "create-weekly", "--week", week], ["study", "detect-flags", "--week", week]):
+            result = runner.invoke(args=args)
+            assert result.exit_code == 2, (args, result.output)
+            assert "expected an ISO week YYYY-Www of 2000-2099" in result.output, (args, result.output)
+    for day in BAD_DAYS:
+        result = runner.invoke(args=["study", "recheck", "--day", day])
+        assert result.exit_code == 2 and "expected a day YYYY-MM-DD of 2000-2099" in result.output, (day, result.output)
+    assert snapshot(app, Exam, StudyFlag, AuditLog) == before
+    assert runner.invoke(args=["study", "recheck", "--day", "2026-03-09"]).exit_code == 0
+    result = runner.invoke(args=["study", "detect-flags", "--week", WEEK])
+    assert result.exit_code == 0 and result.output.startswith(f"{WEEK}:")
+
+
 # --- properties ----------------------------------------------------------------------------
 
 DIGITS = "0123456789０１２３４５６７８９٠١٢٣٤٥٦٧٨٩²³"
@@ -276,3 +500,22 @@ def test_a36_month_parameter_property(officer, month):
     """A36: any ``month`` on /study/history is never a 500; it is served only as an ASCII month of 2000–2099."""
     ok = valid_month(month) or month == ""
     assert officer.get("/study/history", query_string={"month": month}).status_code == (200 if ok else 400), month
+
+
+days = st.one_of(
+    st.text(max_size=12),
+    st.builds("{}{}-{}-{}{}".format, noise, digits, digits, digits, noise),
+    st.builds(lambda y, m, d: f"{y}-{m:02d}-{d:02d}", far_years, st.integers(-1, 14), st.integers(-1, 33)),
+    st.builds(lambda y, m, d, end: f"{y}-{m:02d}-{d:02d}{end}", near_years, st.integers(0, 13), st.integers(0, 32), noise),
+)
+
+
+@FAST
+@given(day=days)
+@example(day="2026-03-1９")
+@example(day="0001-01-01")
+@example(day="20260309")
+def test_a36_day_parameter_property(officer, day):
+    """A36: any ``day`` on /api/v1/study/progress is never a 500; it is served only as an ASCII day of 2000–2099."""
+    resp = officer.get("/api/v1/study/progress", query_string={"day": day})
+    assert resp.status_code == (200 if valid_day(day) else 422), day

@@ -25,7 +25,8 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import AuditLog, Unit, User
-from ..timeutils import day_bounds_utc, to_local
+from ..timeutils import day_bounds_utc, parse_date_arg, to_local
+from ..web import parse_id_arg
 
 OUTCOMES = ("failure", "success")
 MASK = "***"
@@ -82,8 +83,8 @@ class AuditFilter:
         for key in ("date_from", "date_to"):
             raw = (args.get(key) or "").strip()
             if raw:
-                try:
-                    setattr(f, key, date.fromisoformat(raw))
+                try:  # A36: YYYY-MM-DD of 2000–2099 only (0001-01-01 overflowed the UTC bounds into a 500)
+                    setattr(f, key, parse_date_arg(raw))
                 except ValueError:
                     errors.append("date")
         if f.date_from and f.date_to and f.date_from > f.date_to:
@@ -158,12 +159,20 @@ def target_names(session: Session, rows: list["AuditRow"]) -> dict[tuple[str, st
     """Readable names for the page's user and unit targets (two small queries)."""
     names: dict[tuple[str, str], str] = {}
     for kind, model, label in (("user", User, User.name), ("unit", Unit, Unit.name)):
-        ids = {int(r.target_id) for r in rows
-               if r.target_type == kind and (r.target_id or "").isdigit() and len(r.target_id) <= 9}
+        ids = {_id_or_none(r.target_id) for r in rows if r.target_type == kind} - {None}
         if ids:
             for pk, name in session.execute(select(model.id, label).where(model.id.in_(ids))):
                 names[(kind, str(pk))] = name
     return names
+
+
+def _id_or_none(raw: str | None) -> int | None:
+    """A stored target id as a row id, by the rule for ids from outside (``"²".isdigit()`` is true
+    but int("²") raises); None for anything else."""
+    try:
+        return parse_id_arg(raw)
+    except ValueError:
+        return None
 
 
 @dataclass

@@ -36,8 +36,8 @@ CATEGORY_LABELS = {
 
 
 def _error_messages(codes: list[str]) -> list[str]:
-    text = {"date": _("日期格式应为 年-月-日，例如 2021-03-01。"), "date_order": _("开始日期不能晚于结束日期。"),
-            "outcome": _("无效的结果筛选。")}
+    text = {"date": _("日期格式应为 年-月-日，年份在 2000–2099 之间，例如 2021-03-01。"),
+            "date_order": _("开始日期不能晚于结束日期。"), "outcome": _("无效的结果筛选。")}
     return [text[c] for c in dict.fromkeys(codes)]
 
 

@@ -9,6 +9,7 @@ from .. import audit, clock
 from ..auth.access import access
 from ..db import db
 from ..models import Unit, User
+from ..web import parse_id_arg
 from . import imports, queries, services
 from .forms import ImportForm, UnitForm, UserForm
 
@@ -35,7 +36,11 @@ def index():
 @admin_only
 def users():
     q = request.args.get("q", "").strip()[:64]
-    unit_id = request.args.get("unit", type=int)
+    raw_unit = request.args.get("unit")
+    try:  # A36: unit=² or a huge unit was a 500; the id rule is parse_id_arg's
+        unit_id = parse_id_arg(raw_unit) if raw_unit else None
+    except ValueError:
+        abort(400)
     page = max(1, min(request.args.get("page", 1, type=int), 10000))
     rows, total = queries.search_users(db.session, q, unit_id, page, PER_PAGE)
     return render_template("admin/users.html", rows=rows, total=total, q=q, unit_id=unit_id, page=page,

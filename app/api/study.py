@@ -5,9 +5,7 @@ sent only after COMMIT, so every acknowledged beat is stored.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
-from datetime import date
 
 from flask import jsonify, request
 from flask_babel import gettext as _
@@ -18,11 +16,8 @@ from ..auth.access import access, api_error
 from ..db import db
 from ..models import MODULES
 from ..study import queries, services
-from ..timeutils import local_day
+from ..timeutils import local_day, parse_date_arg
 from . import bp
-
-DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-DAY_RANGE = (date(2000, 1, 1), date(2099, 12, 31))  # week and streak arithmetic stay inside date's range
 
 
 def item_json(row: queries.ItemRow) -> dict:
@@ -70,14 +65,8 @@ def study_heartbeat(item_id: int):
 def study_progress():
     now = clock.now()
     raw = request.args.get("day")
-    day = local_day(now)
-    if raw is not None:
-        try:
-            if not DAY_RE.match(raw):
-                raise ValueError
-            day = date.fromisoformat(raw)
-            if not DAY_RANGE[0] <= day <= DAY_RANGE[1]:
-                raise ValueError
-        except ValueError:
-            return api_error(422, "invalid", _("day 应为 YYYY-MM-DD 格式的日期。"))
+    try:  # A36: exactly YYYY-MM-DD in ASCII digits, of 2000–2099 (week and streak arithmetic stay in range)
+        day = local_day(now) if raw is None else parse_date_arg(raw)
+    except ValueError:
+        return api_error(422, "invalid", _("day 应为 2000–2099 年间 YYYY-MM-DD 格式的日期。"))
     return jsonify(queries.progress_summary(db.session, current_user, day, now))

@@ -5,7 +5,7 @@ import click
 from flask.cli import AppGroup
 
 from ..db import db
-from ..timeutils import parse_week_key, utcnow, week_key
+from ..timeutils import parse_week_arg, utcnow, week_key
 from . import services
 from .blueprints import BlueprintError
 
@@ -18,11 +18,11 @@ exam_cli = AppGroup("exam", help="Weekly exams.")
 def create_weekly(week: str | None, duration: int | None):
     """Build a week's exam unless it exists (exits non-zero naming any shortfall of the bank)."""
     now = utcnow()
-    week = week or week_key(now)
-    try:
-        parse_week_key(week)
-    except ValueError as err:
-        raise click.BadParameter(str(err), param_hint="--week") from None
+    try:  # A36: the one check for a week from outside; only the rebuilt YYYY-Www goes on
+        week = parse_week_arg(week or week_key(now))
+    except ValueError:
+        raise click.BadParameter("expected an ISO week YYYY-Www of 2000-2099 in ASCII digits, e.g. 2026-W11",
+                                 param_hint="--week") from None
     try:
         exam, created = services.create_weekly_exam(db.session, week, now, duration=duration)
     except BlueprintError as err:

@@ -17,6 +17,7 @@ from ..auth.scope import unit_in_scope
 from ..db import db
 from ..models import CampaignStage, Task, User
 from ..timeutils import local_day, to_local, to_utc
+from ..web import parse_id_arg
 from . import photos, queries, services
 from .forms import (KIND_LABELS, STAGE_LABELS, STATUS_LABELS, CompleteForm, ReviewForm, StageForm, TaskEditForm,
                     TaskForm)
@@ -26,6 +27,7 @@ reviewers = access("supervisor", "admin", mfa=True)
 DEFAULT_PHOTO_MAX = 8 * 1024 * 1024
 FORM_SLACK = 256 * 1024
 REVIEW_STATUSES = ("submitted", "returned", "accepted", "all")
+MAX_PAGE = 10000
 
 
 def photo_max() -> int:
@@ -341,11 +343,14 @@ def attendance(task_id: int):
         abort(404)
     status = request.values.get("status", "open")
     status = status if status in queries.ATTENDANCE_FILTERS else "open"
-    unit_id = request.values.get("unit", type=int)
+    try:  # A36: ids by parse_id_arg ("²".isdigit() is true; a huge id overflowed the query): 400, nothing done
+        unit_id = parse_id_arg(request.values["unit"]) if request.values.get("unit") else None
+        ids = [parse_id_arg(v) for v in request.form.getlist("user_id")]
+    except ValueError:
+        abort(400)
     if unit_id is not None and not unit_in_scope(db.session, current_user, unit_id):
         unit_id = None
     if request.method == "POST":
-        ids = [int(v) for v in request.form.getlist("user_id") if v.isdigit()]
         try:
             count = services.confirm_attendance(db.session, current_user, task_row, ids, clock.now())
             db.session.commit()
@@ -359,7 +364,7 @@ def attendance(task_id: int):
         else:
             flash(_("已确认 %(n)d 人参加。", n=count), "success")
         return redirect(url_for("tasks.attendance", task_id=task_id, status=status, unit=unit_id))
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = max(1, min(request.args.get("page", 1, type=int), MAX_PAGE))  # a huge page overflowed OFFSET
     total = queries.attendance_filtered_total(db.session, current_user, task_row, status, unit_id)
     return render_template(
         "tasks/attendance.html", task=task_row, status=status, unit_id=unit_id, page=page,
