@@ -352,7 +352,7 @@ def test_e15_reveal_policy(make_app, city, clock, auth, policy):
     if policy == "after_close":
         assert results is None and "SECRET" not in page
         assert "SECRET" not in other.get(f"/api/v1/attempts/{att['id']}").get_data(as_text=True)
-        clock.now = datetime(2026, 3, 15, 14, 0)
+        clock.now = datetime(2026, 3, 15, 14, 1)  # after the close and its grace (app/exams/keys.py)
         auth.login(c, "officer")
         auth.login(other, "officer2")
         results = c.get(f"/api/v1/attempts/{att['id']}").get_json()["attempt"]["results"]
@@ -556,7 +556,8 @@ def test_makeup_grant_opens_after_close(app, exam, auth, clock):
         e = db.session.get(Exam, exam)
         off = db.session.scalar(select(User).where(User.username == "officer_b"))
         sup = db.session.scalar(select(User).where(User.username == "supervisor_b"))
-        services.grant(db.session, e, off, "makeup", 24 * 60, "值班", sup, clock.now)
+        # Granted before the close: once a week's keys are out, no make-up can be granted (E27).
+        services.grant(db.session, e, off, "makeup", 0, "值班", sup, datetime(2026, 3, 15, 13, 0))
         db.session.commit()
     att = start(c, exam)
     assert att["remaining_seconds"] == 1800

@@ -2,7 +2,8 @@
 time or a make-up to officers on duty (supervisors for their own subtree, admins for all)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,7 +15,8 @@ from ..auth.access import access
 from ..auth.scope import unit_in_scope, visible_unit_ids
 from ..db import db
 from ..models import MODULES, QUESTION_TYPES, Attempt, Exam, ExamBlueprint, User
-from ..timeutils import to_utc
+from ..timeutils import parse_datetime_local_arg, to_utc
+from ..web import parse_id_arg
 from . import analysis, blueprints, keys, services
 
 bp = Blueprint("exam_admin", __name__)
@@ -44,14 +46,28 @@ def _parse_rules(form) -> list[dict]:
         module = form.get(f"rule-{i}-module") or None
         difficulty = form.get(f"rule-{i}-difficulty") or None
         rules.append({"type": qtype, "module": module,
-                      "difficulty": int(difficulty) if difficulty and difficulty.isdigit() else difficulty,
-                      "count": int(count) if count.isdigit() else -1})
+                      "difficulty": _int(form, f"rule-{i}-difficulty") if difficulty else None,
+                      "count": _int(form, f"rule-{i}-count")})
     return rules
 
 
 def _int(form, name, default=-1) -> int:
+    """A small whole number from a form field, ASCII digits only ("²".isdigit() is true, A36)."""
     value = form.get(name, "").strip()
-    return int(value) if value.lstrip("-").isdigit() else default
+    return int(value) if re.fullmatch(r"-?[0-9]{1,6}", value, flags=re.ASCII) else default
+
+
+def _number(form, name) -> float:
+    """Points of a question type: a non-negative ASCII decimal, -1 when malformed (refused)."""
+    value = form.get(name, "0").strip() or "0"
+    return float(value) if re.fullmatch(r"[0-9]{1,4}(\.[0-9]{1,2})?", value, flags=re.ASCII) else -1
+
+
+def _id_or_zero(raw) -> int:
+    try:
+        return parse_id_arg(raw)
+    except ValueError:
+        return 0
 
 
 @bp.route("/blueprint", methods=["GET", "POST"])
@@ -62,8 +78,7 @@ def blueprint():
     if request.method == "POST":
         form = request.form
         rules = _parse_rules(form)
-        points = {t: float(form.get(f"points-{t}", "0") or 0) if form.get(f"points-{t}", "0").replace(".", "", 1).isdigit()
-                  else -1 for t in QUESTION_TYPES}
+        points = {t: _number(form, f"points-{t}") for t in QUESTION_TYPES}
         duration = _int(form, "duration_minutes")
         opens = _int(form, "opens_day", 0) * 1440 + _int(form, "opens_hour", 8) * 60
         closes = _int(form, "closes_day", 6) * 1440 + _int(form, "closes_hour", 22) * 60
@@ -82,6 +97,7 @@ def blueprint():
                                 closes_offset_minutes=closes, pass_mark=pass_mark, reveal_policy=reveal,
                                 multiple_partial=bool(form.get("multiple_partial")),
                                 avoid_recent_weeks=max(0, min(_int(form, "avoid_recent_weeks", 3), 12)),
+                                pool_multiple=max(1, min(_int(form, "pool_multiple", 3), blueprints.MAX_POOL_MULTIPLE)),
                                 created_by_id=current_user.id, created_at=clock.now())
             db.session.add(new)
             db.session.flush()
@@ -108,7 +124,7 @@ def _grant_end(value: str | None, exam: Exam):
     if not value:
         return None
     try:
-        return to_utc(datetime.strptime(value.strip()[:16], "%Y-%m-%dT%H:%M"))
+        return to_utc(parse_datetime_local_arg(value.strip()))
     except ValueError:
         return exam.closes_at  # refused by services.grant with its message
 
@@ -120,16 +136,17 @@ def grants():
     are not out yet (this week's, or last week's while its make-ups run)."""
     now = clock.now()
     choices = services.grantable_exams(db.session, now)
-    exam = next((e for e in choices if e.id == request.values.get("exam_id", type=int)), choices[0] if choices else None)
+    exam = next((e for e in choices if e.id == request.values.get("exam_id", type=_id_or_zero)),
+                choices[0] if choices else None)
     if request.method == "POST":
         if exam is None:
             abort(404)
-        officer = db.session.get(User, request.form.get("user_id", type=int) or 0)
+        officer = db.session.get(User, request.form.get("user_id", type=_id_or_zero))
         if officer is None or officer.role != "officer" or not unit_in_scope(db.session, current_user, officer.unit_id):
             abort(404)  # never act on someone outside the caller's subtree (A16)
         try:
             services.grant(db.session, exam, officer, request.form.get("kind", ""),
-                           request.form.get("minutes", type=int) or 0, request.form.get("reason", "").strip(),
+                           _int(request.form, "minutes", 0), request.form.get("reason", "").strip(),
                            current_user, now, ends_at=_grant_end(request.form.get("ends_at"), exam))
         except services.ExamError as err:
             db.session.rollback()

@@ -88,6 +88,6 @@ def practice_answer(question_id: int):
     except services.ExamError as err:
         db.session.rollback()
         flash(err.message, "error")
-        return redirect(url_for("exams.practice"))
+        return redirect(url_for("exams.practice", _anchor=f"p-{question_id}"))
     db.session.commit()
     return redirect(url_for("exams.practice", _anchor=f"p-{question_id}"))

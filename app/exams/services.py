@@ -469,10 +469,10 @@ def grant(session: Session, exam: Exam, officer: User, kind: str, minutes: int, 
         raise ExamError(422, "invalid_grant", "延长时间应在 1 分钟到 24 小时之间。")
     latest = exam.closes_at + timedelta(days=keys.MAX_GRANT_DAYS)
     ends_at = ends_at or exam.closes_at + timedelta(hours=keys.DEFAULT_GRANT_HOURS)
-    if not (exam.closes_at < ends_at <= latest and ends_at > now):
-        raise ExamError(422, "invalid_grant_end", "截止时间应晚于现在和测试截止时间，且不超过测试截止后 7 天。")
     if keys.released(session, exam, now):
         raise ExamError(409, "keys_released", "本场测试的答案已经公布，不能再办理延时或补考。")
+    if not (exam.closes_at < ends_at <= latest and ends_at > now):
+        raise ExamError(422, "invalid_grant_end", "截止时间应晚于现在和测试截止时间，且不超过测试截止后 7 天。")
     attempt = find_attempt(session, exam.id, officer.id)
     if attempt is not None and attempt.status == "finished":
         raise ExamError(409, "finished", "该干警已交卷，不能再办理。")
