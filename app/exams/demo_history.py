@@ -22,19 +22,24 @@ def seed_exam_history(session: Session, now: datetime, officer_ids: list[int], w
     not the review pages). The demo ``officer`` account takes the past exams for real through
     the services, so its results, review pages and wrong-answer book have content."""
     this_week = week_key(now)
-    try:
-        services.create_weekly_exam(session, this_week, now)
-    except BlueprintError:
-        return  # no bank loaded: nothing to build on
     if weeks <= 0:
+        try:
+            services.create_weekly_exam(session, this_week, now)
+        except BlueprintError:
+            pass  # no bank loaded: nothing to build on
         return
     units = dict(session.execute(select(User.id, User.unit_id).where(User.id.in_(officer_ids))).all()) \
         if len(officer_ids) < 30000 else dict(session.execute(select(User.id, User.unit_id).where(User.role == "officer")).all())
     demo_officer = session.scalar(select(User).where(User.username == "officer"))
     past = previous_weeks(this_week, weeks + 1)
+    # Oldest first, this week last, as the scheduler built them: each week's pool avoids the
+    # pools of the weeks before it.
     for index, week in enumerate(past):
         weeks_ago = len(past) - 1 - index
-        exam, _ = services.create_weekly_exam(session, week, now - timedelta(weeks=weeks_ago))
+        try:
+            exam, _ = services.create_weekly_exam(session, week, now - timedelta(weeks=weeks_ago))
+        except BlueprintError:
+            return  # no bank loaded: nothing to build on
         # This week only the part of the window that has passed has attempts.
         elapsed = 1.0 if weeks_ago else max(0.0, min(1.0, (now - exam.opens_at) / (exam.closes_at - exam.opens_at)))
         rows = []
@@ -61,6 +66,25 @@ def seed_exam_history(session: Session, now: datetime, officer_ids: list[int], w
             session.execute(insert(Attempt), rows[chunk:chunk + 5000])
         if demo_officer is not None and weeks_ago:
             _take_for_real(session, exam, demo_officer, rng)
+    if demo_officer is not None:
+        _practise(session, now, demo_officer, rng)
+
+
+def _practise(session: Session, now: datetime, officer: User, rng: random.Random, days: int = 3) -> None:
+    """The demo officer did 每日一练 on each of the last ``days`` days through the real service
+    (mostly right), so 首页 and 考试 show a streak and today's set is waiting."""
+    from . import practice
+
+    policy = "after_close"
+    for back in range(days, 0, -1):
+        moment = now - timedelta(days=back)
+        for q in practice.today(session, officer.id, moment, policy).questions:
+            if q.qtype == "fill":
+                answer = list(q.key[:1]) if rng.random() < 0.8 else ["不记得了"]
+            else:
+                wrong = [k for k, _t in q.options if k not in q.key][:1]
+                answer = list(q.key) if rng.random() < 0.8 or not wrong else wrong
+            practice.answer(session, officer.id, q.version_id, answer, moment, policy)
 
 
 def _take_for_real(session: Session, exam, officer: User, rng: random.Random) -> None:
