@@ -88,6 +88,6 @@ def practice_answer(question_id: int):
     except services.ExamError as err:
         db.session.rollback()
         flash(err.message, "error")
-        return redirect(url_for("exams.practice", _anchor=f"p-{question_id}"))
+        return redirect(url_for("exams.practice"))  # the message shows at the top, beside 继续第 n 题
     db.session.commit()
     return redirect(url_for("exams.practice", _anchor=f"p-{question_id}"))
