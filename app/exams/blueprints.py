@@ -27,14 +27,18 @@ class BlueprintError(ValueError):
         self.reasons = reasons
 
 
+def default_blueprint() -> ExamBlueprint:
+    """The defaults as an unsaved blueprint, every field set (column defaults apply only on
+    insert): Monday 08:00 – Sunday 22:00, 30 minutes, pass 80, a pool of three papers."""
+    return ExamBlueprint(rules=DEFAULT_RULES, points=DEFAULT_POINTS, duration_minutes=30,
+                         opens_offset_minutes=8 * 60, closes_offset_minutes=6 * 1440 + 22 * 60, pass_mark=80,
+                         reveal_policy=None, multiple_partial=False, avoid_recent_weeks=3, pool_multiple=3)
+
+
 def active_blueprint(session: Session) -> ExamBlueprint:
-    """The newest blueprint; the defaults (stored as the first version) when none exists."""
-    bp = session.scalar(select(ExamBlueprint).order_by(ExamBlueprint.id.desc()).limit(1))
-    if bp is None:
-        bp = ExamBlueprint(rules=DEFAULT_RULES, points=DEFAULT_POINTS)
-        session.add(bp)
-        session.flush()
-    return bp
+    """The newest stored blueprint, or the unsaved defaults when none is stored (reading never
+    writes; the exam job stores the defaults as the first version when it uses them)."""
+    return session.scalar(select(ExamBlueprint).order_by(ExamBlueprint.id.desc()).limit(1)) or default_blueprint()
 
 
 def snapshot(bp: ExamBlueprint) -> dict:

@@ -68,6 +68,9 @@ def create_weekly_exam(session: Session, week: str, now: datetime, *, duration: 
     problems = blueprints.shortfalls(bank, bp.rules)
     if problems:
         raise blueprints.BlueprintError(problems)
+    if bp.id is None:
+        session.add(bp)  # the defaults become the first stored version, with the exam
+        session.flush()
     # The week's pool: a multiple of each rule's count, avoiding the last weeks' pools while
     # the bank allows; everything outside it is practice material this week (issue #14).
     pool = blueprints.weekly_pool(bank, bp.rules, bp.pool_multiple, _recent_pools(session, week, bp.avoid_recent_weeks),
