@@ -64,7 +64,7 @@ def _photo_messages() -> dict:
 
 
 def _task_message(err: services.TaskError) -> str:
-    code, p = str(err), err.params
+    code, p = err.code, err.params
     return {
         "too_short": lambda: _("心得至少需要 %(n)d 字，现在只有 %(have)d 字。已保存为草稿。", n=p.get("n", 0),
                                have=p.get("have", 0)),
@@ -123,27 +123,22 @@ def task(task_id: int):
         services.check_photo_count(sub, remove, len(uploads))
         for upload in uploads:
             stored.append(photos.store(upload.stream, photo_max(), _photo_messages()))
-        dropped = services.save(db.session, found, sub, text=form.text.data or "", add_photos=stored,
+        outcome = services.save(db.session, found, sub, text=form.text.data or "", add_photos=stored,
                                 remove_photos=remove, submit=submit, now=clock.now())
-        db.session.commit()
     except (photos.PhotoError, services.TaskError) as err:
         db.session.rollback()
-        if isinstance(err, services.TaskError) and str(err) == "too_short":
-            # Keep what was written (text and the photos just cleaned) as a draft.
-            sub = services.get_or_create_submission(db.session, found, current_user)
-            dropped = services.save(db.session, found, sub, text=form.text.data or "", add_photos=stored,
-                                    remove_photos=remove, submit=False, now=clock.now())
-            db.session.commit()
-            photos.remove(dropped)
-        else:
-            photos.remove(stored)
+        photos.remove(stored)
         flash(str(err) if isinstance(err, photos.PhotoError) else _task_message(err), "error")
         form.text.data = form.text.data or ""
         return _render_task(found, queries.own_submission(db.session, current_user, task_id), form, 422)
-    photos.remove(dropped)
+    db.session.commit()
+    photos.remove(outcome.dropped)
+    if outcome.kept_as_draft is not None:
+        flash(_task_message(outcome.kept_as_draft), "error")
+        return _render_task(found, queries.own_submission(db.session, current_user, task_id), form, 422)
     if not submit:
         flash(_("草稿已保存，下次打开仍在。"), "success")
-    elif sub.status == "accepted":
+    elif outcome.status == "accepted":
         flash(_("已完成。"), "success")
     else:
         flash(_("已提交，等待单位审核。"), "success")

@@ -2,6 +2,7 @@
 request commits once. Every reviewer or admin change writes one audit row (QUALITY A31)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -18,11 +19,26 @@ STAGE_NAMES = {"study": "学习教育", "rectify": "查纠整改", "summary": "�
 
 
 class TaskError(ValueError):
-    """A refused action; ``str(err)`` is a code the route turns into a message."""
+    """A refused action; ``code`` (also ``str(err)``) is what the route turns into a message."""
 
     def __init__(self, code: str, **params):
         super().__init__(code)
+        self.code = code
         self.params = params
+
+
+#: A submit refused for these reasons still keeps what the officer wrote, as a draft.
+KEEP_AS_DRAFT = frozenset({"too_short"})
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    """What ``save`` did: the submission's status after it, the photo names dropped from it
+    (the caller deletes the files after commit), and why a submit was kept as a draft."""
+
+    status: str
+    dropped: list[str]
+    kept_as_draft: TaskError | None = None
 
 
 def text_length(text: str) -> int:
@@ -53,9 +69,10 @@ def check_photo_count(sub: TaskSubmission, remove: list[str], new: int) -> None:
 
 
 def save(session: Session, task: Task, sub: TaskSubmission, *, text: str, add_photos: list[str],
-         remove_photos: list[str], submit: bool, now: datetime) -> list[str]:
-    """Keep the officer's text and photos (as a draft, or submitted for review). Returns the
-    photo names dropped from the submission (the caller deletes the files after commit)."""
+         remove_photos: list[str], submit: bool, now: datetime) -> SaveOutcome:
+    """Keep the officer's text and photos, as a draft or submitted for review, in the caller's
+    one transaction. A submit that is not complete for a KEEP_AS_DRAFT reason is kept as a
+    draft (the outcome says why); any other refusal raises TaskError and changes nothing."""
     if sub.status in ("submitted", "accepted"):
         raise TaskError("locked")
     dropped = [p for p in (sub.photos or []) if p in remove_photos]
@@ -65,8 +82,15 @@ def save(session: Session, task: Task, sub: TaskSubmission, *, text: str, add_ph
     sub.text = (text or "").strip()[:20000]
     sub.photos = photos
     sub.updated_at = now
+    refused = None
     if submit:
-        _check_complete(session, task, sub)
+        try:
+            _check_complete(session, task, sub)
+        except TaskError as err:
+            if err.code not in KEEP_AS_DRAFT:
+                raise
+            refused = err
+    if submit and refused is None:
         sub.status = "submitted"
         sub.submitted_at = now
         if task.kind == "read":
@@ -75,7 +99,7 @@ def save(session: Session, task: Task, sub: TaskSubmission, *, text: str, add_ph
     elif sub.status != "returned":
         sub.status = "draft"
     session.flush()
-    return dropped
+    return SaveOutcome(sub.status, dropped, refused)
 
 
 def _check_complete(session: Session, task: Task, sub: TaskSubmission) -> None:
