@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from .db import db, is_sqlite
-from .timeutils import utcnow
+from . import clock
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -69,7 +69,7 @@ def seed_demo(if_empty: bool, weeks: int):
         click.echo("database already has data; demo not loaded again")
         return
     try:
-        result = run(db.session, utcnow(), demo_password=current_app.config["DEMO_PASSWORD"],
+        result = run(db.session, clock.now(), demo_password=current_app.config["DEMO_PASSWORD"],
                      hash_method=current_app.config["PASSWORD_HASH_METHOD"], weeks=weeks)
     except SeedError as err:
         raise click.ClickException(str(err)) from None
@@ -87,7 +87,7 @@ def seed_city(officers: int, weeks: int):
 
     started = time.perf_counter()
     try:
-        result = run(db.session, utcnow(), officers=officers, weeks=weeks,
+        result = run(db.session, clock.now(), officers=officers, weeks=weeks,
                      demo_password=current_app.config["DEMO_PASSWORD"],
                      hash_method=current_app.config["PASSWORD_HASH_METHOD"])
     except SeedError as err:
@@ -118,7 +118,7 @@ def users_import(path: str, skip_invalid: bool, passwords_out: str | None):
         click.echo(f"{path}: row {row}: {reason}", err=True)
     if report.errors and not skip_invalid:
         raise click.ClickException(f"{len(report.errors)} bad row(s); nothing imported (use --skip-invalid to import the rest)")
-    created, updated, credentials = apply_import(db.session, report, initial_password_for(db.session, utcnow()))
+    created, updated, credentials = apply_import(db.session, report, initial_password_for(db.session, clock.now()))
     audit.record(db.session, "user.import", actor_name="cli", target_type="file", target_id=Path(path).name[:64],
                  after={"created": created, "updated": updated, "skipped": len(report.errors)})
     db.session.commit()
@@ -161,7 +161,7 @@ def users_create_admin(username: str, name: str, unit_code: str | None):
     user = User(username=username, name=name, role="admin", unit_id=unit.id, password_hash="!")
     db.session.add(user)
     db.session.flush()
-    password = initial_password_for(db.session, utcnow())(user)
+    password = initial_password_for(db.session, clock.now())(user)
     audit.record(db.session, "user.create", actor_name="cli", target=user, after={"role": "admin"})
     db.session.commit()
     click.echo(f"admin {username} created. One-time password: {password}")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from .db import db
 from .models import AuthSession
 from .scheduler import register
-from .timeutils import utcnow
+from . import clock
 
 
 def purge_sessions(session: Session, now: datetime, absolute: timedelta) -> int:
@@ -25,5 +25,5 @@ def purge_sessions(session: Session, now: datetime, absolute: timedelta) -> int:
 @register("purge_sessions", CronTrigger(hour=3, minute=30, timezone="Asia/Shanghai"))
 def purge_sessions_job(app: Flask) -> None:
     with app.app_context():
-        purge_sessions(db.session, utcnow(), current_app.config["SESSION_ABSOLUTE_TIMEOUT"])
+        purge_sessions(db.session, clock.now(), current_app.config["SESSION_ABSOLUTE_TIMEOUT"])
         db.session.commit()

@@ -5,7 +5,8 @@ import click
 from flask.cli import AppGroup
 
 from ..db import db
-from ..timeutils import parse_week_arg, utcnow, week_key
+from .. import clock
+from ..timeutils import parse_week_arg, week_key
 from . import services
 from .blueprints import BlueprintError
 
@@ -17,7 +18,7 @@ exam_cli = AppGroup("exam", help="Weekly exams.")
 @click.option("--duration", type=click.IntRange(5, 180), help="Minutes per sitting (default: the blueprint's).")
 def create_weekly(week: str | None, duration: int | None):
     """Build a week's exam unless it exists (exits non-zero naming any shortfall of the bank)."""
-    now = utcnow()
+    now = clock.now()
     try:  # A36: the one check for a week from outside; only the rebuilt YYYY-Www goes on
         week = parse_week_arg(week or week_key(now))
     except ValueError:
@@ -41,7 +42,7 @@ def create_weekly(week: str | None, duration: int | None):
 @exam_cli.command("sweep")
 def sweep():
     """Finish attempts whose deadline has passed."""
-    n = services.sweep_overdue(db.session, utcnow())
+    n = services.sweep_overdue(db.session, clock.now())
     db.session.commit()
     click.echo(f"finished {n} overdue attempt(s)")
 
@@ -51,6 +52,6 @@ def remind():
     """Send this week's mid-week reminder if it is due and not sent yet."""
     from .jobs import send_reminders
 
-    n = send_reminders(db.session, utcnow())
+    n = send_reminders(db.session, clock.now())
     db.session.commit()
     click.echo(f"reminded {n} officer(s)")

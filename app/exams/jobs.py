@@ -13,12 +13,12 @@ from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 from sqlalchemy import insert, select
 
-from .. import audit
+from .. import audit, clock
 from ..db import db
 from ..jobguard import claim
 from ..models import Attempt, Notification, User
 from ..scheduler import register
-from ..timeutils import parse_week_key, to_utc, utcnow, week_key
+from ..timeutils import parse_week_key, to_utc, week_key
 from . import services
 from .blueprints import BlueprintError
 
@@ -62,7 +62,7 @@ def send_reminders(session, now: datetime) -> int:
 
 def _in_app(app: Flask, fn):
     with app.app_context():
-        result = fn(db.session, utcnow())
+        result = fn(db.session, clock.now())
         db.session.commit()
         return result
 

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from ..db import db
 from ..models import StudyBeat, StudyDay
-from ..timeutils import parse_date_arg, parse_week_arg, utcnow, week_key
+from .. import clock
+from ..timeutils import parse_date_arg, parse_week_arg, week_key
 
 study_cli = AppGroup("study", help="Study time: checks and jobs.")
 
@@ -64,7 +65,7 @@ def detect_flags_command(week: str | None):
     """Flag study that looks automated, for supervisors to review (idempotent)."""
     from .flags import detect_flags
 
-    now = utcnow()
+    now = clock.now()
     try:  # A36: the one check for a week from outside; only the rebuilt YYYY-Www goes on
         week = parse_week_arg(week or week_key(now))
     except ValueError:

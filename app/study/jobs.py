@@ -8,7 +8,8 @@ from flask import Flask
 
 from ..db import db
 from ..scheduler import register
-from ..timeutils import utcnow, week_key
+from .. import clock
+from ..timeutils import week_key
 from .flags import detect_flags
 
 
@@ -17,8 +18,8 @@ def detect_flags_job(app: Flask) -> None:
     """Every morning after the 01:00–05:00 window: flag this week so far and last week (whose
     Sunday night ended after the previous run). Idempotent, so the catch-up at scheduler start
     and a rerun add nothing twice."""
-    now = utcnow()
     with app.app_context():
+        now = clock.now()
         for week in sorted({week_key(now - timedelta(days=7)), week_key(now)}):
             detect_flags(db.session, week, now)
             db.session.commit()
