@@ -7,13 +7,11 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, DateTimeLocalField, FloatField, IntegerField, SelectField, StringField,
-                     TextAreaField)
+from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from ..forms import StrictDateTimeLocalField
 from .labels import KIND_LABELS, MODULE_LABELS, STAGE_LABELS
-
-LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
 
 
 class ContentForm(FlaskForm):
@@ -26,8 +24,10 @@ class ContentForm(FlaskForm):
         InputRequired(_l("请填写计学时分钟数。")), NumberRange(1, 600, _l("计学时应为 1–600 分钟。"))])
     required = BooleanField(_l("规定学习（不勾选为自选）"), default=True)
     target_unit_id = SelectField(_l("面向单位（含下级单位）"), coerce=int, default=0)
-    publish_at = DateTimeLocalField(_l("发布时间（北京时间，留空为立即）"), format=LOCAL_MINUTE, validators=[Optional()])
-    unpublish_at = DateTimeLocalField(_l("下线时间（留空为长期）"), format=LOCAL_MINUTE, validators=[Optional()])
+    #: Read by timeutils' strict parser (A36): publish_at=0001-01-01T00:00 overflowed to_utc into a
+    #: 500, and WTForms' strptime took full-width digits. Blank stays blank (now / open-ended).
+    publish_at = StrictDateTimeLocalField(_l("发布时间（北京时间，留空为立即）"), validators=[Optional()])
+    unpublish_at = StrictDateTimeLocalField(_l("下线时间（留空为长期）"), validators=[Optional()])
     sort_order = IntegerField(_l("排序（小的在前）"), default=0, validators=[Optional(), NumberRange(0, 9999)])
     body = TextAreaField(_l("正文（可用段落、小标题、列表、加粗、引用、链接、本站图片）"),
                          validators=[Optional(), Length(max=200_000)])
