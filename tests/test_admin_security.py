@@ -9,6 +9,7 @@ import pyotp
 from sqlalchemy import select
 
 from app.db import db
+from app.exams import grants
 from app.models import User
 from tests.conftest import csrf_of
 from tests.factories import PASSWORD, make_bank
@@ -82,7 +83,7 @@ def test_e24_save_seventy_minutes_after_page_load(make_app, city, clock, auth):
         exam = services.create_weekly_exam(db.session, "2026-W11", clock.now)[0]
         officer = db.session.get(User, city.users["officer"])
         supervisor = db.session.get(User, city.users["supervisor"])
-        services.grant(db.session, exam, officer, "extra_time", 60, "出警", supervisor, clock.now)
+        grants.grant(db.session, exam, officer, "extra_time", 60, "出警", supervisor, clock.now)
         exam_id = exam.id
         db.session.commit()
     c = app.test_client()

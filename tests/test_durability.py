@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from app.db import db
-from app.exams import services
+from app.exams import grants, services
 from app.models import AttemptQuestion, Exam
 from app.timeutils import utcnow, week_key
 from tests.factories import PASSWORD, make_bank
@@ -166,7 +166,7 @@ def test_l6_restart_during_live_exam_keeps_answers_and_clock(app, city, database
         with app.app_context():
             officer = db.session.scalar(select(User).where(User.username == "officer"))
             supervisor = db.session.scalar(select(User).where(User.username == "supervisor"))
-            services.grant(db.session, db.session.get(Exam, exam_id), officer, "extra_time", 15, "服务中断",
+            grants.grant(db.session, db.session.get(Exam, exam_id), officer, "extra_time", 15, "服务中断",
                            supervisor, utcnow())
             db.session.commit()
             assert db.session.scalar(select(AuditLog.id).where(AuditLog.action == "exam.grant_extra_time")) is not None

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from app.db import db
-from app.exams import keys, practice, services
+from app.exams import grants, keys, practice, services
 from app.models import (Attempt, AttemptQuestion, Exam, ExamPoolItem, PracticeCard, Question, QuestionVersion,
                         User)
 from tests.factories import make_bank
@@ -206,7 +206,7 @@ def _at_moment(app, auth, clock, exam_id, moment):
         sup = db.session.scalar(select(User).where(User.username == "supervisor"))
         off = db.session.scalar(select(User).where(User.username == "officer"))
         if moment == "makeup":
-            services.grant(db.session, exam, off, "makeup", 0, "出警", sup, local(15, 21))
+            grants.grant(db.session, exam, off, "makeup", 0, "出警", sup, local(15, 21))
         db.session.commit()
     if moment == "makeup":
         clock.now = local(16, 10)  # Monday after the close
@@ -219,7 +219,7 @@ def _at_moment(app, auth, clock, exam_id, moment):
             exam = db.session.get(Exam, exam_id)
             sup = db.session.scalar(select(User).where(User.username == "supervisor"))
             off = db.session.scalar(select(User).where(User.username == "officer"))
-            services.grant(db.session, exam, off, "extra_time", 30, "出警", sup, clock.now)
+            grants.grant(db.session, exam, off, "extra_time", 30, "出警", sup, clock.now)
             db.session.commit()
     clock.now = {"sunday_215950": local(15, 21, 59, 50), "grace": local(15, 22, 0, 10),
                  "extra_time": local(15, 22, 20), "makeup": local(16, 10, 10)}[moment]
@@ -273,7 +273,7 @@ def _grant(app, username, kind, minutes, now, ends_at=None, by="supervisor"):
         sup = db.session.scalar(select(User).where(User.username == by))
         off = db.session.scalar(select(User).where(User.username == username))
         try:
-            services.grant(db.session, exam, off, kind, minutes, "执勤", sup, now, ends_at=ends_at)
+            grants.grant(db.session, exam, off, kind, minutes, "执勤", sup, now, ends_at=ends_at)
         except services.ExamError as err:
             db.session.rollback()
             return err

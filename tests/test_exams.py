@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db import db
-from app.exams import services
+from app.exams import grants, services
 from app.exams.blueprints import BlueprintError
 from app.models import Attempt, AttemptQuestion, AuditLog, Exam, ExamPoolItem, Question, QuestionVersion, User
 from app.timeutils import week_key
@@ -540,7 +540,7 @@ def test_extra_time_grant_extends_deadline_and_is_audited(app, exam, officer, cl
         e = db.session.get(Exam, exam)
         off = db.session.scalar(select(User).where(User.username == "officer"))
         sup = db.session.scalar(select(User).where(User.username == "supervisor"))
-        services.grant(db.session, e, off, "extra_time", 10, "出警", sup, clock.now)
+        grants.grant(db.session, e, off, "extra_time", 10, "出警", sup, clock.now)
         db.session.commit()
         assert db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "exam.grant_extra_time")) == 1
     assert attempt_row(app, att["id"]).deadline == clock.now + timedelta(minutes=40)
@@ -557,7 +557,7 @@ def test_makeup_grant_opens_after_close(app, exam, auth, clock):
         off = db.session.scalar(select(User).where(User.username == "officer_b"))
         sup = db.session.scalar(select(User).where(User.username == "supervisor_b"))
         # Granted before the close: once a week's keys are out, no make-up can be granted (E27).
-        services.grant(db.session, e, off, "makeup", 0, "值班", sup, datetime(2026, 3, 15, 13, 0))
+        grants.grant(db.session, e, off, "makeup", 0, "值班", sup, datetime(2026, 3, 15, 13, 0))
         db.session.commit()
     att = start(c, exam)
     assert att["remaining_seconds"] == 1800

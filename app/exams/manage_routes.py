@@ -18,6 +18,7 @@ from ..models import MODULES, QUESTION_TYPES, Attempt, Exam, ExamBlueprint, User
 from ..timeutils import parse_datetime_local_arg, to_utc
 from ..web import parse_id_arg
 from . import analysis, blueprints, keys, services
+from .grants import grant, grantable_exams
 
 bp = Blueprint("exam_admin", __name__)
 admin_only = access("admin", mfa=True)
@@ -125,7 +126,7 @@ def _grant_end(value: str | None, exam: Exam):
     try:
         return to_utc(parse_datetime_local_arg(value.strip()))
     except ValueError:
-        return exam.closes_at  # refused by services.grant with its message
+        return exam.closes_at  # refused by grants.grant with its message
 
 
 @bp.route("/grants", methods=["GET", "POST"])
@@ -134,7 +135,7 @@ def grants():
     """Officers in the caller's subtree with extra time or a make-up, for an exam whose keys
     are not out yet (this week's, or last week's while its make-ups run)."""
     now = clock.now()
-    choices = services.grantable_exams(db.session, now)
+    choices = grantable_exams(db.session, now)
     exam = next((e for e in choices if e.id == request.values.get("exam_id", type=_id_or_zero)),
                 choices[0] if choices else None)
     if request.method == "POST":
@@ -144,7 +145,7 @@ def grants():
         if officer is None or officer.role != "officer" or not unit_in_scope(db.session, current_user, officer.unit_id):
             abort(404)  # never act on someone outside the caller's subtree (A16)
         try:
-            services.grant(db.session, exam, officer, request.form.get("kind", ""),
+            grant(db.session, exam, officer, request.form.get("kind", ""),
                            _int(request.form, "minutes", 0), request.form.get("reason", "").strip(),
                            current_user, now, ends_at=_grant_end(request.form.get("ends_at"), exam))
         except services.ExamError as err:
