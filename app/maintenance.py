@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from .db import db
 from .models import AuthSession
-from .scheduler import register
+from .jobguard import register
 from . import clock
 
 

@@ -3,24 +3,23 @@
 ``create_app()`` never starts it. ``flask --app wsgi scheduler`` (or the one ``make run``
 starts) builds a BlockingScheduler, takes a process lock so a second copy started by mistake
 exits at once, runs every job's catch-up from database state, then follows the Asia/Shanghai
-calendar. Jobs live in each feature's ``jobs.py`` and register themselves in ``JOBS``; each one
-is idempotent and can be run by hand.
+calendar. Jobs live in each feature's ``jobs.py`` and register themselves in ``app.jobguard.JOBS``
+(a lower module, so the features never import this one); each one is idempotent and can be run
+by hand.
 """
 from __future__ import annotations
 
 import fcntl
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 from sqlalchemy import text
 
 from .db import db, is_sqlite
+from .jobguard import JOBS, Job
 
 log = logging.getLogger("scheduler")
 
@@ -31,27 +30,6 @@ JOB_DEFAULTS = {
     "max_instances": 1,
     "misfire_grace_time": 6 * 3600,
 }
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    trigger: CronTrigger
-    #: ``func(app)``: runs the job in its own app context and commits.
-    func: Callable[[Flask], object]
-    #: Run once at scheduler start to do whatever a missed run left undone.
-    catch_up: bool = True
-
-
-JOBS: list[Job] = []
-
-
-def register(name: str, trigger: CronTrigger, catch_up: bool = True):
-    def decorate(func):
-        JOBS.append(Job(name, trigger, func, catch_up))
-        return func
-
-    return decorate
 
 
 class SchedulerLockHeld(RuntimeError):

@@ -15,9 +15,8 @@ from sqlalchemy import insert, select
 
 from .. import audit, clock
 from ..db import db
-from ..jobguard import claim
 from ..models import Attempt, Notification, User
-from ..scheduler import register
+from ..jobguard import claim, register
 from ..timeutils import parse_week_key, to_utc, week_key
 from . import services
 from .blueprints import BlueprintError

@@ -9,7 +9,7 @@ from flask import Flask
 from .. import clock
 from ..db import db
 from ..exams.services import sweep_overdue
-from ..scheduler import register
+from ..jobguard import register
 from . import snapshots
 
 log = logging.getLogger("scheduler.reports")

@@ -7,7 +7,7 @@ from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 
 from ..db import db
-from ..scheduler import register
+from ..jobguard import register
 from .. import clock
 from ..timeutils import week_key
 from .flags import detect_flags
