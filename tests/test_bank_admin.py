@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.db import db
-from app.exams import bank
+from app.exams import bank_format, bank_queries
 from app.models import AuditLog, Question, QuestionVersion
 from tests.test_bank import DATA, counts, load_shipped, question, shipped_entries, workbook
 
@@ -28,7 +28,7 @@ def admin(app, city, auth):
 
 def stored(app, bank_id: str) -> tuple[Question, QuestionVersion]:
     with app.app_context():
-        return bank.find(db.session, bank_id)
+        return bank_queries.find(db.session, bank_id)
 
 
 def audit_rows(app, action: str) -> list[AuditLog]:
@@ -172,11 +172,11 @@ def test_retire_and_unretire_are_audited_and_leave_the_pool(app, admin):
     """Retire removes a question from the exam pool and writes question.retire; unretire restores it."""
     assert admin.post(f"{BASE}/q/theory-003/retire", data={"retired": "1"}).status_code == 302
     with app.app_context():
-        assert "theory-003" not in {r.bank_id for r in bank.current_pool(db.session)}
+        assert "theory-003" not in {r.bank_id for r in bank_queries.current_pool(db.session)}
     assert "已停用" in admin.get(f"{BASE}/q/theory-003").get_data(as_text=True)
     admin.post(f"{BASE}/q/theory-003/retire", data={"retired": "0"})
     with app.app_context():
-        assert "theory-003" in {r.bank_id for r in bank.current_pool(db.session)}
+        assert "theory-003" in {r.bank_id for r in bank_queries.current_pool(db.session)}
     rows = audit_rows(app, "question.retire")
     assert [(r.before, r.after) for r in rows] == [({"is_retired": False}, {"is_retired": True}),
                                                    ({"is_retired": True}, {"is_retired": False})]
@@ -255,7 +255,7 @@ def test_upload_excel_from_the_template(app, admin):
     """The Excel template downloads; filled in and uploaded, its rows are imported."""
     template = admin.get(f"{BASE}/template.xlsx")
     header = [c.value for c in load_workbook(io.BytesIO(template.data)).active[1]]
-    assert header == bank.XLSX_HEADERS
+    assert header == bank_format.XLSX_HEADERS
     data = workbook([["e-1", "英模教育", "判断", 1, "这是判断题。", None, None, None, None, None, "正确", "解析。", "甲,乙",
                       "公开资料"]])
     body = upload(admin, "q.xlsx", data).get_data(as_text=True)
@@ -268,7 +268,7 @@ def test_upload_excel_from_the_template(app, admin):
     ("notes.txt", b"hello", 400, "只能上传 .yaml"),
     ("bank.xlsx", b"<html><script>alert(1)</script></html>", 422, "不是有效的 Excel"),
     ("bank.yaml", b"<!doctype html><html><body>x</body></html>", 422, "网页"),
-    ("bank.yaml", b"x" * (bank.MAX_UPLOAD_BYTES + 1), 413, "文件太大"),
+    ("bank.yaml", b"x" * (bank_format.MAX_UPLOAD_BYTES + 1), 413, "文件太大"),
 ], ids=["txt", "html-as-xlsx", "html-as-yaml", "too-big"])
 def test_bad_uploads_get_a_clear_message_and_store_nothing(app, admin, name, data, status, message):
     """Files that are not YAML or Excel, disguised HTML and oversized files are refused in Chinese."""

@@ -514,6 +514,7 @@ def test_e26_the_key_rule_has_one_home():
     # Explanations and keys are read by the bank's admin pages and by the two officer paths, which
     # take a KeyView from keys.py.
     readers = _files_matching(r"\.explanation\b")
-    assert readers <= {"exams/bank.py", "exams/bank_forms.py", "exams/queries.py", "exams/practice.py"}
+    assert readers <= {"exams/bank_format.py", "exams/bank_io.py", "exams/bank_forms.py", "exams/queries.py",
+                       "exams/practice.py"}
     for officer_path in ("exams/queries.py", "exams/practice.py"):
         assert "KeyView" in (APP / officer_path).read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from .. import audit
 from ..db import db
-from . import bank
+from . import bank_format, bank_io, bank_read
 
 bank_cli = AppGroup("bank", help="Question bank: import and export (question_bank/README.md).")
 
@@ -24,13 +24,14 @@ def bank_import(path: Path, dry_run: bool, skip_invalid: bool):
     The whole input is checked first; every bad entry is listed as file:line: id: reason. Any
     bad entry means nothing is imported and a non-zero exit, unless --skip-invalid.
     """
-    parsed = bank.check_against_db(db.session, bank.read_path(path, current_app.config["IMPORT_MAX_ROWS"]))
+    read = bank_read.read_path(path, current_app.config["IMPORT_MAX_ROWS"])
+    parsed = bank_io.check_against_db(db.session, read)
     for problem in parsed.problems:
         click.echo(str(problem), err=True)
     if parsed.problems and not skip_invalid:
         raise click.ClickException(f"{parsed.skipped} bad entr{'y' if parsed.skipped == 1 else 'ies'}; "
                                    "nothing imported (use --skip-invalid to import the rest)")
-    result = bank.import_entries(db.session, parsed.entries, dry_run=dry_run, skipped=parsed.skipped)
+    result = bank_io.import_entries(db.session, parsed.entries, dry_run=dry_run, skipped=parsed.skipped)
     if dry_run:
         db.session.rollback()
         click.echo(f"dry run, nothing written: would have {result.summary()}")
@@ -45,9 +46,9 @@ def bank_import(path: Path, dry_run: bool, skip_invalid: bool):
 @click.argument("path", type=click.Path(path_type=Path))
 def bank_export(path: Path):
     """Write the whole bank to PATH: a directory (one <module>.yaml each), a .yaml file or a .xlsx file."""
-    if path.is_file() and path.suffix.lower() not in (*bank.YAML_SUFFIXES, ".xlsx"):
+    if path.is_file() and path.suffix.lower() not in (*bank_format.YAML_SUFFIXES, ".xlsx"):
         raise click.ClickException(f"{path} is a file; give a .yaml or .xlsx file or a directory")
-    written, count = bank.export_to_path(db.session, path)
+    written, count = bank_io.export_to_path(db.session, path)
     db.session.rollback()
     for target in written:
         click.echo(f"wrote {target}")

@@ -1,5 +1,5 @@
 """Forms of the question bank's admin pages. The question's own rules are checked by
-``bank.check_entry`` (one rule set for files, Excel and this form), not duplicated here."""
+``bank_format.check_entry`` (one rule set for files, Excel and this form), not duplicated here."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -9,7 +9,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..models import MODULES, Question, QuestionVersion
-from .bank import LIMITS, MODULE_LABELS, OPTION_KEYS
+from .bank_format import LIMITS, MODULE_LABELS, OPTION_KEYS
 
 DIFFICULTY_CHOICES = [(1, _l("1 易")), (2, _l("2 中")), (3, _l("3 难"))]
 
@@ -43,7 +43,7 @@ class QuestionForm(FlaskForm):
         self.tags.data, self.source.data = ",".join(question.tags or ()), question.source
 
     def cells(self, question: Question) -> dict[str, str]:
-        """The form as Excel-style cells for ``bank.raw_from_cells``; id and type never change here."""
+        """The form as Excel-style cells for ``bank_format.raw_from_cells``; id and type never change here."""
         cells = {"id": question.bank_id, "type": question.qtype, "module": self.module.data,
                  "difficulty": str(self.difficulty.data or "")}
         for name in ("stem", "answer", "explanation", "tags", "source", *OPTION_KEYS):

@@ -13,7 +13,7 @@ from ..auth.access import access
 from ..db import db
 from ..models import MODULES, QUESTION_TYPES
 from ..timeutils import local_day
-from . import bank
+from . import bank_format, bank_io, bank_queries, bank_read
 from .bank_forms import QuestionForm, RetireForm, UploadForm
 
 bp = Blueprint("bank", __name__)
@@ -29,7 +29,7 @@ def _filters() -> dict:
     sort = args.get("sort") or "id"
     module, qtype = args.get("module") or None, args.get("type") or None
     difficulty, retired = args.get("difficulty") or None, args.get("retired") or None
-    if (sort not in bank.SORTS or module not in (None, *MODULES) or qtype not in (None, *QUESTION_TYPES)
+    if (sort not in bank_queries.SORTS or module not in (None, *MODULES) or qtype not in (None, *QUESTION_TYPES)
             or difficulty not in (None, "1", "2", "3") or retired not in (None, "0", "1")):
         abort(400)
     return {"q": args.get("q", "").strip()[:100], "module": module, "qtype": qtype, "sort": sort,
@@ -38,7 +38,7 @@ def _filters() -> dict:
 
 
 def _question_or_404(code: str):
-    return bank.find(db.session, code) or abort(404)
+    return bank_queries.find(db.session, code) or abort(404)
 
 
 @bp.route("/")
@@ -46,10 +46,10 @@ def _question_or_404(code: str):
 def index():
     filters = _filters()
     page = max(1, min(request.args.get("page", 1, type=int), 10000))
-    rows, total = bank.search(db.session, **filters, page=page, per_page=PER_PAGE)
+    rows, total = bank_queries.search(db.session, **filters, page=page, per_page=PER_PAGE)
     args = {k: request.args[k] for k in SEARCH_ARGS if request.args.get(k)}  # for the pager links
     return render_template("bank/index.html", rows=rows, total=total, page=page, args=args, f=filters,
-                           pages=max(1, (total + PER_PAGE - 1) // PER_PAGE), sorts=bank.SORTS)
+                           pages=max(1, (total + PER_PAGE - 1) // PER_PAGE), sorts=bank_queries.SORTS)
 
 
 @bp.route("/q/<code>")
@@ -57,7 +57,7 @@ def index():
 def detail(code: str):
     question, version = _question_or_404(code)
     return render_template("bank/detail.html", question=question, version=version, form=RetireForm(),
-                           versions=bank.versions(db.session, question.id))
+                           versions=bank_queries.versions(db.session, question.id))
 
 
 @bp.route("/q/<code>/edit", methods=["GET", "POST"])
@@ -74,10 +74,10 @@ def edit(code: str):
     if form.base_version.data != question.current_version_id:
         flash(_("这道题刚被其他人修改过，请查看最新版本后再编辑。"), "error")
         return page(), 409
-    entry, problems = bank.check_entry(bank.raw_from_cells(form.cells(question)), _("编辑页面"), 0)
+    entry, problems = bank_format.check_entry(bank_format.raw_from_cells(form.cells(question)), _("编辑页面"), 0)
     if problems:
         return page(problems=problems), 400
-    change = bank.update_question(db.session, question, entry)
+    change = bank_io.update_question(db.session, question, entry)
     if change is not None:
         audit.record(db.session, "question.update", target=question, before=change.before, after=change.after)
         db.session.commit()
@@ -94,7 +94,7 @@ def retire(code: str):
     if not form.validate_on_submit() or form.retired.data not in ("0", "1"):
         abort(400)
     retired = form.retired.data == "1"
-    if bank.set_retired(db.session, question, retired):
+    if bank_io.set_retired(db.session, question, retired):
         audit.record(db.session, "question.retire", target=question, before={"is_retired": not retired},
                      after={"is_retired": retired})
         db.session.commit()
@@ -108,15 +108,16 @@ def upload():
     form = UploadForm()
     if not form.validate_on_submit():
         return render_template("bank/import.html", form=form), 400 if request.method == "POST" else 200
-    data = form.file.data.read(bank.MAX_UPLOAD_BYTES + 1)
-    if len(data) > bank.MAX_UPLOAD_BYTES:
-        flash(_("文件太大：最大 %(n)d MB。", n=bank.MAX_UPLOAD_BYTES // 1024 // 1024), "error")
+    data = form.file.data.read(bank_format.MAX_UPLOAD_BYTES + 1)
+    if len(data) > bank_format.MAX_UPLOAD_BYTES:
+        flash(_("文件太大：最大 %(n)d MB。", n=bank_format.MAX_UPLOAD_BYTES // 1024 // 1024), "error")
         return render_template("bank/import.html", form=form), 413
     name = (form.file.data.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][-64:]
-    parsed = bank.check_against_db(db.session, bank.read_files([(name, data)], current_app.config["IMPORT_MAX_ROWS"]))
+    read = bank_read.read_files([(name, data)], current_app.config["IMPORT_MAX_ROWS"])
+    parsed = bank_io.check_against_db(db.session, read)
     refused = bool(parsed.problems) and not form.skip_invalid.data
-    result = None if refused else bank.import_entries(db.session, parsed.entries, dry_run=form.dry_run.data,
-                                                      skipped=parsed.skipped)
+    result = None if refused else bank_io.import_entries(db.session, parsed.entries, dry_run=form.dry_run.data,
+                                                         skipped=parsed.skipped)
     if result and not form.dry_run.data:
         audit.record(db.session, "bank.import", target_type="file", target_id=name, after=result.counts())
         db.session.commit()
@@ -127,7 +128,7 @@ def upload():
 @bp.route("/template.xlsx")
 @admin_only
 def template():
-    return send_file(BytesIO(bank.template_workbook()), mimetype=XLSX, as_attachment=True,
+    return send_file(BytesIO(bank_io.template_workbook()), mimetype=XLSX, as_attachment=True,
                      download_name="题库导入模板.xlsx")
 
 
@@ -139,10 +140,10 @@ def _download(data: bytes, mimetype: str, suffix: str):
 @bp.route("/export.yaml")
 @admin_only
 def export_yaml():
-    return _download(bank.dump_yaml(bank.all_entries(db.session)).encode(), "application/yaml", "yaml")
+    return _download(bank_io.dump_yaml(bank_io.all_entries(db.session)).encode(), "application/yaml", "yaml")
 
 
 @bp.route("/export.xlsx")
 @admin_only
 def export_xlsx():
-    return _download(bank.export_workbook(bank.all_entries(db.session)), XLSX, "xlsx")
+    return _download(bank_io.export_workbook(bank_io.all_entries(db.session)), XLSX, "xlsx")

@@ -6,12 +6,12 @@ def load_content(session, now) -> dict:
     """The shipped bank (question_bank/*.yaml), so a new database can hold a weekly exam."""
     from pathlib import Path
 
-    from . import bank
+    from . import bank_io, bank_read
 
-    parsed = bank.read_path(Path(__file__).resolve().parents[2] / "question_bank")
+    parsed = bank_read.read_path(Path(__file__).resolve().parents[2] / "question_bank")
     if parsed.problems:
         raise RuntimeError("the shipped question bank is invalid:\n" + "\n".join(map(str, parsed.problems)))
-    result = bank.import_entries(session, parsed.entries)
+    result = bank_io.import_entries(session, parsed.entries)
     return {"questions": len(result.created) + len(result.updated) + len(result.unchanged)}
 
 

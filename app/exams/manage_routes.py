@@ -88,7 +88,7 @@ def blueprint():
         if reveal not in (None, "after_close", "after_submit"):
             errors.append(_("公布答案的时机无效。"))
         if not errors:
-            from .bank import current_pool
+            from .bank_queries import current_pool
 
             pool = [blueprints.PoolRow(r.id, r.question_id, r.qtype, r.module, r.difficulty) for r in current_pool(db.session)]
             errors = blueprints.shortfalls(pool, rules)

@@ -27,7 +27,7 @@ from ..models import (Attempt, AttemptQuestion, Exam, PracticeCard, PracticeItem
                       QuestionVersion)
 from ..timeutils import day_bounds_utc, local_day
 from . import keys
-from .bank import grade_answer
+from .grading import grade_answer
 from .services import ExamError, normalise_answer
 
 PRACTICE_SIZE = 5

@@ -61,7 +61,7 @@ def create_weekly_exam(session: Session, week: str, now: datetime, *, duration: 
     existing = session.scalar(select(Exam).where(Exam.week == week, Exam.scope == "city"))
     if existing is not None:
         return existing, False
-    from .bank import current_pool  # the bank module owns the pool query
+    from .bank_queries import current_pool  # the bank module owns the pool query
 
     bp = blueprints.active_blueprint(session)
     bank = [blueprints.PoolRow(r.id, r.question_id, r.qtype, r.module, r.difficulty) for r in current_pool(session)]
@@ -366,7 +366,7 @@ def _grade(session: Session, attempt_ids: list[int]) -> None:
 
     Works on plain rows and writes with bulk UPDATEs by primary key, so the sweeper can grade
     10,028 attempts in seconds; objects already in the session are expired afterwards."""
-    from .bank import grade_answer  # one grading rule for exams, practice and the property test
+    from .grading import grade_answer  # one grading rule for exams, practice and the property test
 
     if not attempt_ids:
         return
