@@ -318,7 +318,7 @@ def test_e27_keys_wait_until_every_makeup_has_ended(app, city, clock, auth, make
         clock.now = ends - timedelta(minutes=1)
         officer = signed_in(app, auth, "officer")
         assert officer.get(f"/api/v1/attempts/{mine['id']}").get_json()["attempt"]["results"] is None
-        clock.now = ends + timedelta(seconds=keys.GRACE_SECONDS)
+        clock.now = ends + timedelta(seconds=keys.GRACE_SECONDS + 1)  # strictly after the last save
         officer = signed_in(app, auth, "officer")
         assert len(officer.get(f"/api/v1/attempts/{mine['id']}").get_json()["attempt"]["results"]) == 23
         # Once the keys are out no new make-up can be granted on the week.

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..models import Exam, ExamGrant, User
 from . import keys
-from .services import ExamError, find_attempt
+from .services import ExamError, extend, find_attempt
 
 
 def grant(session: Session, exam: Exam, officer: User, kind: str, minutes: int, reason: str, by: User,
@@ -32,15 +32,17 @@ def grant(session: Session, exam: Exam, officer: User, kind: str, minutes: int, 
     if not (exam.closes_at < ends_at <= latest and ends_at > now):
         raise ExamError(422, "invalid_grant_end", "截止时间应晚于现在和测试截止时间，且不超过测试截止后 7 天。")
     attempt = find_attempt(session, exam.id, officer.id)
-    if attempt is not None and attempt.status == "finished":
-        raise ExamError(409, "finished", "该干警已交卷，不能再办理。")
+    if attempt is not None and (attempt.status == "finished" or now > keys.writable_until(attempt.deadline)):
+        # An attempt whose time has run out is finished in all but the sweep: extra time never
+        # reopens it (E2).
+        raise ExamError(409, "finished", "该干警的答题时间已结束或已交卷，不能再办理。")
     if kind == "makeup":
         minutes = int((ends_at - exam.closes_at).total_seconds() // 60)
     row = ExamGrant(exam_id=exam.id, user_id=officer.id, kind=kind, minutes=minutes, reason=reason[:200],
                     ends_at=ends_at, granted_by_id=by.id, created_at=now)
     session.add(row)
     if kind == "extra_time" and attempt is not None:
-        attempt.deadline = min(attempt.deadline + timedelta(minutes=minutes), max(ends_at, attempt.deadline))
+        attempt.deadline = extend(attempt.deadline, minutes, ends_at)
     session.flush()
     audit.record(session, f"exam.grant_{kind}", actor=by, target=officer,
                  after={"exam": exam.week, "minutes": minutes, "ends_at": ends_at.isoformat(), "reason": reason[:200]})

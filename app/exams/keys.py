@@ -14,11 +14,14 @@ The rule:
    window has closed, every attempt in progress has passed its deadline plus grace, and every
    make-up granted on it has ended (or its officer has used it). Grants end no later than
    MAX_GRANT_DAYS after the close, so every exam's keys are released by then.
-3. The keys of an exam are visible to the owner of a finished attempt under ``after_submit``,
-   and to everyone once released (``after_close``, the default, waits for the release alone).
-4. The pool of an exam whose keys an officer may not see yet is not shown with keys to that
-   officer either: not in practice, not in 错题本 or older results where a question repeats.
-   So practice never offers next week's pool, nor this week's to an officer still to finish.
+3. The keys of an exam are visible to the owner of a finished attempt under ``after_submit``
+   (their own paper only), and to everyone once released (``after_close``, the default, waits
+   for the release alone).
+4. No question of an unreleased exam's pool is shown with its key — not in practice, not in
+   错题本 or older results where a question repeats — except, under ``after_submit``, the
+   questions of the officer's own finished paper. So practice never offers next week's pool,
+   nor this week's to anyone before the release (E15: a finished officer cannot read the rest
+   of the pool to colleagues still writing).
 
 Times are naive UTC, as stored; ``now`` is always passed in.
 """
@@ -76,7 +79,8 @@ def released_at(session: Session, exam: Exam) -> datetime:
 
 
 def released(session: Session, exam: Exam, now: datetime) -> bool:
-    return now >= released_at(session, exam)
+    """Strictly after ``released_at``: at that very instant a save is still accepted (E2)."""
+    return now > released_at(session, exam)
 
 
 def keys_shown_at(session: Session, exam: Exam, attempt: Attempt, default_policy: str) -> datetime | None:
@@ -106,13 +110,14 @@ class KeyView:
 
 
 def view_for(session: Session, user_id: int, now: datetime, default_policy: str) -> KeyView:
-    """The KeyView of officer ``user_id`` at ``now``; three queries whatever the data."""
+    """The KeyView of officer ``user_id`` at ``now``; at most four queries whatever the data."""
     grace = timedelta(seconds=GRACE_SECONDS)
     in_paper = (select(QuestionVersion.question_id)
                 .join(AttemptQuestion, AttemptQuestion.question_version_id == QuestionVersion.id)
                 .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
                 .where(Attempt.user_id == user_id, Attempt.status == "in_progress", Attempt.deadline >= now - grace))
-    hidden = set(session.scalars(in_paper))
+    in_paper = set(session.scalars(in_paper))
+    hidden = set(in_paper)
 
     mine_finished = exists().where(Attempt.exam_id == Exam.id, Attempt.user_id == user_id,
                                    Attempt.status == "finished")
@@ -125,11 +130,24 @@ def view_for(session: Session, user_id: int, now: datetime, default_policy: str)
         select(Exam.id, Exam.closes_at, Exam.reveal_policy, _live_deadline(Exam.id), _open_makeup_end(Exam.id),
                mine_finished)
         .where(or_(Exam.closes_at >= now - timedelta(days=MAX_GRANT_DAYS + 1), live_old))).all()
-    unseen = frozenset(exam_id for exam_id, closes_at, policy, live, makeup, finished in rows
-                       if now < _release(closes_at, live, makeup)
-                       and not (finished and (policy or default_policy) == "after_submit"))
-    if unseen:
-        hidden.update(session.scalars(select(ExamPoolItem.question_id).where(ExamPoolItem.exam_id.in_(unseen))))
+    unreleased = {exam_id: bool(finished and (policy or default_policy) == "after_submit")
+                  for exam_id, closes_at, policy, live, makeup, finished in rows
+                  if now <= _release(closes_at, live, makeup)}
+    unseen = frozenset(exam_id for exam_id, own_paper_shown in unreleased.items() if not own_paper_shown)
+    if unreleased:
+        pools = session.execute(select(ExamPoolItem.exam_id, ExamPoolItem.question_id)
+                                .where(ExamPoolItem.exam_id.in_(list(unreleased)))).all()
+        hidden.update(qid for exam_id, qid in pools if exam_id in unseen)
+        early = [exam_id for exam_id, own_paper_shown in unreleased.items() if own_paper_shown]
+        if early:
+            # after_submit: the officer's own finished paper is shown, nothing else of its pool
+            # until the release (E15: no reading the rest to colleagues still writing).
+            own = set(session.scalars(
+                select(QuestionVersion.question_id)
+                .join(AttemptQuestion, AttemptQuestion.question_version_id == QuestionVersion.id)
+                .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+                .where(Attempt.user_id == user_id, Attempt.status == "finished", Attempt.exam_id.in_(early))))
+            hidden.update(qid for exam_id, qid in pools if exam_id in early and qid not in own)
     return KeyView(frozenset(hidden), unseen)
 
 

@@ -136,11 +136,15 @@ def grants():
     are not out yet (this week's, or last week's while its make-ups run)."""
     now = clock.now()
     choices = grantable_exams(db.session, now)
-    exam = next((e for e in choices if e.id == request.values.get("exam_id", type=_id_or_zero)),
-                choices[0] if choices else None)
+    asked = request.values.get("exam_id", type=_id_or_zero)
+    exam = next((e for e in choices if e.id == asked), None if request.method == "POST" else
+                (choices[0] if choices else None))
     if request.method == "POST":
         if exam is None:
-            abort(404)
+            # Never move a grant to another exam than the one named (F3 of the review): that one's
+            # keys are out, or it is no exam at all.
+            flash(_("这场测试的答案已经公布或不存在，不能办理延时或补考。"), "error")
+            return redirect(url_for("exam_admin.grants"))
         officer = db.session.get(User, request.form.get("user_id", type=_id_or_zero))
         if officer is None or officer.role != "officer" or not unit_in_scope(db.session, current_user, officer.unit_id):
             abort(404)  # never act on someone outside the caller's subtree (A16)
@@ -153,7 +157,7 @@ def grants():
             flash(err.message, "error")
             return redirect(url_for("exam_admin.grants", q=officer.username, exam_id=exam.id))
         db.session.commit()
-        flash(_("已为 %(name)s 办理。", name=officer.name), "success")
+        flash(_("已为 %(name)s 办理（%(exam)s）。", name=officer.name, exam=exam.title), "success")
         return redirect(url_for("exam_admin.grants", q=officer.username, exam_id=exam.id))
     q = request.args.get("q", "").strip()[:64]
     rows = []

@@ -97,11 +97,17 @@ class PracticeQuestion:
     given: list | None = None
     is_correct: bool | None = None
     answered_at: datetime | None = None
+    #: keys.py hides this question's key now (it came into an exam pool after the set was
+    #: stored): no key or 解析 is shown, and it cannot be answered until the release.
+    withheld: bool = False
+
+    def withhold(self) -> None:
+        self.withheld, self.key, self.explanation = True, [], ""
 
     def public(self) -> dict:
         return {"id": self.version_id, "type": self.qtype, "stem": self.stem,
                 "options": [{"key": k, "text": t} for k, t in self.options],
-                "answered": self.answered_at is not None, "correct": self.is_correct}
+                "answered": self.answered_at is not None, "correct": self.is_correct, "withheld": self.withheld}
 
 
 @dataclass
@@ -122,12 +128,13 @@ class Today:
 
     @property
     def done(self) -> bool:
-        return bool(self.questions) and self.answered == len(self.questions)
+        """Every question answered, or withheld until its exam's keys are out."""
+        return bool(self.questions) and all(q.answered_at is not None or q.withheld for q in self.questions)
 
     @property
     def current(self) -> PracticeQuestion | None:
-        """The first question not answered yet."""
-        return next((q for q in self.questions if q.answered_at is None), None)
+        """The first question that can be answered now."""
+        return next((q for q in self.questions if q.answered_at is None and not q.withheld), None)
 
     def public(self) -> dict:
         return {"date": self.day.isoformat(), "total": len(self.questions), "answered": self.answered,
@@ -212,13 +219,18 @@ def mastered(session: Session, user_id: int) -> int:
 
 def today(session: Session, user_id: int, now: datetime, default_policy: str,
           view: keys.KeyView | None = None) -> Today:
-    """The officer's set for the local day containing ``now``; writes nothing."""
+    """The officer's set for the local day containing ``now``; writes nothing. A stored
+    question whose key keys.py hides now (a pool built after the set was stored) comes back
+    withheld: no key, no 解析 (E26)."""
     day = local_day(now)
     stored = _stored(session, user_id, day)
+    view = view or keys.view_for(session, user_id, now, default_policy)
     if stored is not None:
         questions = _stored_questions(session, stored)
+        for q in questions:
+            if not view.question_visible(q.question_id):
+                q.withhold()
     else:
-        view = view or keys.view_for(session, user_id, now, default_policy)
         ids = _draw(session, user_id, day, view)
         loaded = _load(session, ids)
         questions = [loaded[i] for i in ids]
@@ -288,8 +300,10 @@ def answer(session: Session, user_id: int, version_id: int, given, now: datetime
     if won != 1:
         raise ExamError(409, "already_answered", "这道题今天已经答过了。")
     _review(session, user_id, item.question_id, correct, now)
-    left = session.scalar(select(func.count()).select_from(PracticeItem).where(
-        PracticeItem.set_id == practice_set.id, PracticeItem.answered_at.is_(None)))
+    # The day is finished when nothing answerable is left (a withheld question does not hold
+    # the streak back).
+    left = [qid for qid in session.scalars(select(PracticeItem.question_id).where(
+        PracticeItem.set_id == practice_set.id, PracticeItem.answered_at.is_(None))) if view.question_visible(qid)]
     if not left:
         session.execute(update(PracticeSet).where(PracticeSet.id == practice_set.id,
                                                   PracticeSet.completed_at.is_(None)).values(completed_at=now))

@@ -109,9 +109,9 @@ def _recent_pools(session: Session, week: str, weeks: int) -> frozenset[int]:
 
 # Built once: the officer's home page asks these on every view (issue #7).
 _WEEK_EXAM = select(Exam).where(Exam.week == bindparam("week"), Exam.scope == "city", Exam.status == "ready")
-_GRANTS = (select(ExamGrant.kind, func.sum(ExamGrant.minutes), func.max(ExamGrant.ends_at))
+_GRANTS = (select(ExamGrant.kind, ExamGrant.minutes, ExamGrant.ends_at)
            .where(ExamGrant.exam_id == bindparam("exam_id"), ExamGrant.user_id == bindparam("user_id"))
-           .group_by(ExamGrant.kind))
+           .order_by(ExamGrant.id))
 _LAST_ATTEMPT = (select(Attempt).where(Attempt.exam_id == bindparam("exam_id"), Attempt.user_id == bindparam("user_id"))
                  .order_by(Attempt.attempt_no.desc()).limit(1))
 
@@ -124,23 +124,35 @@ def exam_for_week(session: Session, week: str) -> Exam | None:
 
 @dataclass
 class Window:
-    """When this officer may start, how many extra minutes they have, and the latest deadline
-    any attempt of theirs may have (grants included)."""
+    """When this officer may start, and the extra time granted to them: ``(minutes, ends_at)``
+    per grant, in the order granted."""
 
     opens_at: datetime
     closes_at: datetime
-    extra_minutes: int
-    latest_deadline: datetime
+    extra: list[tuple[int, datetime]]
+
+    def deadline_from(self, start: datetime, duration_minutes: int) -> datetime:
+        """The deadline of an attempt started at ``start``: the duration within the window, then
+        each extra time added, none running past its own end (E1, E27)."""
+        deadline = min(start + timedelta(minutes=duration_minutes), self.closes_at)
+        for minutes, ends_at in self.extra:
+            deadline = extend(deadline, minutes, ends_at)
+        return deadline
+
+
+def extend(deadline: datetime, minutes: int, ends_at: datetime) -> datetime:
+    """``deadline`` plus one grant's ``minutes``, not past that grant's end (nor earlier than it was)."""
+    return min(deadline + timedelta(minutes=minutes), max(ends_at, deadline))
 
 
 def officer_window(session: Session, exam: Exam, user_id: int) -> Window:
-    """A make-up keeps the exam open for this officer until the make-up's end; extra time adds
-    minutes to the attempt, up to the extra time's end (E27)."""
-    grants = {kind: (int(minutes or 0), ends) for kind, minutes, ends in
-              session.execute(_GRANTS, {"exam_id": exam.id, "user_id": user_id})}
-    closes = max(exam.closes_at, grants["makeup"][1]) if "makeup" in grants else exam.closes_at
-    extra, extra_ends = grants.get("extra_time", (0, None))
-    return Window(exam.opens_at, closes, extra, max(closes, extra_ends) if extra_ends else closes)
+    """A make-up keeps the exam open for this officer until the make-up's end; each extra time
+    adds its minutes to the attempt, up to its own end (E27)."""
+    rows = session.execute(_GRANTS, {"exam_id": exam.id, "user_id": user_id}).all()
+    makeup_ends = [ends for kind, _minutes, ends in rows if kind == "makeup"]
+    closes = max([exam.closes_at, *makeup_ends])
+    return Window(exam.opens_at, closes, [(int(minutes or 0), ends) for kind, minutes, ends in rows
+                                           if kind == "extra_time"])
 
 
 def is_open_for(session: Session, exam: Exam, user: User, now: datetime) -> bool:
@@ -191,8 +203,7 @@ def start_or_resume(session: Session, exam: Exam, user: User, now: datetime) -> 
         return existing, False
     if not is_open_for(session, exam, user, now):
         raise ExamError(404, "not_open", "本周测试当前未开放。")
-    w = officer_window(session, exam, user.id)
-    deadline = min(now + timedelta(minutes=exam.duration_minutes + w.extra_minutes), w.latest_deadline)
+    deadline = officer_window(session, exam, user.id).deadline_from(now, exam.duration_minutes)
     seed = secrets.randbits(62)
     paper = build_paper(session, exam, seed,
                         _recent_question_ids(session, user.id, exam, exam.blueprint.get("avoid_recent_weeks", 3)))
@@ -212,9 +223,21 @@ def start_or_resume(session: Session, exam: Exam, user: User, now: datetime) -> 
     return attempt, True
 
 
-def owned_attempt(session: Session, attempt_id: int, user: User) -> Attempt:
-    """The caller's own attempt, or 404 whether it exists or not (A16)."""
-    attempt = session.get(Attempt, attempt_id)
+#: ``owned_attempt`` on a connection: the owner and what ``check_answer`` reads.
+_OWNED = select(*(Attempt.__table__.c[name] for name in ("id", "user_id", "status", "deadline", "seq"))).where(
+    Attempt.__table__.c.id == bindparam("aid"))
+
+
+def owned_attempt(session, attempt_id: int, user) -> Attempt:
+    """The caller's own attempt, or 404 whether it exists or not (A16).
+
+    ``session`` is a Session (the views: the Attempt itself) or a connection, anything with
+    ``execute(statement, params)`` (the express lane: the row of id, user_id, status, deadline
+    and seq); ``user`` is anything with ``id``."""
+    if isinstance(session, Session):
+        attempt = session.get(Attempt, attempt_id)
+    else:
+        attempt = session.execute(_OWNED, {"aid": attempt_id}).first()
     if attempt is None or attempt.user_id != user.id:
         raise ExamError(404, "not_found", "没有找到这份答卷。")
     return attempt
