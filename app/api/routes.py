@@ -8,6 +8,7 @@ from flask import jsonify
 from flask_login import current_user
 
 from ..auth.access import public, signed_in
+from ..models.modules import REGISTRY
 from . import bp
 
 SPEC_DIR = Path(__file__).with_name("openapi")
@@ -16,7 +17,8 @@ SPEC_DIR = Path(__file__).with_name("openapi")
 @lru_cache(maxsize=1)
 def load_spec() -> dict:
     """base.yaml plus one fragment per feature (paths and component schemas merged), so each
-    feature documents its own endpoints beside the others without editing a shared file."""
+    feature documents its own endpoints beside the others without editing a shared file. The
+    ``ModuleCode`` enum comes from the module registry, not from the YAML."""
     spec = yaml.safe_load((SPEC_DIR / "base.yaml").read_text(encoding="utf-8"))
     for fragment in sorted(SPEC_DIR.glob("*.yaml")):
         if fragment.name == "base.yaml":
@@ -25,6 +27,9 @@ def load_spec() -> dict:
         spec["paths"].update(part.get("paths", {}))
         for section, items in (part.get("components") or {}).items():
             spec["components"].setdefault(section, {}).update(items)
+    module = spec["components"]["schemas"]["ModuleCode"]
+    module["enum"] = [m.code for m in REGISTRY]
+    module["description"] += " " + "; ".join(f"{m.code}: {m.name_en} ({m.name})" for m in REGISTRY) + "."
     return spec
 
 

@@ -17,13 +17,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..models import MODULES, QUESTION_TYPES
+from ..models.modules import REGISTRY
 from .grading import normalise
 
-MODULE_LABELS = {"theory": _l("理论学习"), "political": _l("政治教育"), "party_history": _l("党史教育"),
-                 "warning": _l("警示教育"), "role_model": _l("英模教育")}
-#: Untranslated, for the header comment of exported files (the files are in Chinese whatever the UI).
-MODULE_NAMES = {"theory": "理论学习", "political": "政治教育", "party_history": "党史教育", "warning": "警示教育",
-                "role_model": "英模教育"}
 TYPE_LABELS = {"single": _l("单选题"), "multiple": _l("多选题"), "truefalse": _l("判断题"), "fill": _l("填空题")}
 
 #: Keys of a question in a bank file, in the order the files (and the export) write them.
@@ -46,9 +42,8 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 XLSX_HEADERS = ["id", "module", "type", "difficulty", "stem", "A", "B", "C", "D", "E", "answer", "explanation",
                 "tags", "source"]
 XLSX_OPTIONAL = ["retired"]
-MODULE_ALIASES = {**{m: m for m in MODULES}, "理论学习": "theory", "政治教育": "political", "党史教育": "party_history",
-                  "警示教育": "warning", "英模教育": "role_model", "party-history": "party_history",
-                  "role-model": "role_model"}
+#: A module may be written as its code, its Chinese name or its code with hyphens (``party-history``).
+MODULE_ALIASES = {alias: m.code for m in REGISTRY for alias in (m.code, m.name, m.code.replace("_", "-"))}
 TYPE_ALIASES = {**{t: t for t in QUESTION_TYPES}, "单选": "single", "单选题": "single", "多选": "multiple",
                 "多选题": "multiple", "判断": "truefalse", "判断题": "truefalse", "填空": "fill", "填空题": "fill"}
 TAG_SEPARATORS = r"[,，;；]"

@@ -8,8 +8,9 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..models import MODULES, Question, QuestionVersion
-from .bank_format import LIMITS, MODULE_LABELS, OPTION_KEYS
+from ..models import Question, QuestionVersion
+from ..models.modules import REGISTRY
+from .bank_format import LIMITS, OPTION_KEYS
 
 DIFFICULTY_CHOICES = [(1, _l("1 易")), (2, _l("2 中")), (3, _l("3 难"))]
 
@@ -17,7 +18,7 @@ DIFFICULTY_CHOICES = [(1, _l("1 易")), (2, _l("2 中")), (3, _l("3 难"))]
 class QuestionForm(FlaskForm):
     #: The version the editor started from: saving over a newer one is refused (two editors).
     base_version = IntegerField(validators=[Optional()])
-    module = SelectField(_l("学习模块"), choices=[(m, MODULE_LABELS[m]) for m in MODULES])
+    module = SelectField(_l("学习模块"), choices=[(m.code, m.label) for m in REGISTRY])
     difficulty = SelectField(_l("难度"), coerce=int, choices=DIFFICULTY_CHOICES)
     stem = TextAreaField(_l("题干"), validators=[DataRequired(_l("请填写题干。")), Length(max=LIMITS["stem"])])
     A = StringField("A", validators=[Length(max=LIMITS["option"])])

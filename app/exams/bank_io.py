@@ -14,9 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import MODULES, Question, QuestionVersion
+from ..models.modules import REGISTRY
 from ..xlsx import safe_cell
-from .bank_format import (MODULE_NAMES, OPTION_KEYS, TRUE_FALSE, TYPE_LABELS, XLSX_HEADERS, XLSX_OPTIONAL,
-                          YAML_SUFFIXES, Entry, Parsed)
+from .bank_format import OPTION_KEYS, TYPE_LABELS, XLSX_HEADERS, XLSX_OPTIONAL, YAML_SUFFIXES, Entry, Parsed
+from .bank_read import read_path
+
+#: Untranslated, for the header comment of exported files (the files are in Chinese whatever the UI).
+MODULE_NAMES = {m.code: m.name for m in REGISTRY}
 
 
 def check_against_db(session: Session, parsed: Parsed) -> Parsed:
@@ -261,18 +265,15 @@ def export_workbook(entries: list[Entry]) -> bytes:
     return _save(wb)
 
 
-TEMPLATE_EXAMPLES = (
-    Entry("theory-901", "theory", "single", 1, "政法干警核心价值观是什么？",
-          (("A", "忠诚、为民、公正、廉洁"), ("B", "爱国、敬业、诚信、友善"), ("C", "团结、奋进、求实、创新"),
-           ("D", "忠诚、干净、担当")), ("A",), "政法干警核心价值观是“忠诚、为民、公正、廉洁”。", ("核心价值观",), "公开资料"),
-    Entry("political-901", "political", "multiple", 2, "政法队伍教育整顿的“四项任务”包括哪些？",
-          (("A", "筑牢政治忠诚"), ("B", "清除害群之马"), ("C", "整治顽瘴痼疾"), ("D", "弘扬英模精神")),
-          ("A", "B", "C", "D"), "四项任务是筑牢政治忠诚、清除害群之马、整治顽瘴痼疾、弘扬英模精神。", ("四项任务",), "公开资料"),
-    Entry("warning-901", "warning", "truefalse", 1, "“自查从宽”意味着主动说明问题的干警一律不予处理。", TRUE_FALSE, ("B",),
-          "从宽是依规依纪依法从轻、减轻或免予处理，不是一律不处理。", ("自查从宽",), "公开资料"),
-    Entry("party-history-901", "party_history", "fill", 1, "中国共产党成立于____年。", (), ("1921", "1921年"),
-          "1921年中共一大召开，中国共产党正式成立。", ("建党",), "公开资料"),
-)
+#: The template's example rows, one per type: a bank file, checked by the bank's own rules.
+TEMPLATE_EXAMPLES = Path(__file__).with_name("bank_template.yaml")
+
+
+def template_examples() -> list[Entry]:
+    parsed = read_path(TEMPLATE_EXAMPLES)
+    if parsed.problems:
+        raise RuntimeError("the Excel template's examples are invalid:\n" + "\n".join(map(str, parsed.problems)))
+    return parsed.entries
 
 
 def template_workbook() -> bytes:
@@ -281,13 +282,13 @@ def template_workbook() -> bytes:
 
     wb = Workbook()
     ws = _sheet(wb, "题库导入", XLSX_HEADERS, XLSX_WIDTHS)
-    for e in TEMPLATE_EXAMPLES:
+    for e in template_examples():
         ws.append(_row(e))
     notes = wb.create_sheet("填写说明")
     for line in (
         "每行一道题；第 1 行是表头，请勿修改。示例行可以删除。",
         "id：题目的永久编号（字母、数字、-、_），同一 id 再次导入会更新该题，不会重复。",
-        "module：theory 理论学习、political 政治教育、party_history 党史教育、warning 警示教育、role_model 英模教育（也可填中文）。",
+        "module：" + "、".join(f"{m.code} {m.name}" for m in REGISTRY) + "（也可填中文）。",
         "type：single 单选、multiple 多选、truefalse 判断、fill 填空（也可填中文）。",
         "difficulty：1 易、2 中、3 难。",
         "A–E：选项。单选题填 A–D；多选题填 A–D 或 A–E；判断题可留空（自动为 A 正确、B 错误）；填空题留空。",

@@ -12,6 +12,7 @@ from .. import audit, clock
 from ..auth.access import access
 from ..db import db
 from ..models import MODULES, QUESTION_TYPES
+from ..models.modules import REGISTRY
 from ..timeutils import local_day
 from . import bank_format, bank_io, bank_queries, bank_read
 from .bank_forms import QuestionForm, RetireForm, UploadForm
@@ -21,6 +22,12 @@ admin_only = access("admin", mfa=True)
 PER_PAGE = 30
 SEARCH_ARGS = ("q", "module", "type", "difficulty", "retired", "sort")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.context_processor
+def _module_labels() -> dict:
+    """``module_labels`` for bank/_labels.html, from the module registry."""
+    return {"module_labels": {m.code: m.label for m in REGISTRY}}
 
 
 def _filters() -> dict:

@@ -8,8 +8,9 @@ from .settings import AppSetting
 from .questions import QUESTION_TYPES, Question, QuestionVersion
 from .reports import ReportSnapshot, ReportSnapshotUnit
 from .tasks import SUBMISSION_STATUSES, TASK_KINDS, Campaign, CampaignStage, Task, TaskSubmission
-from .study import (ITEM_KINDS, MODULES, STAGES, StudyBeat, StudyCursor, StudyDay, StudyFlag, StudyItem,
-                    StudyPolicy, StudyProgress)
+from .modules import MODULES
+from .study import (ITEM_KINDS, STAGES, StudyBeat, StudyCursor, StudyDay, StudyFlag, StudyItem, StudyPolicy,
+                    StudyProgress)
 from .units import UNIT_LEVELS, Unit
 from .users import ROLES, AuthSession, LoginThrottle, User
 

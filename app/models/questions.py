@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utc_now
+from .modules import check_sql
 
 QUESTION_TYPES = ("single", "multiple", "truefalse", "fill")
 
@@ -15,7 +16,7 @@ QUESTION_TYPES = ("single", "multiple", "truefalse", "fill")
 class Question(Base):
     __tablename__ = "questions"
     __table_args__ = (
-        CheckConstraint("module IN ('theory', 'political', 'party_history', 'warning', 'role_model')", name="module"),
+        CheckConstraint(check_sql("module"), name="module"),
         CheckConstraint("qtype IN ('single', 'multiple', 'truefalse', 'fill')", name="qtype"),
         CheckConstraint("difficulty BETWEEN 1 AND 3", name="difficulty"),
     )

@@ -8,9 +8,9 @@ from sqlalchemy import (Boolean, CheckConstraint, Date, Float, ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utc_now
+from .modules import check_sql
 from .units import Unit
 
-MODULES = ("theory", "political", "party_history", "warning", "role_model")
 ITEM_KINDS = ("article", "video", "document")
 STAGES = ("study", "rectify", "summary")
 
@@ -18,7 +18,7 @@ STAGES = ("study", "rectify", "summary")
 class StudyItem(Base):
     __tablename__ = "study_items"
     __table_args__ = (
-        CheckConstraint("module IN ('theory', 'political', 'party_history', 'warning', 'role_model')", name="module"),
+        CheckConstraint(check_sql("module"), name="module"),
         CheckConstraint("kind IN ('article', 'video', 'document')", name="kind"),
         CheckConstraint("stage IN ('study', 'rectify', 'summary')", name="stage"),
         CheckConstraint("credited_minutes > 0 AND credited_minutes <= 600", name="credited_minutes"),

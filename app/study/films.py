@@ -17,6 +17,8 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..models.modules import MODULES, REGISTRY
+
 
 #: A card's key frame is repeated this often (ms), so a seek never needs a far-away frame.
 REPEAT_MS = 300_000
@@ -174,15 +176,14 @@ def film_seconds(path: Path) -> float:
 # --- what the demo films show ----------------------------------------------------------------
 
 #: Module names as the films print them (the films are pictures, not translated pages).
-MODULE_NAMES = {"theory": "理论学习", "political": "政治教育", "party_history": "党史教育", "warning": "警示教育",
-                "role_model": "英模教育"}
+MODULE_NAMES = {m.code: m.name for m in REGISTRY}
 #: Campaign weeks that have lectures: this week and the ones before (the demo's four weeks of
 #: history plus today's week).
 LECTURE_WEEKS = 5
 #: One lecture a working day, 120 minutes each: 2 hours a day, 10 hours a week, the targets.
 LECTURE_MINUTES = 120
-#: Monday to Friday: one module a day.
-LECTURE_DAYS = ("theory", "political", "party_history", "warning", "role_model")
+#: Monday to Friday: one module a day, in the registry's order.
+LECTURE_DAYS = MODULES
 
 _H3 = re.compile(r"<h3>(.*?)</h3>\s*(?:<p>(.*?)</p>)?", re.S)
 _TAG = re.compile(r"<[^>]+>")

@@ -5,22 +5,14 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 
+from ..models.modules import REGISTRY
 from ..timeutils import parse_week_key
 
-MODULE_LABELS = {
-    "theory": _l("理论学习"),
-    "political": _l("政治教育"),
-    "party_history": _l("党史教育"),
-    "warning": _l("警示教育"),
-    "role_model": _l("英模教育"),
-}
-MODULE_BLURBS = {
-    "theory": _l("习近平法治思想与教育整顿的任务、环节"),
-    "political": _l("筑牢政治忠诚，严守纪律规矩"),
-    "party_history": _l("学党史、悟思想，传承红色基因"),
-    "warning": _l("以案为鉴，守住底线"),
-    "role_model": _l("学英模、见行动，弘扬英模精神"),
-}
+#: From the module registry (app/models/modules.py), in its display order.
+MODULE_LABELS = {m.code: m.label for m in REGISTRY}
+MODULE_BLURBS = {m.code: m.blurb for m in REGISTRY}
+#: The palette colour of each module's card (``.st-accent--<accent>`` in static/css/study.css).
+MODULE_ACCENTS = {m.code: m.accent for m in REGISTRY}
 KIND_LABELS = {"article": _l("文章"), "video": _l("视频"), "document": _l("文件")}
 STAGE_LABELS = {"study": _l("学习教育"), "rectify": _l("查纠整改"), "summary": _l("总结提升")}
 FLAG_LABELS = {"night": _l("凌晨学习"), "uniform": _l("停留时间过于整齐"), "no_interaction": _l("长时间无操作")}
@@ -38,6 +30,6 @@ def week_range(key: str) -> str:
 
 def labels() -> dict:
     """For templates: ``module_labels``, ``kind_labels``… and ``week_range`` in one context dict."""
-    return {"module_labels": MODULE_LABELS, "module_blurbs": MODULE_BLURBS, "kind_labels": KIND_LABELS,
-            "stage_labels": STAGE_LABELS, "flag_labels": FLAG_LABELS, "flag_status_labels": FLAG_STATUS_LABELS,
-            "week_range": week_range}
+    return {"module_labels": MODULE_LABELS, "module_blurbs": MODULE_BLURBS, "module_accents": MODULE_ACCENTS,
+            "kind_labels": KIND_LABELS, "stage_labels": STAGE_LABELS, "flag_labels": FLAG_LABELS,
+            "flag_status_labels": FLAG_STATUS_LABELS, "week_range": week_range}
