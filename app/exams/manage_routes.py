@@ -14,7 +14,8 @@ from .. import audit, clock
 from ..auth.access import access
 from ..auth.scope import unit_in_scope, visible_unit_ids
 from ..db import db
-from ..models import MODULES, QUESTION_TYPES, Attempt, Exam, ExamBlueprint, User
+from ..models import QUESTION_TYPES, Attempt, Exam, ExamBlueprint, User
+from ..models.modules import REGISTRY
 from ..timeutils import parse_datetime_local_arg, to_utc
 from ..web import parse_id_arg
 from . import analysis, blueprints, keys, services
@@ -106,7 +107,7 @@ def blueprint():
             db.session.commit()
             flash(_("组卷规则已保存，从下一场每周测试起生效。"), "success")
             return redirect(url_for("exam_admin.index"))
-    return render_template("exams/admin_blueprint.html", bp=current, errors=errors, modules=MODULES,
+    return render_template("exams/admin_blueprint.html", bp=current, errors=errors, modules=REGISTRY,
                            types=QUESTION_TYPES, max_rules=MAX_RULES,
                            default_policy=current_app.config["EXAM_REVEAL_POLICY"]), 422 if errors else 200
 
