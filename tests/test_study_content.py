@@ -16,14 +16,15 @@ from sqlalchemy import func, select
 from app.db import db
 from app.models import AuditLog, StudyItem, StudyPolicy, StudyProgress, User
 from app.security import build_csp
-from app.study import films, queries
+from app.seed import films
+from app.study import queries
 from tests.test_study_credit import logged_in
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _small_webm() -> bytes:
-    """A two-second WebM made from the demo's key frames (app/study/films.py)."""
+    """A two-second WebM made from the demo's key frames (app/seed/films.py)."""
     width, height, frames = films.read_ivf(ROOT / "app" / "seed_data" / "media" / "films.ivf")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "clip.webm"

@@ -11,7 +11,9 @@ from sqlalchemy import func, insert, select, update
 from app.db import db
 from app.models import MODULES, StudyDay, StudyItem, StudyProgress, Unit, User
 from app.seed.services import seed_demo
-from app.study import demo, films, flags, queries
+from app.seed import films
+from app.seed import study_demo as demo
+from app.study import flags, queries
 from app.study.cli import recheck
 from app.timeutils import day_bounds_utc, local_day, week_key
 from tests.test_study_credit import beat, logged_in, make_item

@@ -23,10 +23,7 @@ ActivitySeeder = Callable[[Session, datetime, list[int], int, random.Random], No
 def _features():
     """Each feature's demo module: ``load_content(session, now)`` (study items, the question
     bank, the campaign) and ``seed_activity(session, now, officer_ids, weeks, rng)`` (history)."""
-    from ..exams import demo as exams_demo
-    from ..notices import demo as notices_demo
-    from ..study import demo as study_demo
-    from ..tasks import demo as tasks_demo
+    from . import exams_demo, notices_demo, study_demo, tasks_demo
 
     return (study_demo, exams_demo, tasks_demo, notices_demo)
 

@@ -20,7 +20,7 @@ def recheck(session: Session, day: date | None = None) -> tuple[int, list[tuple[
     """Recompute per-officer daily totals from the raw beats and compare them with StudyDay.
 
     Only officer-days that have raw beats are compared: synthetic history from ``seed city``
-    and ``seed demo`` is written as daily totals without beats (see ``app.study.demo``).
+    and ``seed demo`` is written as daily totals without beats (see ``app.seed.study_demo``).
     Returns (officer-days checked, [(user_id, day, from beats, stored)] that differ).
     """
     beats = (select(StudyBeat.user_id, StudyBeat.day, func.sum(StudyBeat.credited_seconds).label("seconds"))

@@ -2,7 +2,7 @@
 
 The demo's films (the warning film and the 25 daily lectures) are assembled at seed time, in
 pure Python, from these key frames: each card stays on screen for its minutes, so every film
-really lasts as long as it credits (``app/study/films.py``). Everything is produced locally (no
+really lasts as long as it credits (``app/seed/films.py``). Everything is produced locally (no
 download): Pillow draws the cards with the WenQuanYi Micro Hei font that Debian ships, ffmpeg
 (libvpx-vp9) encodes them as key frames only. Run from the repository root after changing a
 film's cards or the articles the lectures walk through:
