@@ -10,10 +10,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..models import Attempt, User
-from ..seed.profiles import diligence_in_week, never_takes_exams, unit_profile
+from .profiles import diligence_in_week, never_takes_exams, unit_profile
 from ..timeutils import previous_weeks, week_key
-from . import services
-from .blueprints import BlueprintError
+from ..exams import services
+from ..exams.blueprints import BlueprintError
 
 
 def seed_exam_history(session: Session, now: datetime, officer_ids: list[int], weeks: int, rng: random.Random) -> None:
@@ -73,7 +73,7 @@ def seed_exam_history(session: Session, now: datetime, officer_ids: list[int], w
 def _practise(session: Session, now: datetime, officer: User, rng: random.Random, days: int = 3) -> None:
     """The demo officer did 每日一练 on each of the last ``days`` days through the real service
     (mostly right), so 首页 and 考试 show a streak and today's set is waiting."""
-    from . import practice
+    from ..exams import practice
 
     policy = "after_close"
     for back in range(days, 0, -1):

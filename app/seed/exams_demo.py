@@ -6,7 +6,7 @@ def load_content(session, now) -> dict:
     """The shipped bank (question_bank/*.yaml), so a new database can hold a weekly exam."""
     from pathlib import Path
 
-    from . import bank_io, bank_read
+    from ..exams import bank_io, bank_read
 
     parsed = bank_read.read_path(Path(__file__).resolve().parents[2] / "question_bank")
     if parsed.problems:
@@ -17,6 +17,6 @@ def load_content(session, now) -> dict:
 
 def seed_activity(session, now, officer_ids, weeks, rng) -> None:
     """This week's exam (open, untaken by the demo officer) and ``weeks`` past ones with attempts."""
-    from .demo_history import seed_exam_history
+    from .exam_history import seed_exam_history
 
     seed_exam_history(session, now, officer_ids, weeks, rng)

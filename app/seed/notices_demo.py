@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..models import AuditLog, Notification, Unit, User
-from . import services
+from ..notices import services
 
 SEED_FILE = Path(__file__).resolve().parent.parent / "seed_data" / "announcements.yaml"
 DEMO_OFFICER, DEMO_SUPERVISOR, DEMO_ADMIN = "officer", "supervisor", "admin"

@@ -7,7 +7,7 @@ day (so the rest of this week's are scheduled, not yet visible). Short articles 
 about two hours in all, while the targets are 2 h a day and 10 h a week; with the item cap at
 its credited minutes (S6), only new material each day can make the targets reachable, which is
 what a campaign office does (a 专题讲座 recording a day). The films are written into the media
-folder from ``films.ivf`` by ``app.study.films`` (pure Python; each lasts exactly the minutes its
+folder from ``films.ivf`` by ``app.seed.films`` (pure Python; each lasts exactly the minutes its
 item credits). It also creates the default crediting policy.
 
 ``seed_activity`` writes history in bulk, one executemany per table: per-officer-per-day totals
@@ -33,9 +33,10 @@ from sqlalchemy.orm import Session
 
 from ..models import MODULES, StudyBeat, StudyCursor, StudyDay, StudyItem, StudyProgress, User
 from ..timeutils import day_bounds_utc, local_day
-from . import films, media
-from .sanitize import clean_html
-from .services import ensure_policy
+from ..study import media
+from ..study.sanitize import clean_html
+from ..study.services import ensure_policy
+from . import films
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
 DEMO_OFFICER = "officer"
