@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from ..auth.scope import subtree_unit_ids
 from ..models import AuditLog, Unit, User
 
 
@@ -39,7 +40,7 @@ def search_users(session: Session, q: str, unit_id: int | None, page: int, per_p
     if unit_id:
         unit = session.get(Unit, unit_id)
         if unit:
-            stmt = stmt.where(User.unit_id.in_(select(Unit.id).where(Unit.path.startswith(unit.path, autoescape=True))))
+            stmt = stmt.where(User.unit_id.in_(subtree_unit_ids(unit)))
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return rows, total

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ..auth.scope import scope_root, visible_unit_ids
+from ..auth.scope import overlaps_scope, people_in_scope, units_in_scope
 from ..models import Announcement, Notification, Unit, User
 
 
@@ -48,18 +48,9 @@ def own_notice(session: Session, user: User, notice_id: int) -> Notification | N
 def target_choices(session: Session, viewer: User) -> list[tuple[int, str]]:
     """Units the viewer may address, tree order, indented; the scope's root first."""
     rows = session.execute(select(Unit.id, Unit.name, Unit.depth).where(
-        Unit.id.in_(visible_unit_ids(session, viewer)), Unit.is_active.is_(True)).order_by(Unit.path)).all()
+        Unit.id.in_(units_in_scope(session, viewer)), Unit.is_active.is_(True)).order_by(Unit.path)).all()
     top = min((depth for _i, _n, depth in rows), default=0)
     return [(uid, "\u3000" * (depth - top) + name) for uid, name, depth in rows]
-
-
-def _overlaps_scope(session: Session, viewer: User, target: type[Unit]):
-    """Announcements whose target subtree shares people with the viewer's scope: the target is
-    inside the scope, or above it."""
-    root = scope_root(session, viewer)
-    if root is None:
-        return literal(False)
-    return or_(target.path.startswith(root.path, autoescape=True), literal(root.path).startswith(target.path))
 
 
 def announcements_page(session: Session, viewer: User, view: str, page: int, per_page: int):
@@ -73,7 +64,7 @@ def announcements_page(session: Session, viewer: User, view: str, page: int, per
         stmt = stmt.where(Announcement.sender_id == viewer.id)
     else:
         stmt = stmt.where(or_(Announcement.sender_id.is_(None), Announcement.sender_id != viewer.id),
-                          _overlaps_scope(session, viewer, target))
+                          overlaps_scope(session, viewer, target.path))
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = session.execute(stmt.order_by(Announcement.created_at.desc(), Announcement.id.desc())
                            .limit(per_page).offset((page - 1) * per_page)).all()
@@ -89,7 +80,7 @@ def receipts(session: Session, viewer: User, announcement_ids: list[int]) -> dic
         select(Notification.announcement_id, func.count(Notification.id), func.count(Notification.read_at))
         .join(User, User.id == Notification.user_id)
         .where(Notification.announcement_id.in_(announcement_ids),
-               User.unit_id.in_(visible_unit_ids(session, viewer)))
+               people_in_scope(session, viewer))
         .group_by(Notification.announcement_id)).all()
     return {aid: Receipt(total, read) for aid, total, read in rows}
 
@@ -105,15 +96,14 @@ def viewable_announcement(session: Session, viewer: User, announcement_id: int):
     ann, unit, _sender = row
     if ann.sender_id == viewer.id:
         return tuple(row)
-    root = scope_root(session, viewer)
-    if root is None or not (unit.path.startswith(root.path) or root.path.startswith(unit.path)):
+    if not overlaps_scope(session, viewer, unit.path):
         return None
     return tuple(row)
 
 
 def _unread_in_scope(session: Session, viewer: User, announcement_id: int):
     return (Notification.announcement_id == announcement_id, Notification.read_at.is_(None),
-            User.unit_id.in_(visible_unit_ids(session, viewer)))
+            people_in_scope(session, viewer))
 
 
 def unread_people(session: Session, viewer: User, announcement_id: int, page: int, per_page: int):
@@ -135,7 +125,7 @@ def units_behind(session: Session, viewer: User, announcement_id: int, limit: in
     rows = session.execute(
         select(Unit.name, func.count(Notification.id), func.count(Notification.read_at))
         .select_from(Notification).join(User, User.id == Notification.user_id).join(Unit, Unit.id == User.unit_id)
-        .where(Notification.announcement_id == announcement_id, User.unit_id.in_(visible_unit_ids(session, viewer)))
+        .where(Notification.announcement_id == announcement_id, people_in_scope(session, viewer))
         .group_by(Unit.id, Unit.name, Unit.path)
         .having(func.count(Notification.id) > func.count(Notification.read_at))
         .order_by((func.count(Notification.read_at) * 1.0 / func.count(Notification.id)), Unit.path)

@@ -1,8 +1,8 @@
 """Study reads: what an officer may see, their progress, weeks, calendars and flags.
 
-Visibility of an item (QUALITY S8) is one clause, ``visible_clause``: published, inside its
+Visibility of an item (QUALITY S8) is one definition, ``_visible``: published, inside its
 publish window at ``now``, and targeted at the whole city or at a unit on the path from the city
-to the officer's own unit. Days and weeks are Asia/Shanghai days (``app.timeutils``).
+to the officer's own unit. ``visible_clause`` and every statement built once use it. Days and weeks are Asia/Shanghai days (``app.timeutils``).
 """
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import String, and_, bindparam, case, func, or_, select
-from sqlalchemy.orm import Session, aliased, undefer
+from sqlalchemy.orm import Session, undefer
 
-from ..auth.scope import visible_unit_ids
+from ..auth.scope import aimed_at, people_in_scope
 from ..models import MODULES, StudyDay, StudyFlag, StudyItem, StudyPolicy, StudyProgress, Unit, User
 from ..timeutils import day_bounds_utc, parse_week_key, week_days, week_key
 
@@ -58,32 +58,32 @@ def policy_history(session: Session, limit: int = 10) -> list[StudyPolicy]:
                                                              StudyPolicy.id.desc()).limit(limit)))
 
 
-def _ancestor_ids(user: User) -> list[int]:
-    return [int(part) for part in (user.unit.path or "").strip("/").split("/") if part.isdigit()]
-
-
-def _visible(now, ancestor_ids):
+def _visible(now, unit_path):
+    """The one definition of "an officer may study this item at ``now``" (S8): published, inside
+    its publish window, and aimed at the whole city or at the officer's unit or one above it
+    (``app.auth.scope.aimed_at``; ``unit_path`` is the officer's unit path)."""
     return and_(
         StudyItem.is_published.is_(True),
         or_(StudyItem.publish_at.is_(None), StudyItem.publish_at <= now),
         or_(StudyItem.unpublish_at.is_(None), StudyItem.unpublish_at > now),
-        or_(StudyItem.target_unit_id.is_(None), StudyItem.target_unit_id.in_(ancestor_ids)),
+        aimed_at(StudyItem.target_unit_id, unit_path),
     )
 
 
 def visible_clause(user: User, now: datetime):
     """Items this officer may study at ``now`` (published, in window, targeted at them)."""
-    return _visible(now, _ancestor_ids(user))
+    return _visible(now, user.unit.path or "")
 
 
-#: ``visible_clause`` with its values as bind parameters (``now``, ``ancestor_ids``), for the
-#: statements below that are built once: the officer's pages run them on every view, and
-#: building an ORM statement cost more CPU than SQLite spends running it (issue #7).
-_VISIBLE = _visible(bindparam("now"), bindparam("ancestor_ids", expanding=True))
+#: ``visible_clause`` with its values as bind parameters (``now``, ``unit_path``), for the
+#: statements below that are built once: the officer's pages and the heartbeat run them on every
+#: request, and building an ORM statement cost more CPU than SQLite spends running it (issue #7).
+#: No expanding IN, so the heartbeat's statement compiles once for the express lane (app/express.py).
+_VISIBLE = _visible(bindparam("now"), bindparam("unit_path", type_=String))
 
 
 def _visible_params(user: User, now: datetime) -> dict:
-    return {"now": now, "ancestor_ids": _ancestor_ids(user), "user_id": user.id}
+    return {"now": now, "unit_path": user.unit.path or "", "user_id": user.id}
 
 
 _VISIBLE_ITEM = select(StudyItem).where(StudyItem.id == bindparam("item_id"), _VISIBLE)
@@ -93,20 +93,9 @@ def visible_item(session: Session, user: User, item_id: int, now: datetime) -> S
     return session.scalars(_VISIBLE_ITEM, {**_visible_params(user, now), "item_id": item_id}).first()
 
 
-# Built once: the heartbeat is the hottest request, and building the clause costs more than
-# running it. Only the columns crediting needs (never the article body). "Targeted at the
-# officer" is written as "the target unit's path is a prefix of the officer's unit path" (the
-# same set as ``_visible``'s ancestor list) so the statement has no expanding IN and can be
-# compiled once for the express lane (app/express.py).
-_TARGET = aliased(Unit)
+# The heartbeat's item: only the columns crediting needs (never the article body).
 _BEAT_TARGET = (select(StudyItem.id, StudyItem.kind, StudyItem.credited_minutes)
-                .outerjoin(_TARGET, _TARGET.id == StudyItem.target_unit_id)
-                .where(StudyItem.id == bindparam("item_id"), StudyItem.is_published.is_(True),
-                       or_(StudyItem.publish_at.is_(None), StudyItem.publish_at <= bindparam("now")),
-                       or_(StudyItem.unpublish_at.is_(None), StudyItem.unpublish_at > bindparam("now")),
-                       or_(StudyItem.target_unit_id.is_(None),
-                           func.substr(bindparam("unit_path", type_=String), 1, func.length(_TARGET.path))
-                           == _TARGET.path)))
+                .where(StudyItem.id == bindparam("item_id"), _VISIBLE))
 
 
 def beat_target(conn, unit_path: str | None, item_id: int, now: datetime):
@@ -347,7 +336,7 @@ def flags_for(session: Session, viewer: User, status: str | None = "open", limit
     """Flags of officers inside the viewer's subtree (the one scope helper, A16), newest first:
     (flag, officer, unit name, detail as a dict)."""
     stmt = (select(StudyFlag, User, Unit.name).join(User, User.id == StudyFlag.user_id).join(Unit, Unit.id == User.unit_id)
-            .where(User.unit_id.in_(visible_unit_ids(session, viewer)))
+            .where(people_in_scope(session, viewer))
             .order_by(StudyFlag.week.desc(), StudyFlag.created_at.desc(), StudyFlag.id.desc()).limit(limit))
     if status:
         stmt = stmt.where(StudyFlag.status == status)
@@ -357,9 +346,9 @@ def flags_for(session: Session, viewer: User, status: str | None = "open", limit
 def open_flag_count(session: Session, viewer: User) -> int:
     """Open flags of officers inside the viewer's subtree (the count beside the link on 我的)."""
     return int(session.scalar(select(func.count(StudyFlag.id)).join(User, User.id == StudyFlag.user_id).where(
-        StudyFlag.status == "open", User.unit_id.in_(visible_unit_ids(session, viewer)))) or 0)
+        StudyFlag.status == "open", people_in_scope(session, viewer))) or 0)
 
 
 def flag_in_scope(session: Session, viewer: User, flag_id: int) -> StudyFlag | None:
     return session.scalars(select(StudyFlag).join(User, User.id == StudyFlag.user_id).where(
-        StudyFlag.id == flag_id, User.unit_id.in_(visible_unit_ids(session, viewer)))).first()
+        StudyFlag.id == flag_id, people_in_scope(session, viewer))).first()

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import String, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ..auth.scope import scope_root, unit_in_scope, visible_unit_ids
+from ..auth.scope import aimed_at, overlaps_scope, path_within, people_in_scope, scope_root, unit_in_scope, units_in_scope
 from ..models import CampaignStage, StudyItem, Task, TaskSubmission, Unit, User
 
 DONE = ("submitted", "accepted")
@@ -37,11 +37,8 @@ def withdrawn_clause():
 def _for_officer_stmt():
     """Tasks aimed at the whole city or at a unit whose subtree holds the officer (never a
     withdrawn one); the officer's unit path is the bind parameter ``unit_path``."""
-    target = aliased(Unit)
-    return (select(Task).outerjoin(target, Task.target_unit_id == target.id)
-            .where(or_(Task.target_unit_id.is_(None),
-                       bindparam("unit_path", type_=String).startswith(target.path)),
-                   ~withdrawn_clause()))
+    return select(Task).where(aimed_at(Task.target_unit_id, bindparam("unit_path", type_=String)),
+                              ~withdrawn_clause())
 
 
 # Built once (bind parameters for the values): the officer's home page runs these on every
@@ -119,7 +116,7 @@ def review_rows(session: Session, viewer: User, status: str | None, limit: int =
     stmt = (select(TaskSubmission, Task, User, Unit)
             .join(Task, Task.id == TaskSubmission.task_id).join(User, User.id == TaskSubmission.user_id)
             .join(Unit, Unit.id == User.unit_id)
-            .where(User.unit_id.in_(visible_unit_ids(session, viewer)), TaskSubmission.status != "draft"))
+            .where(people_in_scope(session, viewer), TaskSubmission.status != "draft"))
     if status:
         stmt = stmt.where(TaskSubmission.status == status)
     return session.execute(stmt.order_by(TaskSubmission.submitted_at, TaskSubmission.id).limit(limit)).all()
@@ -131,12 +128,12 @@ def managed_tasks(session: Session, viewer: User):
     target = aliased(Unit)
     stmt = (select(Task, CampaignStage, target).join(CampaignStage, CampaignStage.id == Task.stage_id)
             .outerjoin(target, Task.target_unit_id == target.id)
-            .where(or_(Task.target_unit_id.is_(None), Task.target_unit_id.in_(visible_unit_ids(session, viewer)))))
+            .where(or_(Task.target_unit_id.is_(None), Task.target_unit_id.in_(units_in_scope(session, viewer)))))
     return session.execute(stmt.order_by(CampaignStage.starts_on, Task.due_at, Task.id)).all()
 
 
 def unit_choices_in_scope(session: Session, viewer: User) -> list[tuple[int, str]]:
-    rows = session.execute(select(Unit.id, Unit.name, Unit.depth).where(Unit.id.in_(visible_unit_ids(session, viewer)),
+    rows = session.execute(select(Unit.id, Unit.name, Unit.depth).where(Unit.id.in_(units_in_scope(session, viewer)),
                                                                         Unit.is_active.is_(True))
                            .order_by(Unit.path)).all()
     return [(uid, "\u3000" * depth + name) for uid, name, depth in rows]
@@ -175,13 +172,10 @@ def submission_count(session: Session, task_id: int) -> int:
 def task_reaches_scope(session: Session, viewer: User, task: Task) -> bool:
     """The task is aimed at some officer the viewer may see: city-wide, aimed inside the viewer's
     subtree, or aimed at a unit above the viewer's own."""
-    root = scope_root(session, viewer)
-    if root is None:
-        return False
     if task.target_unit_id is None:
-        return True
+        return scope_root(session, viewer) is not None
     target = session.get(Unit, task.target_unit_id)
-    return target is not None and (target.path.startswith(root.path) or root.path.startswith(target.path))
+    return target is not None and overlaps_scope(session, viewer, target.path)
 
 
 def _attendees(session: Session, viewer: User, task: Task, *columns):
@@ -190,10 +184,10 @@ def _attendees(session: Session, viewer: User, task: Task, *columns):
     stmt = (select(*(columns or (User, Unit, TaskSubmission))).select_from(User).join(Unit, Unit.id == User.unit_id)
             .outerjoin(TaskSubmission, (TaskSubmission.user_id == User.id) & (TaskSubmission.task_id == task.id))
             .where(User.role == "officer", User.is_active.is_(True),
-                   User.unit_id.in_(visible_unit_ids(session, viewer))))
+                   people_in_scope(session, viewer)))
     if task.target_unit_id is not None:
         target = session.get(Unit, task.target_unit_id)
-        stmt = stmt.where(Unit.path.startswith(target.path, autoescape=True))
+        stmt = stmt.where(path_within(Unit.path, target.path))
     return stmt
 
 
@@ -229,7 +223,7 @@ def attendance_rows(session: Session, viewer: User, task: Task, status: str = "a
     if unit_id is not None:
         unit = session.get(Unit, unit_id)
         if unit is not None:
-            stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
+            stmt = stmt.where(path_within(Unit.path, unit.path))
     stmt = stmt.order_by(Unit.path, User.name, User.id)
     return session.execute(stmt.limit(ATTENDANCE_PAGE).offset((max(page, 1) - 1) * ATTENDANCE_PAGE)).all()
 
@@ -239,7 +233,7 @@ def attendance_filtered_total(session: Session, viewer: User, task: Task, status
     if unit_id is not None:
         unit = session.get(Unit, unit_id)
         if unit is not None:
-            stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
+            stmt = stmt.where(path_within(Unit.path, unit.path))
     return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
