@@ -105,29 +105,52 @@ def seed_accounts():
 
 @users_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--update", is_flag=True, help="Also change existing accounts (name, unit, role, phone); without it they are skipped.")
 @click.option("--skip-invalid", is_flag=True, help="Import the good rows even if some rows are bad.")
+@click.option("--dry-run", is_flag=True, help="Print the preview only; change nothing.")
 @click.option("--passwords-out", type=click.Path(dir_okay=False), help="Write new accounts' initial passwords here (.xlsx).")
-def users_import(path: str, skip_invalid: bool, passwords_out: str | None):
-    """Create or update accounts from an Excel file (警号, 姓名, 单位编码, 角色, 手机号)."""
+def users_import(path: str, update: bool, skip_invalid: bool, dry_run: bool, passwords_out: str | None):
+    """Create accounts from an Excel file (警号, 姓名, 单位编码, 角色, 手机号); change existing ones only with --update."""
     from . import audit
-    from .admin.imports import apply_import, credentials_workbook, parse_workbook
-    from .admin.services import initial_password_for
+    from .admin.imports import build_plan, credentials_workbook, parse_workbook
+    from .admin.services import import_accounts
 
     report = parse_workbook(Path(path).read_bytes(), db.session, current_app.config["IMPORT_MAX_ROWS"])
-    for row, reason in report.errors:
+    plan = build_plan(db.session, report)
+    for row, reason in plan.errors:
         click.echo(f"{path}: row {row}: {reason}", err=True)
-    if report.errors and not skip_invalid:
-        raise click.ClickException(f"{len(report.errors)} bad row(s); nothing imported (use --skip-invalid to import the rest)")
-    created, updated, credentials = apply_import(db.session, report, initial_password_for(db.session, clock.now()))
+    if report.fatal:
+        raise click.ClickException("nothing imported")
+    click.echo(f"preview: new {len(plan.new)}, changed {len(plan.changed)}, unchanged {len(plan.unchanged)}, "
+               f"bad rows {len(plan.errors)}, template rows ignored {len(plan.ignored)}")
+    for planned in plan.changed:
+        fields = "; ".join(f"{c.field} {_shown(plan, c.field, c.old)} -> {_shown(plan, c.field, c.new)}"
+                           for c in planned.changes)
+        verdict = "will update" if update else "skipped (use --update)"
+        click.echo(f"  row {planned.row.row}: {planned.row.badge_no}: {fields} - {verdict}")
+    if plan.errors and not skip_invalid:
+        raise click.ClickException(f"{len(plan.errors)} bad row(s); nothing imported (use --skip-invalid to import the rest)")
+    if dry_run:
+        click.echo("dry run: nothing changed")
+        return
+    outcome = import_accounts(db.session, clock.now(), plan, update_existing=update, issue_passwords=True,
+                              actor_name="cli")
     audit.record(db.session, "user.import", actor_name="cli", target_type="file", target_id=Path(path).name[:64],
-                 after={"created": created, "updated": updated, "skipped": len(report.errors)})
+                 after={"created": len(outcome.created), "updated": len(outcome.updated), "skipped": len(plan.errors)})
     db.session.commit()
-    if credentials:
+    if outcome.credentials:
         out = Path(passwords_out or Path(path).with_name(Path(path).stem + "-initial-passwords.xlsx"))
-        out.write_bytes(credentials_workbook(credentials))
+        out.write_bytes(credentials_workbook([(u.username, u.name, u.unit.name, pw) for u, pw in outcome.credentials]))
         out.chmod(0o600)
         click.echo(f"initial passwords of new accounts written to {out} (hand them over, then delete the file)")
-    click.echo(f"created {created}, updated {updated}, skipped {len(report.errors)}")
+    click.echo(f"created {len(outcome.created)}, updated {len(outcome.updated)}, unchanged {len(plan.unchanged)}, "
+               f"skipped {outcome.not_updated} existing (use --update), skipped {len(plan.errors)} bad row(s)")
+
+
+def _shown(plan, field: str, value) -> str:
+    if value is None or value == "":
+        return "(empty)"
+    return plan.unit_label(value) if field == "unit" else str(value)
 
 
 @users_cli.command("disable-demo")

@@ -6,16 +6,20 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..forms import FullMatch
 
+#: The one rule for a badge number and a phone number: the account forms and the Excel import
+#: (app/admin/imports.py) both check these, whole value, ASCII digits only (FullMatch).
+BADGE_RULE = FullMatch(r"[A-Za-z0-9]{4,20}", message=_l("警号应为 4–20 位字母或数字。"))
+PHONE_RULE = FullMatch(r"1[0-9]{10}", message=_l("手机号应为 11 位数字。"))
+
 ROLE_CHOICES = [("officer", _l("干警")), ("supervisor", _l("单位管理员")), ("leader", _l("领导")), ("admin", _l("教育整顿办"))]
 
 
 class UserForm(FlaskForm):
-    badge_no = StringField(_l("警号"), validators=[DataRequired(_l("请填写警号。")),
-                                                   FullMatch(r"[A-Za-z0-9]{4,20}", message=_l("警号应为 4–20 位字母或数字。"))])
+    badge_no = StringField(_l("警号"), validators=[DataRequired(_l("请填写警号。")), BADGE_RULE])
     name = StringField(_l("姓名"), validators=[DataRequired(_l("请填写姓名。")), Length(max=32)])
     unit_id = SelectField(_l("单位"), coerce=int, validators=[DataRequired(_l("请选择单位。"))])
     role = SelectField(_l("角色"), choices=ROLE_CHOICES)
-    phone = StringField(_l("手机号"), validators=[Optional(), FullMatch(r"1\d{10}", message=_l("手机号应为 11 位数字。"))])
+    phone = StringField(_l("手机号"), validators=[Optional(), PHONE_RULE])
     is_active = BooleanField(_l("账号启用"), default=True)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from io import BytesIO
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit, clock
 from ..auth.access import access
@@ -11,7 +12,7 @@ from ..db import db
 from ..models import Unit, User
 from ..web import parse_id_arg
 from . import imports, queries, services
-from .forms import ImportForm, UnitForm, UserForm
+from .forms import ROLE_CHOICES, ImportForm, UnitForm, UserForm
 
 bp = Blueprint("admin", __name__)
 admin_only = access("admin", mfa=True)
@@ -104,23 +105,78 @@ def user_reset(user_id: int):
 @bp.route("/users/import", methods=["GET", "POST"])
 @admin_only
 def user_import():
+    """Upload → preview (nothing written) → confirm (``step=confirm``) → the new accounts'
+    initial passwords, downloadable once (``step=passwords``). One endpoint, three steps."""
+    step = request.form.get("step")
+    if step == "confirm":
+        return _import_confirm()
+    if step == "passwords":
+        return _import_passwords()
     form = ImportForm()
     if form.validate_on_submit():
         if not login_is_fresh():
             flash(_("为安全起见，批量导入前请重新登录。"), "error")
             return render_template("admin/import.html", form=form, report=None), 403
-        data = form.file.data.read()
-        report = imports.parse_workbook(data, db.session, current_app.config["IMPORT_MAX_ROWS"])
-        if report.errors and not (form.skip_invalid.data and report.rows):
+        report = imports.parse_workbook(form.file.data.read(), db.session, current_app.config["IMPORT_MAX_ROWS"])
+        if report.fatal:
             return render_template("admin/import.html", form=form, report=report), 422
-        created, updated, credentials = imports.apply_import(
-            db.session, report, services.initial_password_for(db.session, clock.now()))
-        audit.record(db.session, "user.import", target_type="file", target_id=form.file.data.filename[:64],
-                     after={"created": created, "updated": updated, "skipped": len(report.errors)})
-        db.session.commit()
-        return render_template("admin/import_done.html", created=created, updated=updated, report=report,
-                               credentials=credentials)
+        plan = imports.build_plan(db.session, report, actor_id=g.auth_session.user_id)
+        return _import_preview(plan, report, form.file.data.filename, form.skip_invalid.data)
     return render_template("admin/import.html", form=form, report=None), 400 if request.method == "POST" else 200
+
+
+def _import_preview(plan, report, filename: str, skip_invalid: bool, status: int = 200):
+    token = None
+    if plan.importable(skip_invalid):
+        token = imports.preview_token(plan, report, actor_id=g.auth_session.user_id, filename=filename,
+                                      skip_invalid=skip_invalid)
+    if status == 200 and token is None and plan.errors:
+        status = 422
+    return render_template("admin/import_preview.html", plan=plan, token=token, filename=filename,
+                           skip_invalid=skip_invalid, roles=dict(ROLE_CHOICES)), status
+
+
+def _import_confirm():
+    if not login_is_fresh():
+        flash(_("为安全起见，批量导入前请重新登录。"), "error")
+        return render_template("admin/import.html", form=ImportForm(), report=None), 403
+    try:
+        draft = imports.load_preview(request.form.get("token", ""), g.auth_session.user_id)
+    except imports.PreviewExpired:
+        flash(_("预览已过期或无效，请重新上传文件。"), "error")
+        return render_template("admin/import.html", form=ImportForm(), report=None), 400
+    plan = imports.build_plan(db.session, draft.report, actor_id=g.auth_session.user_id)
+    if plan.digest != draft.digest:
+        flash(_("预览之后人员数据已有变化，本次没有导入。请核对下面的最新预览后再确认。"), "error")
+        return _import_preview(plan, draft.report, draft.filename, draft.skip_invalid, status=409)
+    outcome = services.import_accounts(db.session, clock.now(), plan, issue_passwords=False,
+                                       update_existing=request.form.get("update_existing") == "1")
+    audit.record(db.session, "user.import", target_type="file", target_id=draft.filename,
+                 after={"created": len(outcome.created), "updated": len(outcome.updated), "skipped": len(plan.errors)})
+    try:
+        db.session.commit()
+    except IntegrityError:  # another import created one of these badge numbers a moment ago
+        db.session.rollback()
+        flash(_("预览之后人员数据已有变化，本次没有导入。请重新上传文件。"), "error")
+        return render_template("admin/import.html", form=ImportForm(), report=None), 409
+    passwords = imports.passwords_token([u.id for u in outcome.created], actor_id=g.auth_session.user_id)
+    return render_template("admin/import_done.html", plan=plan, outcome=outcome, passwords=passwords,
+                           minutes=imports.PASSWORDS_MAX_AGE // 60)
+
+
+def _import_passwords():
+    try:
+        user_ids = imports.load_passwords_token(request.form.get("token", ""), g.auth_session.user_id)
+    except imports.PreviewExpired:
+        user_ids = []
+    issued = services.issue_pending_passwords(db.session, clock.now(), user_ids)
+    if not issued:  # downloaded already (or expired): the passwords exist nowhere any more
+        flash(_("初始密码已经下载过或已过期，不能再次获取。需要时请在“人员”页为个人重置密码。"), "error")
+        return render_template("admin/import.html", form=ImportForm(), report=None), 410
+    data = imports.credentials_workbook([(u.username, u.name, u.unit.name, pw) for u, pw in issued])
+    db.session.commit()
+    # Never cached: app/security.py gives every response but static files Cache-Control: no-store.
+    return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name="新账号初始密码.xlsx")
 
 
 @bp.route("/users/import/template.xlsx")

@@ -1,6 +1,8 @@
 """Writes behind the admin pages and the CLI: accounts and the unit tree. Flush, never commit."""
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
@@ -10,6 +12,12 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..auth.services import issue_initial_password, revoke_all_sessions
 from ..models import UNIT_LEVELS, Unit, User
+from .imports import ImportPlan
+
+#: password_hash of an account that has no password yet: no hash matches it, so nobody can sign
+#: in until an initial password is issued (create_user at once; an import's new accounts when
+#: the admin downloads their passwords, issue_pending_passwords).
+NO_PASSWORD = "!"
 
 
 class AdminError(ValueError):
@@ -37,7 +45,7 @@ def create_user(session: Session, now: datetime, *, badge_no: str, name: str, un
     if session.get(Unit, unit_id) is None:
         raise AdminError("单位不存在。")
     user = User(username=badge_no, badge_no=badge_no, name=name, unit_id=unit_id, role=role, phone=phone or None,
-                password_hash="!")
+                password_hash=NO_PASSWORD)
     session.add(user)
     session.flush()
     password = initial_password_for(session, now)(user)
@@ -46,7 +54,7 @@ def create_user(session: Session, now: datetime, *, badge_no: str, name: str, un
 
 
 def update_user(session: Session, now: datetime, user: User, *, name: str, unit_id: int, role: str,
-                is_active: bool, phone: str | None) -> None:
+                is_active: bool, phone: str | None, actor_name: str | None = None) -> None:
     before = snapshot(user)
     if session.get(Unit, unit_id) is None:
         raise AdminError("单位不存在。")
@@ -57,7 +65,64 @@ def update_user(session: Session, now: datetime, user: User, *, name: str, unit_
         # A new role or unit must not ride on sessions granted under the old one.
         revoke_all_sessions(session, user.id, now)
     session.flush()
-    audit.record(session, "user.update", target=user, before=before, after=snapshot(user))
+    audit.record(session, "user.update", actor_name=actor_name, target=user, before=before, after=snapshot(user))
+
+
+@dataclass
+class ImportOutcome:
+    created: list[User] = field(default_factory=list)
+    updated: list[User] = field(default_factory=list)
+    #: existing accounts the file would change, left as they were (no update_existing)
+    not_updated: int = 0
+    #: (user, initial password) when the caller asked for passwords at once (the CLI)
+    credentials: list[tuple[User, str]] = field(default_factory=list)
+
+
+def import_accounts(session: Session, now: datetime, plan: ImportPlan, *, update_existing: bool,
+                    issue_passwords: bool, actor_name: str | None = None) -> ImportOutcome:
+    """Apply a plan from imports.build_plan: create its new accounts, and change its existing
+    ones only with ``update_existing``. Each account gets the audit row of a single create or
+    update. New accounts get their initial passwords now with ``issue_passwords``, otherwise
+    they keep NO_PASSWORD until issue_pending_passwords. Flushes only."""
+    outcome = ImportOutcome()
+    for r in plan.new:
+        user = User(username=r.badge_no, badge_no=r.badge_no, name=r.name, unit_id=plan.unit_ids[r.unit_code],
+                    role=r.role, phone=r.phone, password_hash=NO_PASSWORD)
+        session.add(user)
+        outcome.created.append(user)
+    session.flush()
+    issue = initial_password_for(session, now) if issue_passwords else None
+    for user in outcome.created:
+        if issue is not None:
+            outcome.credentials.append((user, issue(user)))
+        audit.record(session, "user.create", actor_name=actor_name, target=user, after=snapshot(user))
+    if not update_existing:
+        outcome.not_updated = len(plan.changed)
+        return outcome
+    for planned in plan.changed:
+        user = session.get(User, planned.user_id)
+        r = planned.row
+        update_user(session, now, user, name=r.name, unit_id=plan.unit_ids[r.unit_code], role=r.role,
+                    is_active=user.is_active, phone=r.phone or user.phone, actor_name=actor_name)
+        outcome.updated.append(user)
+    return outcome
+
+
+def issue_pending_passwords(session: Session, now: datetime, user_ids: list[int]) -> list[tuple[User, str]]:
+    """Issue initial passwords to those of ``user_ids`` that have none yet; returns (user,
+    password) for the caller's one response (the clear text is never stored).
+
+    The accounts are claimed with one conditional UPDATE first, so two requests at once (two
+    workers, a double click) never both issue: the second finds nothing left to claim."""
+    if not user_ids:
+        return []
+    claim = f"{NO_PASSWORD}claim:{secrets.token_hex(8)}"
+    session.execute(update(User).where(User.id.in_(user_ids), User.password_hash == NO_PASSWORD)
+                    .values(password_hash=claim), execution_options={"synchronize_session": False})
+    users = list(session.scalars(select(User).where(User.password_hash == claim).order_by(User.id)
+                                 .execution_options(populate_existing=True)))
+    issue = initial_password_for(session, now)
+    return [(user, issue(user)) for user in users]
 
 
 def reset_password(session: Session, now: datetime, user: User) -> str:
