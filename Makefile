@@ -38,6 +38,11 @@ app/static/vendor/.installed: package.json package-lock.json Makefile
 	mkdir -p app/static/vendor
 	cp node_modules/weui/dist/style/weui.min.css app/static/vendor/weui.min.css
 	cp node_modules/echarts/dist/echarts.min.js app/static/vendor/echarts.min.js
+	# Quill 2, the rich-text editor of the admin's article and announcement forms (wired by
+	# app/static/js/editor.js; loaded on those pages only). Its UMD build needs no bundling.
+	rm -rf app/static/vendor/quill && mkdir -p app/static/vendor/quill
+	cp node_modules/quill/dist/quill.js node_modules/quill/dist/quill.snow.css node_modules/quill/LICENSE \
+	  app/static/vendor/quill/
 	# PDF.js draws study PDFs inside the reader page (no framing: every response keeps
 	# frame-ancestors 'none'); cMaps and standard fonts for PDFs that do not embed their fonts,
 	# and the image decoders (JBIG2 scans, JPEG 2000) in their plain-JavaScript builds.
