@@ -11,7 +11,7 @@ from sqlalchemy import event, insert, select
 
 from app.db import db
 from app.models import Attempt, AuditLog, Exam, Notification, StudyDay, Unit, User
-from app.reports import queries
+from app.reports import figures, queries
 from tests.factories import make_unit, make_user
 
 WEEK = "2026-W11"
@@ -145,7 +145,7 @@ def test_ties_broken_by_documented_rule(app, session):
     a, b = queries.UnitRow(1, "乙", "B", None, 0, "city", "/1/"), queries.UnitRow(2, "甲", "A", None, 0, "city", "/2/")
     for r in (a, b):
         r.officers, r.composite_score, r.study_completion_rate, r.avg_score = 10, 50.0, 0.5, 70.0
-    queries._rank([a, b])
+    figures.rank_rows([a, b])
     assert (b.rank, a.rank) == (1, 2)
 
 

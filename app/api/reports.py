@@ -6,13 +6,10 @@ from flask_login import current_user
 
 from .. import clock
 from ..auth.access import access, api_error, signed_in
-from ..auth.scope import scope_root, unit_in_scope
+from ..auth.scope import UnitRefused, requested_unit, unit_for
 from ..db import db
-from ..models import Unit
 from ..reports import queries
-from ..reports.routes import FILTERS, leaderboard_data, unit_table
 from ..timeutils import parse_week_arg, week_key
-from ..web import parse_id_arg
 from . import bp
 
 staff = access("supervisor", "leader", "admin")
@@ -30,21 +27,24 @@ def _bad_week():
     return api_error(422, "invalid_week", "week 应为 YYYY-Www 格式，例如 2026-W11。")
 
 
+def _refused(refused: UnitRefused):
+    """A unit the scope helper refused: 422 when not an id, else 403 (unknown or outside the subtree)."""
+    if refused.malformed:
+        return api_error(422, "invalid_unit", "unit 应为整数。")
+    return api_error(403, "forbidden", "该单位不在您的管辖范围内。")
+
+
 @bp.get("/reports/units")
 @staff
 def report_units():
     week = _week()
     if week is None:
         return _bad_week()
-    root = scope_root(db.session, current_user)
-    raw = request.args.get("unit")
     try:
-        unit = db.session.get(Unit, parse_id_arg(raw)) if raw else root
-    except ValueError:
-        return api_error(422, "invalid_unit", "unit 应为整数。")
-    if root is None or unit is None or not unit_in_scope(db.session, current_user, unit.id):
-        return api_error(403, "forbidden", "该单位不在您的管辖范围内。")
-    rows = unit_table(week, unit, clock.now())
+        unit = requested_unit(db.session, current_user, request.args.get("unit"))
+    except UnitRefused as refused:
+        return _refused(refused)
+    rows = queries.unit_table(db.session, week, unit, clock.now())
     return jsonify({"week": week, "unit": {"id": unit.id, "name": unit.name}, "rows": [r.as_json() for r in rows]})
 
 
@@ -56,11 +56,12 @@ def report_officers(unit_id: int):
         return _bad_week()
     only = request.args.get("only") or None
     sort = request.args.get("sort") or "unit"
-    if (only is not None and only not in FILTERS) or sort not in queries.SORT_KEYS:
+    if (only is not None and only not in queries.FILTERS) or sort not in queries.SORT_KEYS:
         return api_error(400, "invalid_parameter", "only 或 sort 的取值无效。")
-    unit = db.session.get(Unit, unit_id)
-    if unit is None or not unit_in_scope(db.session, current_user, unit_id):
-        return api_error(403, "forbidden", "该单位不在您的管辖范围内。")
+    try:
+        unit = unit_for(db.session, current_user, unit_id)
+    except UnitRefused as refused:
+        return _refused(refused)
     rows = queries.officer_rows(db.session, week, clock.now(), unit, only=only, sort=sort)
     keys = ("officer_id", "name", "badge_no", "unit_id", "study_seconds", "study_target_met", "exam_score", "passed",
             "tasks_done")
@@ -75,7 +76,7 @@ def leaderboard():
     if week is None:
         return _bad_week()
     now = clock.now()
-    board = leaderboard_data(week, now)
+    board = queries.leaderboard_data(db.session, week, now)
 
     def unit(r):
         return {"unit_id": r.unit_id, "unit_name": r.unit_name, "composite_score": r.composite_score,

@@ -21,10 +21,14 @@ branch's figures come from all officers below it, never from averaging its stati
   participation rate, average score / 100 and task completion rate, with the admin's weights
   (default 40/20/30/10); a part that does not exist yet (tasks) is left out and the remaining
   weights are rescaled, so the composite stays on the same 0..100 scale. Rates, never totals,
-  so small and large units compete fairly.
+  so small and large units compete fairly (``figures.composite_score``).
 - ``rank``: among sibling units; ``city_rank``: among all units of the same level in the city.
   Ties: higher composite, then higher study completion rate, then higher average score, then
-  the unit code in alphabetical order — so every rank is distinct and stable.
+  the unit code in alphabetical order — so every rank is distinct and stable
+  (``figures.rank_rows``).
+
+The sums behind the figures are named (``figures.WeeklySums``); rates, composite, ranks and the
+leaderboard's lists are pure functions in app/reports/figures.py, each with its own test.
 
 One aggregation query computes the whole city (about 300 units for 10,028 officers); the
 ranks need every unit anyway, and the caller's scope is applied to the rows returned. Closed
@@ -33,55 +37,23 @@ weeks read the same per-unit sums from their snapshot instead.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select
-from sqlalchemy.orm import Session, aliased
+from flask import current_app
+from sqlalchemy import Integer, and_, case, cast, func, literal, select
+from sqlalchemy.orm import Session
 
-from ..models import (Attempt, Exam, ReportSnapshot, ReportSnapshotUnit, StudyDay, StudyPolicy, Task, TaskSubmission,
-                      Unit, User)
-from ..timeutils import parse_week_key, week_bounds_utc
+from ..auth.scope import aimed_at, ancestor_ids, ancestors_in_scope, path_within, subtree_unit_ids
+from ..models import (AppSetting, Attempt, Exam, ReportSnapshot, ReportSnapshotUnit, StudyDay, StudyPolicy, Task,
+                      TaskSubmission, Unit, User)
+from ..timeutils import parse_week_key, previous_weeks, week_bounds_utc
+from .figures import (UnitRow, WeeklySums, apply_sums, composite_score, leaderboard_levels, merge_weights,
+                      rank_rows)
 
-DEFAULT_WEIGHTS = {"study": 40, "participation": 20, "score": 30, "tasks": 10}
 SORT_KEYS = {"name", "study_seconds", "exam_score", "unit"}
-
-
-@dataclass
-class UnitRow:
-    unit_id: int
-    unit_name: str
-    unit_code: str
-    parent_id: int | None
-    depth: int
-    level: str
-    path: str
-    officers: int = 0
-    study_target_met: int = 0
-    study_completion_rate: float | None = None
-    avg_study_hours: float | None = None
-    exam_participants: int = 0
-    exam_pending: int = 0
-    exam_participation_rate: float | None = None
-    avg_score: float | None = None
-    pass_count: int = 0
-    pass_rate: float | None = None
-    task_completion_rate: float | None = None
-    composite_score: float | None = None
-    rank: int | None = None
-    city_rank: int | None = None
-    extra: dict = field(default_factory=dict)
-
-    def as_json(self) -> dict:
-        return {
-            "unit_id": self.unit_id, "unit_name": self.unit_name, "parent_id": self.parent_id, "depth": self.depth,
-            "officers": self.officers, "study_target_met": self.study_target_met,
-            "study_completion_rate": self.study_completion_rate, "avg_study_hours": self.avg_study_hours,
-            "exam_participants": self.exam_participants, "exam_participation_rate": self.exam_participation_rate,
-            "avg_score": self.avg_score, "pass_count": self.pass_count, "pass_rate": self.pass_rate,
-            "task_completion_rate": self.task_completion_rate, "composite_score": self.composite_score,
-            "rank": self.rank, "city_rank": self.city_rank,
-        }
+#: ``officer_rows``' ``only`` filters: study target not met, no finished exam, failed it.
+FILTERS = {"target_not_met", "exam_not_taken", "failed"}
 
 
 def weekly_target_seconds(session: Session, week: str) -> int:
@@ -113,11 +85,9 @@ def officer_facts(session: Session, week: str, now, unit_filter=None):
     # Campaign tasks (issue #6): tasks due by the week's end aimed at each unit, and each
     # officer's accepted submissions of such tasks.
     due_by = week_bounds_utc(week)[1]
-    target = aliased(Unit)
     due = (select(Unit.id.label("unit_id"), func.count(Task.id).label("due")).select_from(Unit)
            .join(Task, and_(Task.due_at < due_by, Task.withdrawn_at.is_(None)))
-           .outerjoin(target, target.id == Task.target_unit_id)
-           .where(or_(Task.target_unit_id.is_(None), Unit.path.startswith(target.path))).group_by(Unit.id).subquery())
+           .where(aimed_at(Task.target_unit_id, Unit.path)).group_by(Unit.id).subquery())
     done = (select(TaskSubmission.user_id, func.count(TaskSubmission.id).label("done"))
             .join(Task, Task.id == TaskSubmission.task_id)
             .where(TaskSubmission.status == "accepted", Task.due_at < due_by, Task.withdrawn_at.is_(None))
@@ -135,60 +105,66 @@ def officer_facts(session: Session, week: str, now, unit_filter=None):
     return stmt
 
 
-def _fact_sums(session: Session, week: str, now, target: int, unit_filter=None, by_unit: bool = True):
-    """Additive sums of the officer facts, per unit (or one row for ``unit_filter``): counts and
-    sums only, so any subtree's figures are exact sums of its units' rows (never averages of
-    averages)."""
+def _sums_select(session: Session, week: str, now, target: int, unit_filter=None):
+    """SELECT of the officer facts' additive sums, one column per ``WeeklySums`` field (by name)."""
     facts = officer_facts(session, week, now, unit_filter).subquery()
     met = cast(case((facts.c.study_seconds >= target, 1), else_=0), Integer)
-    columns = [func.count(facts.c.user_id), func.coalesce(func.sum(met), 0),
-               func.coalesce(func.sum(facts.c.study_seconds), 0), func.coalesce(func.sum(facts.c.finished), 0),
-               func.coalesce(func.sum(facts.c.pending), 0), func.coalesce(func.sum(facts.c.exam_score), 0),
-               func.coalesce(func.sum(facts.c.passed), 0), func.coalesce(func.sum(facts.c.tasks_due), 0),
-               func.coalesce(func.sum(facts.c.tasks_done), 0)]
-    if by_unit:
-        return session.execute(select(facts.c.unit_id, *columns).group_by(facts.c.unit_id)).all()
-    return session.execute(select(*columns)).one()
+    sums = {"officers": func.count(facts.c.user_id), "target_met": func.sum(met),
+            "study_seconds": func.sum(facts.c.study_seconds), "participants": func.sum(facts.c.finished),
+            "pending": func.sum(facts.c.pending), "score_sum": func.sum(facts.c.exam_score),
+            "passed": func.sum(facts.c.passed), "tasks_due": func.sum(facts.c.tasks_due),
+            "tasks_done": func.sum(facts.c.tasks_done)}
+    return facts, [func.coalesce(sums[name], 0).label(name) for name in WeeklySums.names()]
 
 
-def _direct_sums(session: Session, week: str, now) -> dict[int, list]:
+def weekly_sums(session: Session, week: str, now, target: int | None = None) -> dict[int, WeeklySums]:
+    """Each unit's own officers' sums for ``week`` (not its subtree's), live, in one aggregation:
+    counts and sums only, so any subtree's figures are exact sums of its units' (never averages
+    of averages). The snapshot of a closed week stores exactly this (app/reports/snapshots.py).
+    ``target``: the weekly target in seconds (default: the policy in force at the week's end)."""
+    target = weekly_target_seconds(session, week) if target is None else target
+    facts, columns = _sums_select(session, week, now, target)
+    rows = session.execute(select(facts.c.unit_id, *columns).group_by(facts.c.unit_id))
+    return {row.unit_id: WeeklySums.of(row._mapping) for row in rows}
+
+
+def subtree_sums(session: Session, week: str, now, unit: Unit, target: int | None = None) -> WeeklySums:
+    """The sums over every officer in ``unit``'s subtree for ``week``, live (one aggregation)."""
+    target = weekly_target_seconds(session, week) if target is None else target
+    _facts, columns = _sums_select(session, week, now, target, subtree_unit_ids(unit))
+    return WeeklySums.of(session.execute(select(*columns)).one()._mapping)
+
+
+def _snapshot_columns():
+    return [getattr(ReportSnapshotUnit, name).label(name) for name in WeeklySums.names()]
+
+
+def _direct_sums(session: Session, week: str, now) -> dict[int, WeeklySums]:
     """Per-unit sums of each unit's own officers: the week's snapshot when it has one
     (app/reports/snapshots.py), else the live aggregation. Two queries either way."""
     snap = session.execute(
-        select(ReportSnapshot.week, ReportSnapshotUnit.unit_id,
-               *(getattr(ReportSnapshotUnit, c) for c in ReportSnapshotUnit.SUMS))
+        select(ReportSnapshot.week, ReportSnapshotUnit.unit_id, *_snapshot_columns())
         .outerjoin(ReportSnapshotUnit, ReportSnapshotUnit.week == ReportSnapshot.week)
         .where(ReportSnapshot.week == week)).all()
     if snap:
-        return {row[1]: list(row[2:]) for row in snap if row[1] is not None}
-    target = weekly_target_seconds(session, week)
-    return {row[0]: list(row[1:]) for row in _fact_sums(session, week, now, target)}
+        return {row.unit_id: WeeklySums.of(row._mapping) for row in snap if row.unit_id is not None}
+    return weekly_sums(session, week, now)
 
 
-def _snapshot_totals(session: Session, weeks: list[str], unit_ids) -> dict[str, list]:
+def _snapshot_totals(session: Session, weeks: list[str], unit_ids) -> dict[str, WeeklySums]:
     """For each snapshotted week among ``weeks``: the sums over the units in ``unit_ids``
     (one query for all weeks)."""
-    sums = [func.coalesce(func.sum(getattr(ReportSnapshotUnit, c)), 0) for c in ReportSnapshotUnit.SUMS]
+    sums = [func.coalesce(func.sum(getattr(ReportSnapshotUnit, name)), 0).label(name) for name in WeeklySums.names()]
     rows = session.execute(
         select(ReportSnapshot.week, *sums)
         .outerjoin(ReportSnapshotUnit, and_(ReportSnapshotUnit.week == ReportSnapshot.week,
                                             ReportSnapshotUnit.unit_id.in_(unit_ids)))
         .where(ReportSnapshot.week.in_(weeks)).group_by(ReportSnapshot.week)).all()
-    return {row[0]: list(row[1:]) for row in rows}
+    return {row.week: WeeklySums.of(row._mapping) for row in rows}
 
 
-def _fill(row: "UnitRow", sums) -> None:
-    n, n_met, secs, n_part, n_pending, score_sum, n_pass, n_due, n_done = (int(v or 0) if i != 5 else float(v or 0)
-                                                                          for i, v in enumerate(sums))
-    row.officers, row.study_target_met, row.exam_participants = n, n_met, n_part
-    row.exam_pending, row.pass_count = n_pending, n_pass
-    if n:
-        row.study_completion_rate = n_met / n
-        row.avg_study_hours = round(secs / n / 3600, 2)
-        row.exam_participation_rate = n_part / n
-    row.avg_score = round(score_sum / n_part, 2) if n_part else None
-    row.pass_rate = (n_pass / n_part) if n_part else (0.0 if n else None)
-    row.task_completion_rate = min(1.0, n_done / n_due) if n_due else None
+def _unit_row(unit) -> UnitRow:
+    return UnitRow(unit.id, unit.name, unit.code, unit.parent_id, unit.depth, unit.level, unit.path)
 
 
 def unit_rows(session: Session, week: str, now, weights: dict | None = None) -> list[UnitRow]:
@@ -200,21 +176,20 @@ def unit_rows(session: Session, week: str, now, weights: dict | None = None) -> 
     units = session.execute(select(Unit.id, Unit.name, Unit.code, Unit.parent_id, Unit.depth, Unit.level, Unit.path,
                                    Unit.is_active)).all()
     path_of = {u.id: u.path for u in units}
-    totals: dict[int, list] = {}
+    totals: dict[int, WeeklySums] = {}
     for unit_id, sums in direct.items():
-        for ancestor in _ancestor_ids(path_of.get(unit_id, "")):
-            acc = totals.setdefault(ancestor, [0] * len(sums))
-            for i, value in enumerate(sums):
-                acc[i] += value or 0
+        for ancestor in ancestor_ids(path_of.get(unit_id, "")):
+            totals.setdefault(ancestor, WeeklySums()).add(sums)
+    weights = merge_weights(weights)
     rows = []
     for u in units:
         if not u.is_active:
             continue
-        row = UnitRow(u.id, u.name, u.code, u.parent_id, u.depth, u.level, u.path)
-        _fill(row, totals.get(u.id, [0] * 9))
+        row = _unit_row(u)
+        apply_sums(row, totals.get(u.id, WeeklySums()))
+        row.composite_score = composite_score(row, weights)
         rows.append(row)
-    _composite(rows, weights or DEFAULT_WEIGHTS)
-    _rank(rows)
+    rank_rows(rows)
     return rows
 
 
@@ -239,7 +214,7 @@ def cached_unit_rows(session: Session, week: str, now, weights: dict | None, max
     (no copying 300 rows per dashboard) and must not alter them."""
     if max_age_seconds <= 0:
         return unit_rows(session, week, now, weights), now
-    key = (str(session.get_bind().url), week, tuple(sorted((weights or DEFAULT_WEIGHTS).items())))
+    key = (str(session.get_bind().url), week, tuple(sorted(merge_weights(weights).items())))
     hit = _CACHE.get(key)
     if hit is not None and timedelta(0) <= now - hit[0] <= timedelta(seconds=max_age_seconds):
         computed_at, rows = hit
@@ -258,45 +233,9 @@ def _copy_row(row: UnitRow) -> UnitRow:
     return twin
 
 
-def _ancestor_ids(path: str) -> list[int]:
-    """``"/1/4/17/"`` → ``[1, 4, 17]``: the unit and every unit above it."""
-    return [int(p) for p in path.strip("/").split("/") if p]
-
-
-def _composite(rows: list[UnitRow], weights: dict) -> None:
-    for row in rows:
-        if not row.officers:
-            continue
-        parts = [(weights["study"], row.study_completion_rate), (weights["participation"], row.exam_participation_rate),
-                 (weights["score"], (row.avg_score or 0) / 100)]
-        if row.task_completion_rate is not None:
-            parts.append((weights["tasks"], row.task_completion_rate))
-        total = sum(w for w, _ in parts)
-        row.composite_score = round(100 * sum(w * (v or 0) for w, v in parts) / total, 2) if total else 0.0
-
-
-def _order_key(row: UnitRow):
-    return (-(row.composite_score if row.composite_score is not None else -1),
-            -(row.study_completion_rate or 0), -(row.avg_score or 0), row.unit_code)
-
-
-def _rank(rows: list[UnitRow]) -> None:
-    by_parent: dict = {}
-    by_level: dict = {}
-    for row in rows:
-        by_parent.setdefault(row.parent_id, []).append(row)
-        by_level.setdefault(row.level, []).append(row)
-    for group in by_parent.values():
-        for i, row in enumerate(sorted(group, key=_order_key), 1):
-            row.rank = i
-    for group in by_level.values():
-        for i, row in enumerate(sorted(group, key=_order_key), 1):
-            row.city_rank = i
-
-
 def subtree_rows(rows: list[UnitRow], root: Unit) -> list[UnitRow]:
     """The root and every unit below it, in tree order (parents before children, by rank)."""
-    inside = [r for r in rows if r.path.startswith(root.path)]
+    inside = [r for r in rows if path_within(r.path, root.path)]
     children: dict = {}
     for r in inside:
         children.setdefault(r.parent_id, []).append(r)
@@ -318,8 +257,6 @@ def subtree_rows(rows: list[UnitRow], root: Unit) -> list[UnitRow]:
 def officer_rows(session: Session, week: str, now, root: Unit, *, only: str | None = None,
                  sort: str = "unit") -> list[dict]:
     """Every active officer in ``root``'s subtree with their week (one query)."""
-    from ..auth.scope import subtree_unit_ids
-
     target = weekly_target_seconds(session, week)
     facts = officer_facts(session, week, now, unit_filter=subtree_unit_ids(root)).subquery()
     stmt = (select(facts, User.name, User.badge_no, User.username, Unit.name.label("unit_name"))
@@ -352,22 +289,17 @@ def trend(session: Session, unit: Unit, weeks: list[str], now, weights: dict | N
 
     A week before the platform had any data (no exam and no study at all) is a gap (nulls),
     not a zero, so a chart does not show a fall that never happened."""
-    from ..auth.scope import subtree_unit_ids
-
     known = known or {}
+    weights = merge_weights(weights)
     exam_weeks = set(session.scalars(select(Exam.week).where(Exam.week.in_(weeks))))
     snapshots = _snapshot_totals(session, [w for w in weeks if w not in known], subtree_unit_ids(unit))
     points = []
     for week in weeks:
         row = known.get(week)
         if row is None:
-            row = UnitRow(unit.id, unit.name, unit.code, unit.parent_id, unit.depth, unit.level, unit.path)
-            if week in snapshots:
-                _fill(row, snapshots[week])
-            else:
-                target = weekly_target_seconds(session, week)
-                _fill(row, _fact_sums(session, week, now, target, subtree_unit_ids(unit), by_unit=False))
-            _composite([row], weights or DEFAULT_WEIGHTS)
+            row = _unit_row(unit)
+            apply_sums(row, snapshots[week] if week in snapshots else subtree_sums(session, week, now, unit))
+            row.composite_score = composite_score(row, weights)
         if week not in exam_weeks and not row.avg_study_hours:
             points.append({"week": week, "composite_score": None, "study_completion_rate": None,
                            "exam_participation_rate": None})
@@ -385,3 +317,81 @@ def own_standing(session: Session, user: User, week: str, now) -> dict:
     me = next((r for r in rows if r.user_id == user.id), None)
     return {"position": mine, "of": len(rows), "study_seconds": int(me.study_seconds) if me else 0,
             "exam_score": float(me.exam_score) if me and me.exam_score is not None else None}
+
+
+# --- what the pages and the API read ----------------------------------------------------------
+
+#: The AppSetting key of the admin's composite weights.
+WEIGHTS_KEY = "score_weights"
+
+
+def get_weights(session: Session) -> dict[str, int]:
+    """The composite weights in force: the admin's saved row merged over the defaults
+    (``figures.merge_weights``: a row saved before a weight existed keeps working)."""
+    row = session.get(AppSetting, WEIGHTS_KEY)
+    return merge_weights(row.value if row else None)
+
+
+def cache_seconds() -> float:
+    """REPORTS_CACHE_SECONDS of the running app (0: always live)."""
+    return current_app.config.get("REPORTS_CACHE_SECONDS", 0)
+
+
+def city_rows(session: Session, week: str, now, weights: dict | None = None, *, copies: bool = True):
+    """``(rows, computed_at)``: every unit's figures for ``week`` with the weights in force,
+    through this process's cache (``cached_unit_rows``, also for ``copies``)."""
+    weights = weights if weights is not None else get_weights(session)
+    return cached_unit_rows(session, week, now, weights, cache_seconds(), copies=copies)
+
+
+def unit_table(session: Session, week: str, unit: Unit, now) -> list[UnitRow]:
+    """The unit and every unit below it, with the week's figures (ranks city-wide)."""
+    return subtree_rows(city_rows(session, week, now)[0], unit)
+
+
+def leaderboard_data(session: Session, week: str, now) -> dict:
+    """The public leaderboard: per level, the 红榜 and 黑榜 (``figures.leaderboard_levels``)."""
+    return {"week": week, "levels": leaderboard_levels(city_rows(session, week, now)[0])}
+
+
+class DashboardFigures:
+    """What the dashboard body shows, each computed when the template first asks for it, so a
+    body served from the fragment cache runs none of these queries. ``viewer`` and ``root`` (their
+    scope root) only shape the breadcrumb; the caller has checked ``unit`` against the scope."""
+
+    def __init__(self, session: Session, week: str, unit: Unit, only: str | None, now, weights: dict, city: list,
+                 viewer: User, root: Unit):
+        self.session, self.week, self.unit, self.only, self.now = session, week, unit, only, now
+        self.weights, self.city, self.viewer, self.root = weights, city, viewer, root
+
+    @cached_property
+    def rows(self) -> list:
+        return subtree_rows(self.city, self.unit)
+
+    @cached_property
+    def top(self):
+        return self.rows[0] if self.rows else None
+
+    @cached_property
+    def children(self) -> list:
+        return [r for r in self.rows if r.parent_id == self.unit.id]
+
+    @cached_property
+    def officers(self) -> list[dict]:
+        if self.only or not self.children:
+            return officer_rows(self.session, self.week, self.now, self.unit, only=self.only)
+        return []
+
+    @cached_property
+    def trend(self) -> list[dict]:
+        return trend(self.session, self.unit, previous_weeks(self.week, 8), self.now, self.weights,
+                     known={self.week: self.top} if self.top else None)
+
+    @cached_property
+    def ancestors(self) -> list[Unit]:
+        """Breadcrumb from the caller's scope root down to the unit."""
+        return ancestors_in_scope(self.session, self.viewer, self.unit, root=self.root)
+
+    @cached_property
+    def target_hours(self) -> float:
+        return weekly_target_seconds(self.session, self.week) / 3600

@@ -8,19 +8,15 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..models import AppSetting, Notification
-from .queries import DEFAULT_WEIGHTS
-
-WEIGHTS_KEY = "score_weights"
-
-
-def get_weights(session: Session) -> dict:
-    row = session.get(AppSetting, WEIGHTS_KEY)
-    return dict(row.value) if row else dict(DEFAULT_WEIGHTS)
+from .figures import WEIGHT_KEYS
+from .queries import WEIGHTS_KEY, get_weights
 
 
 def weight_errors(weights: dict) -> list[str]:
+    """Why ``weights`` cannot be saved: every weight of ``figures.WEIGHTS``, each a whole number
+    0–100, together 100. Empty when they can."""
     errors = []
-    if set(weights) != set(DEFAULT_WEIGHTS):
+    if set(weights) != set(WEIGHT_KEYS):
         errors.append("权重项不完整。")
     elif any(not isinstance(v, int) or not 0 <= v <= 100 for v in weights.values()):
         errors.append("每项权重应为 0–100 的整数。")
@@ -30,7 +26,8 @@ def weight_errors(weights: dict) -> list[str]:
 
 
 def set_weights(session: Session, weights: dict, by, now: datetime) -> None:
-    """Store new composite weights (validated by the caller with ``weight_errors``); audited."""
+    """Store new composite weights (validated by the caller with ``weight_errors``); audited. The
+    row holds every weight of the day; one added later takes its default (``get_weights``)."""
     before = get_weights(session)
     row = session.get(AppSetting, WEIGHTS_KEY)
     if row is None:

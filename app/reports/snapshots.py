@@ -4,7 +4,8 @@ Why: measured in ``make bench``, a dashboard's eight-week trend ran eight aggreg
 10,028 officers, and that was most of its time (benchmarks/NOTES.md). A week's figures stop
 changing once it has closed: credit only ever goes to the current day (S7), the exam closes on
 Sunday evening and the sweep finishes what was left open. So each closed week is aggregated once,
-by the very query that serves the live week (``queries._fact_sums``), and stored per unit.
+by the very query that serves the live week (``queries.weekly_sums``), and stored per unit,
+column by column under the names of ``figures.WeeklySums``.
 
 "Closed" means: ``SETTLE`` after the week's end (Monday 00:00 Asia/Shanghai), and the overdue
 sweep has run (the job runs it first). History is then frozen: an officer who moves to another
@@ -51,12 +52,12 @@ def take(session: Session, week: str, now: datetime, *, refresh: bool = False, a
         audit.record(session, "report.snapshot_refresh", actor=actor, actor_name=None if actor else "system",
                      target_type="week", target_id=week)
     target = queries.weekly_target_seconds(session, week)
-    rows = queries._fact_sums(session, week, now, target)  # the live aggregation, verbatim
+    sums = queries.weekly_sums(session, week, now, target)  # the live aggregation, verbatim
     session.add(ReportSnapshot(week=week, target_seconds=target, taken_at=now))
     session.flush()
-    if rows:
+    if sums:
         session.execute(insert(ReportSnapshotUnit), [
-            {"week": week, "unit_id": row[0], **dict(zip(ReportSnapshotUnit.SUMS, row[1:]))} for row in rows])
+            {"week": week, "unit_id": unit_id, **unit_sums.as_dict()} for unit_id, unit_sums in sums.items()])
     return True
 
 

@@ -2,7 +2,8 @@
 
 Visibility of an item (QUALITY S8) is one definition, ``_visible``: published, inside its
 publish window at ``now``, and targeted at the whole city or at a unit on the path from the city
-to the officer's own unit. ``visible_clause`` and every statement built once use it. Days and weeks are Asia/Shanghai days (``app.timeutils``).
+to the officer's own unit (``app.auth.scope.aimed_at``). ``visible_clause`` and every statement
+built once use it. Days and weeks are Asia/Shanghai days (``app.timeutils``).
 """
 from __future__ import annotations
 

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import String, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ..auth.scope import aimed_at, overlaps_scope, path_within, people_in_scope, scope_root, unit_in_scope, units_in_scope
+from ..auth.scope import (aimed_at, overlaps_scope, path_within, people_in_scope, scope_root, unit_in_scope,
+                          units_in_scope)
 from ..models import CampaignStage, StudyItem, Task, TaskSubmission, Unit, User
 
 DONE = ("submitted", "accepted")
