@@ -308,9 +308,12 @@ def test_a24_admin_publishes_hostile_article_officer_sees_it_clean(browser, live
         apage.fill("#title", "浏览器测试：清理后的文章")
         apage.select_option("#module", "role_model")
         apage.fill("#credited_minutes", "2")
-        apage.fill("#body", '<h3>英模事迹</h3><p>正文<img src=x onerror="window.__xss=1"></p>'
-                            '<script>window.__xss=2</script><a href="javascript:window.__xss=3">链接</a>'
-                            '<svg onload="window.__xss=4"></svg><iframe src="/home"></iframe>')
+        # The hostile HTML goes through the real form: into the textarea the rich-text editor
+        # keeps hidden (it is the form field the server reads).
+        apage.locator("#body").evaluate("(el, v) => { el.value = v; }",
+                                        '<h3>英模事迹</h3><p>正文<img src=x onerror="window.__xss=1"></p>'
+                                        '<script>window.__xss=2</script><a href="javascript:window.__xss=3">链接</a>'
+                                        '<svg onload="window.__xss=4"></svg><iframe src="/home"></iframe>')
 
     admin, apage, item_id = _admin_publishes(browser, live_server, fill)
     apage.goto(f"/admin/content/{item_id}/preview")
