@@ -26,10 +26,9 @@ PATH_FUNCTIONS = {"substr", "substring", "concat", "instr", "strpos", "position"
 #: ``.path`` of these is not a unit path.
 NOT_UNIT_PATHS = {"request", "os", "sys", "url", "parsed", "self"}
 
-#: Unit-path code outside scope.py that another change has to move (file → occurrences). Tree
-#: maintenance, not scope: ``move_unit`` refuses a move under its own subtree and rewrites the
-#: subtree's paths. Shrink this as they move to ``scope.path_within``; never grow it.
-KNOWN_ELSEWHERE = {"app/admin/services.py": 2}
+#: Unit-path code outside scope.py (file → occurrences): none left — ``move_unit`` uses
+#: ``scope.path_within`` too. Never grow it.
+KNOWN_ELSEWHERE: dict[str, int] = {}
 
 
 #: Variables and bind parameters named like a unit path.
@@ -223,3 +222,21 @@ def test_aimed_at_reaches_the_target_and_below_without_a_join(app, city):
         everyone = set(s.scalars(select(Unit.id).where(scope.aimed_at(literal(None, Integer), Unit.path))))
         all_units = set(s.scalars(select(Unit.id)))
     assert reached == {city.branch_a, city.station_a1, city.station_a2} and everyone == all_units
+
+
+def test_a16_moving_a_unit_carries_its_subtree_and_never_under_itself(app, city):
+    """A16: a station moved to another branch takes its path (and so its scope) along; a unit is never moved under its own subtree."""
+    from app.admin.services import AdminError, move_unit
+
+    with app.app_context():
+        s = db.session
+        station, branch_b, branch_a = s.get(Unit, city.station_a1), s.get(Unit, city.branch_b), s.get(Unit, city.branch_a)
+        move_unit(s, station, branch_b)
+        s.commit()
+        station = s.get(Unit, city.station_a1)
+        assert scope.path_within(station.path, s.get(Unit, city.branch_b).path)
+        assert not scope.path_within(station.path, s.get(Unit, city.branch_a).path)
+        supervisor_b = s.get(User, city.users["supervisor_b"])
+        assert scope.unit_in_scope(s, supervisor_b, city.station_a1)
+        with pytest.raises(AdminError, match="自己的下级"):
+            move_unit(s, s.get(Unit, city.branch_b), s.get(Unit, city.station_b1))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..auth.services import issue_initial_password, revoke_all_sessions
+from ..auth.scope import path_within
 from ..models import UNIT_LEVELS, Unit, User
 from .imports import ImportPlan
 
@@ -166,14 +167,14 @@ def update_unit(session: Session, unit: Unit, *, name: str, sort_order: int, is_
 
 def move_unit(session: Session, unit: Unit, new_parent: Unit) -> None:
     """Re-hang a subtree under a parent of the level above; paths of the whole subtree follow."""
-    if new_parent.path.startswith(unit.path):
+    if path_within(new_parent.path, unit.path):
         raise AdminError("不能把单位移到它自己的下级单位下面。")
     if new_parent.depth != unit.depth - 1:
         raise AdminError("只能移到同一级别的其他上级单位下。")
     old_path, new_path = unit.path, _path_for(new_parent, unit.id)
     before = {"parent_id": unit.parent_id}
     session.execute(
-        update(Unit).where(Unit.path.startswith(old_path, autoescape=True))
+        update(Unit).where(path_within(Unit.path, old_path))
         .values(path=func.replace(Unit.path, old_path, new_path)),
         execution_options={"synchronize_session": False},
     )
