@@ -44,7 +44,3 @@ class ReportSnapshotUnit(Base):
     passed: Mapped[int] = mapped_column(Integer)
     tasks_due: Mapped[int] = mapped_column(Integer)
     tasks_done: Mapped[int] = mapped_column(Integer)
-
-    #: The column order of ``app.reports.queries._fact_sums`` (after unit_id).
-    SUMS = ("officers", "target_met", "study_seconds", "participants", "pending", "score_sum", "passed",
-            "tasks_due", "tasks_done")
