@@ -6,6 +6,7 @@ environment; nothing secret lives in this file (QUALITY A7).
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -124,6 +125,10 @@ class BaseConfig:
     ADMIN_MFA_WAIVER_NETWORKS = _env_list("ADMIN_MFA_WAIVER_NETWORKS")
     #: Number of reverse proxies in front of gunicorn; audit IPs come from ProxyFix (QUALITY).
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
+    #: Networks (CIDRs, comma separated) besides loopback whose clients may read /metrics, e.g.
+    #: the Prometheus server's; anyone else gets 404. The address is the client's as the app sees
+    #: it, after ProxyFix when PROXY_HOPS is set.
+    METRICS_NETWORKS = _env_list("METRICS_NETWORKS")
 
     # Weekly exams: when correct answers and explanations are shown (PRODUCT.md contract);
     # an admin's blueprint setting overrides it.
@@ -172,6 +177,11 @@ class BaseConfig:
 def _check_common(config: dict) -> None:
     if config.get("EXAM_REVEAL_POLICY") not in ("after_close", "after_submit"):
         raise RuntimeError("EXAM_REVEAL_POLICY must be after_close or after_submit")
+    for network in config.get("METRICS_NETWORKS") or ():
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise RuntimeError(f"METRICS_NETWORKS: {network!r} is not a network (CIDR, e.g. 10.20.0.0/16)") from None
 
 
 class DevelopmentConfig(BaseConfig):

@@ -11,20 +11,27 @@ work is 0.4 ms (``benchmarks/profile_hot.py``).
 This WSGI middleware answers only the ordinary case of
 ``POST /api/v1/study/items/<id>/heartbeat`` and ``PUT /api/v1/attempts/<id>/answers/<id>``: a
 signed-in officer with a live session and a valid CSRF token, a well-formed JSON body, and a
-write that succeeds. The decisions are the full stack's own:
+write that succeeds. It skips machinery, never decisions (ARCHITECTURE rule 13): every decision
+is a call to the function the full stack calls, with settings read from the config on every
+request as the full stack reads them:
 
 * the session cookie is opened with the app's own signing serializer (Flask's
-  ``SecureCookieSessionInterface``), the CSRF token is checked as Flask-WTF's ``validate_csrf``
-  and ``CSRFProtect.protect`` do (same serializer, salt, time limit, constant-time compare and
-  HTTPS referrer rule), and Flask-Login's session protection is applied with its identifier;
-* the view's declared ``@access`` rule (roles), ``session_is_live`` (revoked, idle, absolute),
-  the account being active and not awaiting a password change;
-* the same service functions as the views (``study.services.beat_checks``/``write_beat``,
+  ``SecureCookieSessionInterface``); the CSRF token is judged by ``decisions.csrf_refusal``
+  (the full stack's ``CSRFProtect.protect`` is bound to it), Flask-Login's session protection by
+  ``decisions.session_identifier``/``session_protection`` (bound likewise, app/auth/access.py);
+* "may this session write through this rule now" is ``decisions.write_refusal``: the session
+  row and its user as ``load_user`` judges them (``session_refusal``: live under the
+  LoginPolicy, the claimed user, an active account), then the view's declared ``@access`` rule
+  as ``enforce_access`` judges it (``access_refusal``: no pending password change, the role;
+  a second factor is never read here, so admin pages are left to the full stack);
+* the attempt is the caller's by ``exams.services.owned_attempt``; the checks and writes are the
+  views' service functions (``study.services.beat_checks``/``write_beat``,
   ``exams.services.check_answer``/``write_answer``), whose SQLAlchemy statements are compiled
   once per dialect and run on the pooled DBAPI connection (``_Conn``): the checks in a read
   (deferred) transaction, the writes in a short write transaction;
 * the response carries the same headers as the full stack's (``security.response_headers``,
-  ``Vary``), proved equal header by header in tests/test_express_lane.py.
+  ``Vary``), proved equal header by header in tests/test_express_lane.py, which also pins the
+  full stack's hooks around the two views, so a new hook fails a test until the lane asks it.
 
 Anything else — no or bad cookie, revoked or expired session, another role, a pending password
 change, a CSRF failure, a changed client on a fresh session, a body that is not a JSON object, an
@@ -35,28 +42,32 @@ decides and answers exactly as it always does, with its messages, audit rows and
 So the lane answers only 200s that the full stack would also answer, and writes nothing the full
 stack would not.
 
+Every request on the two routes is counted: served, declined by reason (``DECLINE_REASONS``) or
+met an unexpected error, which is logged at WARNING (at most once a minute per worker, with the
+number left unlogged) and handed on all the same. ``/healthz`` shows the worker's counts and
+``/metrics`` all workers' (app/metrics.py).
+
 ``EXPRESS_LANE = False`` (environment ``EXPRESS_LANE=0``) sends every request through the full
 stack; tests compare both ways.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import io
 import re
+import time
 from collections import namedtuple
 from dataclasses import asdict
 
 from flask import Flask
-from flask_wtf.csrf import same_origin
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadData
 from sqlalchemy import bindparam, select, update
 from werkzeug.http import parse_cookie
 from werkzeug.wsgi import get_host
 
-from .auth.services import LoginPolicy, session_is_live
+from . import metrics
+from .auth import decisions
 from .db import writer_queue
-from .models import Attempt, AuthSession, Unit, User
+from .models import AuthSession, Unit, User
 from .timeutils import utcnow
 from .web import MAX_URL_INT  # larger ids match no route: the full stack answers 404
 
@@ -68,18 +79,53 @@ _ROUTES = (
     ("PUT", re.compile(r"^/api/v1/attempts/([1-9][0-9]{0,9})/answers/([1-9][0-9]{0,9})$"), "api.attempts_save"),
 )
 
-_S, _U, _N, _A = AuthSession.__table__, User.__table__, Unit.__table__, Attempt.__table__
-# Who is asking, in one statement: the session row, its user and the user's unit path.
-_WHO = (select(_S.c.user_id, _S.c.revoked_at, _S.c.last_seen_at, _S.c.created_at, _U.c.role, _U.c.is_active,
-               _U.c.must_change_password, _N.c.path)
+_S, _U, _N = AuthSession.__table__, User.__table__, Unit.__table__
+# Who is asking, in one statement: the session row (``user_id`` is the session's), its user
+# (``id``, what owned_attempt compares) and the user's unit path.
+_WHO = (select(_S.c.user_id, _S.c.revoked_at, _S.c.last_seen_at, _S.c.created_at, _U.c.id, _U.c.role,
+               _U.c.is_active, _U.c.must_change_password, _N.c.path)
         .join(_U, _U.c.id == _S.c.user_id).join(_N, _N.c.id == _U.c.unit_id)
         .where(_S.c.id == bindparam("sid")))
 _TOUCH = update(_S).where(_S.c.id == bindparam("sid")).values(last_seen_at=bindparam("now"))
-_ATTEMPT = select(_A.c.id, _A.c.user_id, _A.c.status, _A.c.deadline, _A.c.seq).where(_A.c.id == bindparam("aid"))
+
+#: Why the lane handed a request to the full stack: the ``reason`` of /healthz's ``declined`` and
+#: of /metrics' ``platform_express_requests_total{outcome="declined"}``.
+DECLINE_REASONS = {
+    "not_ordinary": "not the ordinary request: no or too large a body, not JSON, an id past the routes' range, "
+                    "a view without a signed-in rule",
+    "bad_body": "the body is not a JSON object of the expected fields (the full stack answers 400/422)",
+    "csrf": "no CSRF token, or one not valid for this session (decisions.csrf_refusal)",
+    "no_session": "no signed-in session in the cookie, or none in the database (decisions.session_refusal)",
+    "session_protection": "another client on a fresh session: Flask-Login marks or ends it "
+                          "(decisions.session_protection)",
+    "session_ended": "the session was revoked, idle or too old (decisions.session_refusal)",
+    "other_user": "the session belongs to another user than the cookie claims (decisions.session_refusal)",
+    "inactive": "the account is disabled (decisions.session_refusal)",
+    "password_change": "a password change is pending (decisions.access_refusal)",
+    "role": "the view's @access rule does not list the caller's role (decisions.access_refusal)",
+    "mfa": "an admin page that needs a second factor (decisions.access_refusal)",
+    "not_available": "heartbeat: the item is not published to this officer",
+    "no_policy": "heartbeat: no study policy yet (the full stack creates the default one)",
+    "too_soon": "heartbeat: sooner than the policy's minimum gap (429)",
+    "not_owner": "autosave: not the caller's attempt (owned_attempt: 404)",
+    "attempt_closed": "autosave: the attempt is finished or past its deadline (409)",
+    "bad_answer": "autosave: the question is not in the paper, or the answer or seq is malformed (400)",
+    "stale_seq": "autosave: the conditional write did not apply: a stale or replayed seq, or the attempt closed "
+                 "meanwhile",
+    "burst_flag": "autosave: the save that completes an A33 burst (the full stack flags and audits it)",
+}
+#: The lane never reads a second factor (admin pages are left to the full stack).
+_NO_SECOND_FACTOR = lambda: False  # noqa: E731
+#: An unexpected error is logged at WARNING at most this often per worker (seconds).
+WARNING_INTERVAL = 60.0
 
 
 class _Decline(Exception):
     """Not the ordinary case: the full application answers this request."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 # --- statements on the DBAPI connection ----------------------------------------------------
@@ -204,47 +250,39 @@ class _Conn:
 
 # --- the middleware ------------------------------------------------------------------------
 
-def _flask_login_identifier(environ) -> str:
-    """Flask-Login 0.6.3's ``_create_identifier`` (utils.py) computed from the WSGI environ: the
-    same bytes formatting, so it equals the ``_id`` stored at login (tests compare the two)."""
-    address = environ.get("HTTP_X_FORWARDED_FOR", environ.get("REMOTE_ADDR"))
-    if address is not None:
-        address = address.encode("utf-8").split(b",")[0].strip()
-    user_agent = environ.get("HTTP_USER_AGENT")
-    if user_agent is not None:
-        user_agent = user_agent.encode("utf-8")
-    return hashlib.sha512(f"{address}|{user_agent}".encode("utf8")).hexdigest()
-
-
 class ExpressLane:
     """WSGI middleware around the Flask application's ``wsgi_app`` (see the module docstring)."""
 
     def __init__(self, app: Flask, wsgi_app):
         self.app = app
         self.wsgi_app = wsgi_app
-        #: Requests answered here, and requests handed to the full stack (tests and the bench read them).
+        #: Requests on the two routes answered here, handed on (in all, and by reason), and
+        #: handed on after an unexpected error: this worker's share, shown by /healthz.
         self.served = 0
         self.declined = 0
+        self.declined_by: dict[str, int] = {}
+        self.errors = 0
+        self._warned_at: float | None = None
+        self._unlogged = 0
         self._setup = None
 
+    def counts(self) -> dict:
+        """This worker's counts, as /healthz shows them."""
+        return {"enabled": bool(self.app.config.get("EXPRESS_LANE", True)), "served": self.served,
+                "declined": dict(self.declined_by), "errors": self.errors}
+
     def _settings(self):
-        """Values read once from the configured app (after every extension was initialised)."""
+        """Machinery built once from the configured app, no decision: the session cookie's
+        signing serializer (Flask's own, with SECRET_KEY_FALLBACKS), the response headers (as
+        ``security.init_app`` builds them once) and the SQLite writer queue of the engine."""
         if self._setup is None:
             from .security import response_headers
 
             app = self.app
-            cfg = app.config
             self._setup = {
-                "cookie": cfg["SESSION_COOKIE_NAME"],
                 "session": app.session_interface.get_signing_serializer(app),
-                "max_age": int(app.permanent_session_lifetime.total_seconds()),
-                "csrf": URLSafeTimedSerializer(cfg.get("WTF_CSRF_SECRET_KEY") or app.secret_key, salt="wtf-csrf-token"),
-                "csrf_field": cfg.get("WTF_CSRF_FIELD_NAME", "csrf_token"),
-                "csrf_headers": ["HTTP_" + h.upper().replace("-", "_") for h in cfg.get("WTF_CSRF_HEADERS", [])],
-                "protection": cfg.get("SESSION_PROTECTION", app.login_manager.session_protection),
                 "headers": response_headers(app) + [("Vary", "Accept-Encoding, Cookie")],
-                "policy": LoginPolicy.from_config(cfg),
-                "writers": writer_queue(app.extensions["db"].engine, cfg.get("SQLITE_WRITER_QUEUE", True)),
+                "writers": writer_queue(app.extensions["db"].engine, app.config.get("SQLITE_WRITER_QUEUE", True)),
             }
         return self._setup
 
@@ -264,58 +302,78 @@ class ExpressLane:
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return self.wsgi_app(environ, start_response)
+            length = -1
         if length <= 0 or length > MAX_BODY:
+            self._declined("not_ordinary")
             return self.wsgi_app(environ, start_response)
         body = environ["wsgi.input"].read(length)
         try:
             answer = self._serve(environ, route, body)
-        except _Decline:
-            answer = None
-        except Exception:  # noqa: BLE001 - the full stack meets the same fault and answers it (503, L10)
-            self.app.logger.debug("express lane handed a request on after an error", exc_info=True)
-            answer = None
-        if answer is None:
-            self.declined += 1
-            environ["wsgi.input"] = io.BytesIO(body)  # the full stack reads the body afresh
-            return self.wsgi_app(environ, start_response)
-        self.served += 1
-        start_response("200 OK", answer[1])
-        return [answer[0]]
+        except _Decline as decline:
+            self._declined(decline.reason)
+        except Exception as error:  # noqa: BLE001 - the full stack meets the same fault and answers it (503, L10)
+            self._failed(error)
+        else:
+            self.served += 1
+            metrics.count_express("served")
+            environ[metrics.ENDPOINT_KEY] = route[0]
+            start_response("200 OK", answer[1])
+            return [answer[0]]
+        environ["wsgi.input"] = io.BytesIO(body)  # the full stack reads the body afresh
+        return self.wsgi_app(environ, start_response)
 
-    def _session(self, environ, cfg) -> dict:
-        """The signed session cookie's contents after the full stack's CSRF and session-protection
-        checks; _Decline whenever one of them would not pass quietly."""
+    def _declined(self, reason: str) -> None:
+        self.declined += 1
+        self.declined_by[reason] = self.declined_by.get(reason, 0) + 1
+        metrics.count_express("declined", reason)
+
+    def _failed(self, error: Exception) -> None:
+        """Count an unexpected error; log it at WARNING unless one was logged in the last minute."""
+        self.errors += 1
+        metrics.count_express("error", type(error).__name__)
+        now = time.monotonic()
+        if self._warned_at is not None and now - self._warned_at < WARNING_INTERVAL:
+            self._unlogged += 1
+            return
+        self.app.logger.warning("express lane handed a request to the full stack after an error "
+                                "(%d more since the last one logged)", self._unlogged, exc_info=error)
+        self._warned_at, self._unlogged = now, 0
+
+    def _session(self, environ, config, serializer) -> dict:
+        """The signed session cookie's contents, once the full stack's CSRF and session-protection
+        decisions let them pass quietly; _Decline otherwise."""
         app = self.app
-        raw = parse_cookie(environ).get(cfg["cookie"])
-        if not raw:
-            raise _Decline
-        try:
-            data = cfg["session"].loads(raw, max_age=cfg["max_age"])
-        except BadData:
-            raise _Decline from None
-        if not isinstance(data, dict) or not data.get("sid") or not data.get("_user_id"):
-            raise _Decline
-        if app.config.get("WTF_CSRF_ENABLED") and app.config.get("WTF_CSRF_CHECK_DEFAULT", True):
-            token = next((environ[h] for h in cfg["csrf_headers"] if environ.get(h)), None)
-            stored = data.get(cfg["csrf_field"])
-            if not token or not stored:
-                raise _Decline
-            try:
-                value = cfg["csrf"].loads(token, max_age=app.config.get("WTF_CSRF_TIME_LIMIT"))
+        data = None
+        raw = parse_cookie(environ).get(config["SESSION_COOKIE_NAME"])
+        if raw:
+            try:  # as Flask's SecureCookieSessionInterface.open_session: a bad cookie is an empty session
+                data = serializer.loads(raw, max_age=int(app.permanent_session_lifetime.total_seconds()))
             except BadData:
-                raise _Decline from None
-            if not isinstance(value, str) or not hmac.compare_digest(stored, value):
-                raise _Decline
-            if environ.get("wsgi.url_scheme") == "https" and app.config.get("WTF_CSRF_SSL_STRICT", True):
-                referrer = environ.get("HTTP_REFERER")
-                if not referrer or not same_origin(referrer, f"https://{get_host(environ)}/"):
-                    raise _Decline
-        mode = cfg["protection"]
-        if mode in ("basic", "strong") and data.get("_id") != _flask_login_identifier(environ):
-            # "basic" marks the session not fresh (a new cookie); "strong" ends it: the full stack does both.
-            if mode == "strong" or data.get("_fresh") is not False:
-                raise _Decline
+                data = None
+        if not isinstance(data, dict):
+            data = {}
+        # Flask-WTF's hook runs first in the full stack. Here on every POST and PUT, exemptions
+        # and WTF_CSRF_METHODS aside: never looser than the full stack.
+        if config.get("WTF_CSRF_ENABLED") and config.get("WTF_CSRF_CHECK_DEFAULT", True):
+            token = None
+            for header in config["WTF_CSRF_HEADERS"]:
+                token = environ.get("HTTP_" + header.upper().replace("-", "_"))
+                if token:
+                    break
+            secure = environ.get("wsgi.url_scheme") == "https"
+            if decisions.csrf_refusal(token, data.get(config["WTF_CSRF_FIELD_NAME"]), config, app.secret_key,
+                                      secure=secure, referrer=environ.get("HTTP_REFERER"),
+                                      host=get_host(environ) if secure else "") is not None:
+                raise _Decline("csrf")
+        if not data.get("sid") or not data.get("_user_id"):
+            raise _Decline("no_session")
+        identifier = decisions.session_identifier(environ.get("HTTP_X_FORWARDED_FOR", environ.get("REMOTE_ADDR")),
+                                                  environ.get("HTTP_USER_AGENT"))
+        mode = config.get("SESSION_PROTECTION", app.login_manager.session_protection)
+        # "signal": Flask-Login only sends session_protected (the lane skips signals, see the
+        # pin in tests/test_express_lane.py); "mark" and "end" change the session: handed on.
+        if decisions.session_protection(data, identifier, mode) not in ("pass", "signal"):
+            raise _Decline("session_protection")
         return data
 
     def _serve(self, environ, route, body: bytes):
@@ -323,27 +381,28 @@ class ExpressLane:
         with nothing written otherwise."""
         endpoint, ids = route
         if any(i > MAX_URL_INT for i in ids):
-            raise _Decline
+            raise _Decline("not_ordinary")
         content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
         if content_type != "application/json":
-            raise _Decline
+            raise _Decline("not_ordinary")
         app = self.app
+        config = app.config
         rule = getattr(app.view_functions.get(endpoint), "access", None)
-        if rule is None or rule.public or rule.mfa:
-            raise _Decline
+        if rule is None or rule.public:
+            raise _Decline("not_ordinary")
         cfg = self._settings()
-        data = self._session(environ, cfg)
+        data = self._session(environ, config, cfg["session"])
         try:
             payload = app.json.loads(body)  # the full stack's parser: too deep a body is declined (A36)
         except ValueError:
-            raise _Decline from None
+            raise _Decline("bad_body") from None
         if not isinstance(payload, dict):
-            raise _Decline
-        clock = app.config.get("CLOCK")
+            raise _Decline("bad_body")
+        clock = config.get("CLOCK")
         now = clock() if clock else utcnow()
         conn = _Conn(app.extensions["db"].engine, cfg["writers"])
         try:
-            result = self._run(conn, cfg, rule, data, endpoint, ids, payload, now)
+            result = self._run(conn, config, rule, data, endpoint, ids, payload, now)
         except BaseException:
             conn.rollback()
             raise
@@ -355,50 +414,57 @@ class ExpressLane:
         text = (provider.dumps(result, **({"indent": 2} if pretty else {"separators": (",", ":")})) + "\n").encode()
         return text, [("Content-Type", "application/json"), ("Content-Length", str(len(text))), *cfg["headers"]]
 
-    def _run(self, conn: _Conn, cfg, rule, data: dict, endpoint: str, ids: list[int], payload: dict, now) -> dict:
+    def _run(self, conn: _Conn, config, rule, data: dict, endpoint: str, ids: list[int], payload: dict, now) -> dict:
         """Checks in a read transaction, then the writes in a write transaction; returns the JSON
         body after COMMIT, or raises (the caller rolls back)."""
         sid = data["sid"]
         conn.begin(write=False)
         who = conn.execute(_WHO, {"sid": sid}).first()
-        if (who is None or not session_is_live(who, now, cfg["policy"]) or str(who.user_id) != str(data["_user_id"])
-                or not who.is_active or who.must_change_password or who.role not in rule.roles):
-            raise _Decline
-        touch = now - who.last_seen_at >= self.app.config["SESSION_TOUCH_INTERVAL"]
+        refusal = decisions.write_refusal(rule, who, who, data["_user_id"], now, config, _NO_SECOND_FACTOR)
+        if refusal is not None:
+            raise _Decline(refusal)
+        touch = now - who.last_seen_at >= config["SESSION_TOUCH_INTERVAL"]
         if endpoint == "api.study_heartbeat":
             from .study import services as study
 
             try:
                 signals = study.Signals.parse(payload)
+            except ValueError:
+                raise _Decline("bad_body") from None
+            try:
                 item, policy = study.beat_checks(conn, who.path, ids[0], now)
-            except (ValueError, study.NotAvailable):
-                raise _Decline from None
+            except study.NotAvailable:
+                raise _Decline("not_available") from None
             if policy is None:
-                raise _Decline  # the full stack creates the default policy first
+                raise _Decline("no_policy")  # the full stack creates the default policy first
             conn.commit()  # ends the read snapshot
             conn.begin(write=True)
             try:
-                result = asdict(study.write_beat(conn, who.user_id, item, policy, now, signals))
+                result = asdict(study.write_beat(conn, who.id, item, policy, now, signals))
             except study.TooSoon:
-                raise _Decline from None
+                raise _Decline("too_soon") from None
         else:
             from .exams import queries as exam_queries, services as exams
 
             if "answer" not in payload:
-                raise _Decline
-            attempt = conn.execute(_ATTEMPT, {"aid": ids[0]}).first()
-            if attempt is None or attempt.user_id != who.user_id:
-                raise _Decline
+                raise _Decline("bad_body")
+            try:
+                attempt = exams.owned_attempt(conn, ids[0], who)
+            except exams.ExamError:
+                raise _Decline("not_owner") from None
             seq = payload.get("seq")
             try:
                 position, stored = exams.check_answer(conn, attempt, ids[1], payload["answer"], seq, now)
-            except exams.ExamError:
-                raise _Decline from None
+            except exams.ExamError as err:
+                closed = err.code in ("finished", "deadline_passed")
+                raise _Decline("attempt_closed" if closed else "bad_answer") from None
             conn.commit()
             conn.begin(write=True)
             applied, row = exams.write_answer(conn, attempt.id, position, stored, seq, now)
-            if not applied or exams.needs_burst_flag(row):
-                raise _Decline  # replay, stale, finished, or A33's flag with its audit row
+            if not applied:
+                raise _Decline("stale_seq")  # replay, stale, or finished meanwhile: the full stack judges it
+            if exams.needs_burst_flag(row):
+                raise _Decline("burst_flag")  # A33's flag with its audit row
             result = {"saved": True, "question_id": ids[1], "seq": row.seq, "server_now": exam_queries.iso(now),
                       "deadline": exam_queries.iso(row.deadline),
                       "remaining_seconds": max(0, int((row.deadline - now).total_seconds()))}

@@ -157,6 +157,9 @@ def init_app(app: Flask) -> None:
     if app.config.get("PROXY_HOPS"):
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    from . import metrics
+
+    metrics.init_app(app)  # outermost: requests the lane answers are counted and timed too
 
     @app.before_request
     def _request_id():

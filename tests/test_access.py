@@ -16,6 +16,7 @@ POLICY = {
     "auth.login": "public",
     "auth.set_language": "public",
     "main.healthz": "public",
+    "main.metrics": "public",  # public to the access gate; 404 unless loopback or METRICS_NETWORKS
     "api.openapi": "public",
     "auth.logout": ALL,
     "auth.change_password": ALL,

@@ -10,6 +10,7 @@ E1–E25) runs through the lane too, since the test client calls the same WSGI s
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import subprocess
 import sys
@@ -21,6 +22,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, select, update
 
+from app import express
+from app.auth import access, decisions
+from app.auth.access import Access
 from app.db import WriterQueue, db
 from app.models import AuthSession, User
 from tests.conftest import csrf_of
@@ -163,20 +167,21 @@ def _set_user(app, user_id, **values):
 
 
 DECLINED_BEATS = {
-    # name: (how to set it up, expected status, expected error code)
+    # name: (how to set it up, expected status, expected error code, the lane's reason)
     # Without a readable session there is no CSRF secret either: CSRFProtect answers first.
-    "no cookie": (lambda app, city, client, token, clock: client.delete_cookie("session"), 400, "csrf_failed"),
+    "no cookie": (lambda app, city, client, token, clock: client.delete_cookie("session"), 400, "csrf_failed", "csrf"),
     "forged cookie": (lambda app, city, client, token, clock: client.set_cookie(
-        "session", client.get_cookie("session").value[:-4] + "AAAA"), 400, "csrf_failed"),
+        "session", client.get_cookie("session").value[:-4] + "AAAA"), 400, "csrf_failed", "csrf"),
     "revoked session": (lambda app, city, client, token, clock: _revoke(app, city.users["officer"], clock.now),
-                        401, "unauthorized"),
-    "idle session": (lambda app, city, client, token, clock: clock.advance(minutes=31), 401, "unauthorized"),
+                        401, "unauthorized", "session_ended"),
+    "idle session": (lambda app, city, client, token, clock: clock.advance(minutes=31), 401, "unauthorized",
+                     "session_ended"),
     "disabled account": (lambda app, city, client, token, clock: _set_user(app, city.users["officer"], is_active=False),
-                         401, "unauthorized"),
+                         401, "unauthorized", "inactive"),
     "password change pending": (lambda app, city, client, token, clock: _set_user(
-        app, city.users["officer"], must_change_password=True), 403, "password_change_required"),
+        app, city.users["officer"], must_change_password=True), 403, "password_change_required", "password_change"),
     "officer moved to supervisor": (lambda app, city, client, token, clock: _set_user(
-        app, city.users["officer"], role="supervisor"), 403, "forbidden"),
+        app, city.users["officer"], role="supervisor"), 403, "forbidden", "role"),
 }
 
 
@@ -188,13 +193,14 @@ def test_a9_lane_declines_who_the_full_stack_refuses(csrf_app, city, clock, case
     client, token = signed_in(app, "officer")
     assert beat(client, token, item).status_code == 200
     clock.advance(seconds=30)
-    setup, status, code = DECLINED_BEATS[case]
+    setup, status, code, reason = DECLINED_BEATS[case]
     setup(app, city, client, token, clock)
     before = totals(app, city.users["officer"])
     served = lane(app).served
     resp = beat(client, token, item)
     assert resp.status_code == status and resp.get_json()["error"]["code"] == code
     assert lane(app).served == served and lane(app).declined >= 1
+    assert lane(app).declined_by == {reason: 1}  # the decision that refused it, by name
     assert totals(app, city.users["officer"]) == before
 
 
@@ -208,6 +214,7 @@ def test_a18_lane_declines_bad_csrf(csrf_app, city, clock):
     resp = client.post(f"/api/v1/study/items/{item}/heartbeat", json={"inputs": 1})
     assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "csrf_failed"
     assert beat(client, other_token, item).status_code == 400
+    assert lane(app).declined_by == {"csrf": 2}
     https = client.post(f"/api/v1/study/items/{item}/heartbeat", json={"inputs": 1}, base_url="https://localhost",
                         headers={"X-CSRFToken": token, "Referer": "https://evil.example/"})
     assert https.status_code == 400
@@ -387,3 +394,197 @@ def test_l2_writer_queue_wakes_the_next_writer_and_dies_with_its_holder(tmp_path
         finally:
             holder.kill()
             holder.wait()
+
+
+# --- rule 13: the lane asks the full stack's decisions ----------------------------------------
+
+#: Every hook the full stack runs around the two views (the app's and the api blueprint's), by
+#: qualified name, with what the lane does for it. A hook not listed here fails the test below.
+FULL_STACK_HOOKS = {
+    "before_request": {
+        "flask_wtf.csrf.CSRFProtect.init_app.<locals>.csrf_protect":
+            "decisions.csrf_refusal (csrf.protect is access.csrf_protect, which asks it)",
+        "app.web.init_app.<locals>._request_id": "nothing to decide: a request id for the logs",
+        "app.auth.access.enforce_access":
+            "decisions.write_refusal: load_user's session_refusal, then enforce_access's access_refusal",
+    },
+    "after_request": {
+        "flask_login.login_manager.LoginManager._update_remember_cookie": "nothing: no remember cookie is ever issued",
+        "flask_compress.flask_compress.Compress.after_request":
+            "nothing: the two answers are under COMPRESS_MIN_SIZE; Vary is sent as the full stack sends it",
+        "app.security.init_app.<locals>._headers": "security.response_headers (compared header by header above)",
+    },
+    "url_value_preprocessor": {},
+}
+#: The two views' decorators: only @access, whose rule the lane asks through write_refusal.
+LANE_VIEWS = {
+    "api.study_heartbeat": ("app.api.study.study_heartbeat", Access(frozenset({"officer"}))),
+    "api.attempts_save": ("app.api.exams.attempts_save", Access(frozenset({"officer"}))),
+}
+
+
+def _hooks(app):
+    registries = (("before_request", app.before_request_funcs), ("after_request", app.after_request_funcs),
+                  ("url_value_preprocessor", app.url_value_preprocessors))
+    for kind, registry in registries:
+        for scope in (None, "api"):
+            for hook in registry.get(scope, ()):
+                yield kind, f"{hook.__module__}.{hook.__qualname__}"
+
+
+def test_rule13_every_full_stack_hook_and_decorator_has_a_lane_decision(csrf_app):
+    """Rule 13: the full stack's hooks and the two views' decorators are the reviewed list above, so a new check fails here until the lane asks it."""
+    app = csrf_app
+    seen = {kind: set() for kind in FULL_STACK_HOOKS}
+    for kind, name in _hooks(app):
+        assert name in FULL_STACK_HOOKS[kind], \
+            f"{kind} hook {name}: add the lane's decision for {name} in app/express.py, then add {name} here"
+        seen[kind].add(name)
+    assert seen == {kind: set(names) for kind, names in FULL_STACK_HOOKS.items()}, "a listed hook is gone: unlist it"
+    for endpoint, (qualified, rule) in LANE_VIEWS.items():
+        view = app.view_functions[endpoint]
+        extra = sorted(set(vars(view)) - {"access"})
+        assert not extra and f"{view.__module__}.{view.__qualname__}" == qualified, \
+            f"{endpoint} is decorated with {extra or view}: add the lane's decision for it in app/express.py, then add it here"
+        assert view.access == rule, \
+            f"{endpoint}'s @access changed: add the lane's decision for {view.access} in app/express.py, then add it here"
+    # The user loader is load_user (whose decision is session_refusal); no other way to sign in.
+    manager = app.login_manager
+    assert manager._user_callback is access.load_user and manager._request_callback is None
+
+
+def test_rule13_session_and_csrf_decisions_have_one_home():
+    """Rule 13: no module but app/auth/decisions.py judges a session's liveness, a role rule, a client fingerprint or a CSRF token (a second copy drifts)."""
+    root = Path(express.__file__).resolve().parent
+    home = {"app/auth/decisions.py"}
+    marks = {"session_is_live(": home | {"app/auth/services.py"}, "wtf-csrf-token": home, "compare_digest": home,
+             "sha512": home, ".roles": home}
+    copies = {}
+    for path in root.rglob("*.py"):
+        name = path.relative_to(root.parent).as_posix()
+        text = path.read_text(encoding="utf-8")
+        for mark, allowed in marks.items():
+            if mark in text and name not in allowed:
+                copies.setdefault(mark, []).append(name)
+    assert not copies, f"a second copy of a decision (call app.auth.decisions instead): {copies}"
+
+
+def test_rule13_every_decline_reason_is_named_for_operators():
+    """Rule 13: every reason the lane declines with, its decisions' included, is listed in DECLINE_REASONS (what /healthz and /metrics show)."""
+    import re
+
+    source = Path(express.__file__).read_text()
+    raised = set(re.findall(r'_Decline\("([a-z_]+)"', source)) | set(re.findall(r'_declined\("([a-z_]+)"\)', source))
+    raised |= set(re.findall(r'"([a-z_]+)" if closed else "([a-z_]+)"', source)[0])
+    # "not_signed_in" cannot reach the lane: without a session row session_refusal answers first.
+    raised |= (set(decisions.SESSION_REASONS) | set(decisions.ACCESS_REASONS)) - {"not_signed_in"}
+    assert raised == set(express.DECLINE_REASONS)
+
+
+def test_rule13_signals_around_the_two_views_have_no_receivers(csrf_app):
+    """Rule 13: the lane sends no signals, so none of those the full stack sends around the two views may carry a check."""
+    import flask
+    import flask_login.signals as login_signals
+
+    for signal in (flask.request_started, flask.request_finished, flask.got_request_exception,
+                   login_signals.user_accessed, login_signals.session_protected):
+        assert not signal.receivers, \
+            f"{signal.name} has receivers: add the lane's decision for {signal.name} in app/express.py, then add it here"
+
+
+def test_rule13_csrf_and_session_protection_of_the_full_stack_ask_decisions(csrf_app):
+    """Rule 13: Flask-WTF's protect and Flask-Login's identifier and session protection are bound to app/auth/decisions.py, byte for byte as the libraries' own."""
+    from flask import session
+    from flask_login.utils import _create_identifier
+    from flask_wtf.csrf import generate_csrf, validate_csrf
+    from wtforms import ValidationError
+
+    app = csrf_app
+    assert app.extensions["csrf"].protect is access.csrf_protect
+    assert app.login_manager._session_identifier_generator is access.request_identifier
+    assert app.login_manager._session_protection_failed is access.session_protection_failed
+    for headers in ({}, {"User-Agent": "Mozilla/5.0 (Linux; Android 14) 微信"},
+                    {"X-Forwarded-For": "203.0.113.7, 10.0.0.1", "User-Agent": "curl/8"}):
+        with app.test_request_context("/", headers=headers, environ_base={"REMOTE_ADDR": "192.0.2.1"}):
+            assert access.request_identifier() == _create_identifier()
+    with app.test_request_context("/"):
+        token = generate_csrf()
+        stored = session["csrf_token"]
+        with app.test_request_context("/"):
+            other = generate_csrf()
+        for candidate in (token, other, token[:-2] + "xx", "", None):
+            try:
+                validate_csrf(candidate)
+                library = None
+            except ValidationError as err:
+                library = err.args[0]
+            assert decisions.csrf_refusal(candidate, stored, app.config, app.secret_key, secure=False, referrer=None,
+                                          host="localhost") == library
+
+
+def test_a9_lane_reads_the_login_policy_on_every_request(csrf_app, city, clock):
+    """A9, A10: a shorter SESSION_IDLE_TIMEOUT set while the app runs ends an idle session on the lane at once, as in the full stack."""
+    app = csrf_app
+    item = make_item(app, minutes=30)
+    client, token = signed_in(app, "officer")
+    assert beat(client, token, item).status_code == 200
+    clock.advance(minutes=3)
+    app.config["SESSION_IDLE_TIMEOUT"] = timedelta(minutes=2)
+    before = totals(app, city.users["officer"])
+    resp = beat(client, token, item)
+    assert resp.status_code == 401 and lane(app).declined_by == {"session_ended": 1}
+    assert totals(app, city.users["officer"]) == before
+
+
+def test_a9_lane_serves_a_changed_client_once_flask_login_marked_the_session(csrf_app, city, clock):
+    """A9: a beat from another address on a fresh session is handed to the full stack, which marks it not fresh; later beats are served."""
+    app = csrf_app
+    item = make_item(app, minutes=30)
+    client, token = signed_in(app, "officer")
+    moved = {"REMOTE_ADDR": "198.51.100.20"}
+    clock.advance(seconds=30)
+    first = client.post(f"/api/v1/study/items/{item}/heartbeat", json={"inputs": 1}, headers={"X-CSRFToken": token},
+                        environ_base=moved)
+    assert first.status_code == 200 and "Set-Cookie" in first.headers  # _fresh = False, a new cookie
+    assert lane(app).served == 0 and lane(app).declined_by == {"session_protection": 1}
+    clock.advance(seconds=30)
+    again = client.post(f"/api/v1/study/items/{item}/heartbeat", json={"inputs": 1}, headers={"X-CSRFToken": token},
+                        environ_base=moved)
+    assert again.status_code == 200 and lane(app).served == 1
+
+
+def test_l10_lane_error_is_logged_at_warning_once_a_minute_and_counted(csrf_app, city, clock, database_url, caplog):
+    """L10: an unexpected error in the lane is counted, logged at WARNING at most once a minute with the number unlogged, and the full stack answers."""
+    app = csrf_app
+    item = make_item(app, minutes=30)
+    client, token = signed_in(app, "officer")
+    with app.app_context():
+        engine = db.engine
+        engine.dispose()
+        statement = ("PRAGMA query_only = ON" if database_url.startswith("sqlite")
+                     else "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+
+        def read_only(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute(statement)
+            cur.close()
+            if not database_url.startswith("sqlite"):
+                dbapi_conn.commit()
+
+        event.listen(engine, "connect", read_only)
+    try:
+        with caplog.at_level(logging.WARNING, logger=app.logger.name):
+            for _ in range(3):
+                clock.advance(seconds=30)
+                assert beat(client, token, item).status_code == 503
+            lane(app)._warned_at -= express.WARNING_INTERVAL  # a minute later
+            clock.advance(seconds=30)
+            assert beat(client, token, item).status_code == 503
+    finally:
+        event.remove(engine, "connect", read_only)
+        engine.dispose()
+    warnings = [r for r in caplog.records if r.name == app.logger.name and "express lane" in r.getMessage()]
+    assert [r.levelno for r in warnings] == [logging.WARNING, logging.WARNING]
+    assert "(0 more" in warnings[0].getMessage() and "(2 more" in warnings[1].getMessage()
+    assert warnings[0].exc_info is not None
+    assert (lane(app).errors, lane(app).served) == (4, 0)

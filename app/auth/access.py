@@ -7,19 +7,22 @@ write view lists the leader role.
 from __future__ import annotations
 
 import ipaddress
+import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
 from flask import current_app, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_login.config import SESSION_KEYS
+from flask_login.signals import session_protected
 from sqlalchemy import bindparam, select
 
 from .. import audit, clock
 from ..db import READ_METHODS, db
-from ..extensions import login_manager
+from ..extensions import csrf, login_manager
 from ..models import AuthSession, User
-from .services import LoginPolicy, session_is_live
+from . import decisions
 
 ALL_ROLES = frozenset({"officer", "supervisor", "leader", "admin"})
 STAFF_ROLES = frozenset({"supervisor", "leader", "admin"})
@@ -100,20 +103,22 @@ def enforce_access():
         current_app.logger.error("route %s has no access policy; refusing", request.endpoint)
         return forbidden()
     if rule.public:
+        return None  # decided before anyone is loaded: public pages cost no session lookup
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    refusal = decisions.access_refusal(rule, user, admin_mfa_ok)
+    if refusal is None:
         return None
-    if not current_user.is_authenticated:
+    if refusal == "not_signed_in":
         return login_manager.unauthorized()
-    if current_user.must_change_password and not rule.during_password_change:
+    if refusal == "password_change":
         if is_api_request():
             return api_error(403, "password_change_required", _("请先修改初始密码。"))
         return redirect(url_for("auth.change_password"))
-    if current_user.role not in rule.roles:
-        return forbidden()
-    if rule.mfa and current_user.role == "admin" and not admin_mfa_ok():
+    if refusal == "mfa":
         if is_api_request():
             return api_error(403, "mfa_required", _("管理后台需要二次验证。"))
         return redirect(url_for("auth.mfa", next=request.full_path))
-    return None
+    return forbidden()  # "role"
 
 
 def admin_mfa_ok() -> bool:
@@ -134,14 +139,11 @@ def load_user(user_id: str) -> User | None:
     if not sid:
         return None
     now = clock.now()
-    policy = LoginPolicy.from_config(current_app.config)
     # Through the reader: on a write request this lookup runs before SQLite's write lock is
     # taken, and adopt() hands the rows to the write session without a second query.
     sess = db.reader
     row, user = sess.execute(_SESSION_USER, {"sid": sid}).first() or (None, None)
-    if not session_is_live(row, now, policy) or str(row.user_id) != str(user_id):
-        return None
-    if user is None or not user.is_active:
+    if decisions.session_refusal(row, user, user_id, now, current_app.config) is not None:
         return None
     db.adopt(row, user, user.unit)
     if now - row.last_seen_at >= current_app.config["SESSION_TOUCH_INTERVAL"]:
@@ -170,3 +172,60 @@ def _unauthorized():
     if is_api_request():
         return api_error(401, "unauthorized", _("请先登录。"))
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+
+# --- Flask-WTF's and Flask-Login's checks, asked of app/auth/decisions.py ---------------------
+# The express lane cannot call these libraries (they read the request context it does without),
+# so both paths call decisions.py instead: here the libraries' entry points are bound to it,
+# behaviour unchanged (Flask-WTF 1.3.0, Flask-Login 0.6.3; tests/test_express_lane.py pins the
+# bindings and compares the answers).
+
+_csrf_log = logging.getLogger("flask_wtf.csrf")
+
+
+def csrf_protect(apply_exemptions: bool = False) -> None:
+    """``CSRFProtect.protect``: on a write (WTF_CSRF_METHODS) to a view not exempted, the token
+    from the form or the X-CSRFToken header must pass ``decisions.csrf_refusal``; else CSRFError
+    (400 ``csrf_failed``, app/errors.py)."""
+    if apply_exemptions and (not request.endpoint or csrf._is_exempt()):
+        return
+    config = current_app.config
+    if request.method not in config["WTF_CSRF_METHODS"]:
+        return
+    refusal = decisions.csrf_refusal(csrf._get_csrf_token(), session.get(config["WTF_CSRF_FIELD_NAME"]), config,
+                                     current_app.secret_key, secure=request.is_secure, referrer=request.referrer,
+                                     host=request.host)
+    if refusal is not None:
+        _csrf_log.info(refusal)
+        csrf._error_response(refusal)
+    g.csrf_valid = True  # FlaskForm skips its own check
+
+
+def request_identifier() -> str:
+    """Flask-Login's session identifier of this request's client (``decisions.session_identifier``)."""
+    return decisions.session_identifier(request.headers.get("X-Forwarded-For", request.remote_addr),
+                                        request.headers.get("User-Agent"))
+
+
+def session_protection_failed() -> bool:
+    """``LoginManager._session_protection_failed``: applies ``decisions.session_protection``;
+    True when the sign-in was removed (the request then runs as nobody)."""
+    app = current_app._get_current_object()
+    sess = session._get_current_object()
+    verdict = decisions.session_protection(sess, request_identifier(),
+                                           app.config.get("SESSION_PROTECTION", login_manager.session_protection))
+    if verdict == "pass":
+        return False
+    if verdict == "mark":
+        sess["_fresh"] = False
+    elif verdict == "end":
+        for key in SESSION_KEYS:
+            sess.pop(key, None)
+        sess["_remember"] = "clear"
+    session_protected.send(app)
+    return verdict == "end"
+
+
+csrf.protect = csrf_protect
+login_manager._session_identifier_generator = request_identifier
+login_manager._session_protection_failed = session_protection_failed

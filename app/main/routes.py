@@ -1,10 +1,10 @@
 """Home pages per role and the officer's own pages."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import clock
+from .. import clock, metrics as platform_metrics
 from ..auth.access import access, public, signed_in
 from ..db import db
 from ..exams.home import home_context as exam_home
@@ -49,4 +49,15 @@ def desk():
 @bp.route("/healthz")
 @public
 def healthz():
-    return {"status": "ok"}
+    """Liveness for load balancers, and this worker's express-lane counts (no database, no session)."""
+    return {"status": "ok", "express": current_app.extensions["express_lane"].counts()}
+
+
+@bp.route("/metrics")
+@public
+def metrics():
+    """Prometheus text for all workers; 404 unless the client is loopback or in METRICS_NETWORKS."""
+    if not platform_metrics.address_allowed(request.remote_addr, current_app.config.get("METRICS_NETWORKS") or ()):
+        abort(404)
+    body, content_type = platform_metrics.exposition()
+    return current_app.response_class(body, content_type=content_type)
