@@ -61,6 +61,7 @@ from dataclasses import asdict
 from flask import Flask
 from itsdangerous import BadData
 from sqlalchemy import bindparam, select, update
+from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_cookie
 from werkzeug.wsgi import get_host
 
@@ -91,8 +92,9 @@ _TOUCH = update(_S).where(_S.c.id == bindparam("sid")).values(last_seen_at=bindp
 #: Why the lane handed a request to the full stack: the ``reason`` of /healthz's ``declined`` and
 #: of /metrics' ``platform_express_requests_total{outcome="declined"}``.
 DECLINE_REASONS = {
-    "not_ordinary": "not the ordinary request: no or too large a body, not JSON, an id past the routes' range, "
-                    "a view without a signed-in rule",
+    "not_ordinary": "not the ordinary request: no or too large a body (MAX_BODY, MAX_CONTENT_LENGTH), not JSON, "
+                    "an id past the routes' range, a view without a signed-in rule",
+    "untrusted_host": "a Host outside TRUSTED_HOSTS (Flask answers 400)",
     "bad_body": "the body is not a JSON object of the expected fields (the full stack answers 400/422)",
     "csrf": "no CSRF token, or one not valid for this session (decisions.csrf_refusal)",
     "no_session": "no signed-in session in the cookie, or none in the database (decisions.session_refusal)",
@@ -303,7 +305,8 @@ class ExpressLane:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = -1
-        if length <= 0 or length > MAX_BODY:
+        limit = self.app.config.get("MAX_CONTENT_LENGTH")  # Flask answers 413 past it
+        if length <= 0 or length > MAX_BODY or (limit is not None and length > limit):
             self._declined("not_ordinary")
             return self.wsgi_app(environ, start_response)
         body = environ["wsgi.input"].read(length)
@@ -390,6 +393,12 @@ class ExpressLane:
         rule = getattr(app.view_functions.get(endpoint), "access", None)
         if rule is None or rule.public:
             raise _Decline("not_ordinary")
+        trusted = config.get("TRUSTED_HOSTS")
+        if trusted is not None:  # Flask checks the Host of every request against it (400)
+            try:
+                get_host(environ, trusted)
+            except SecurityError:
+                raise _Decline("untrusted_host") from None
         cfg = self._settings()
         data = self._session(environ, config, cfg["session"])
         try:

@@ -3,6 +3,7 @@ the exam pool (QUALITY E22 groundwork). The grading rule is in test_grading.py."
 from __future__ import annotations
 
 import io
+import json
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -300,19 +301,25 @@ def test_excel_export_neutralises_formulas(app, tmp_path):
     out = tmp_path / "b.xlsx"
     app.test_cli_runner().invoke(args=["bank", "export", str(out)])
     ws = load_workbook(out).active
-    row = [c.value for c in ws[2]]
-    assert row[4].startswith("'=") and row[5:8] == ["'+1", "'-1", "'@SUM(A1)"]
-    assert row[11] == "'=1+1" and row[12] == "'-标签"
+    row = dict(zip((c.value for c in ws[1]), (c.value for c in ws[2])))
+    assert row["stem"].startswith("'=") and [row[k] for k in "ABC"] == ["'+1", "'-1", "'@SUM(A1)"]
+    assert row["explanation"] == "'=1+1" and row["tags"] == "'-标签"
     assert all(c.data_type != "f" for c in ws[2])
     assert "unchanged 1" in bank_import(app, out).output
 
 
 # --- Excel import ---------------------------------------------------------------------------
 
+#: The template's header before options F–H (issue 16); such workbooks still import.
+OLD_HEADERS = ["id", "module", "type", "difficulty", "stem", "A", "B", "C", "D", "E", "answer", "explanation", "tags",
+               "source"]
+
+
 def workbook(rows: list[list], header: list[str] | None = None) -> bytes:
+    """A workbook with ``header`` (default: the older A–E template) and ``rows``."""
     wb = Workbook()
     ws = wb.active
-    ws.append(header or bank_format.XLSX_HEADERS)
+    ws.append(header or OLD_HEADERS)
     for row in rows:
         ws.append(row)
     buf = io.BytesIO()
@@ -357,6 +364,8 @@ def test_excel_wrong_header_or_not_a_workbook():
     """A sheet without the template header, or a file that is no workbook, is refused with a reason."""
     wrong = bank_read.read_files([("q.xlsx", workbook([["x"]], header=["编号", "题干"]))])
     assert "表头应为" in wrong.problems[0].reason
+    a_to_d = [h for h in OLD_HEADERS if h != "E"]
+    assert "表头应为" in bank_read.read_files([("q.xlsx", workbook([["x"]], header=a_to_d))]).problems[0].reason
     fake = bank_read.read_files([("q.xlsx", b"<html><script>alert(1)</script></html>")])
     assert "不是有效的 Excel" in fake.problems[0].reason
 
@@ -389,9 +398,227 @@ def test_current_pool_is_one_query_of_current_active_versions(app, tmp_path):
 
 def test_demo_content_loads_the_shipped_bank(app, clock):
     """seed demo's exam content is the shipped bank (so `make run` has questions)."""
-    from app.exams import demo
+    from app.seed import exams_demo as demo
 
     with app.app_context():
         assert demo.load_content(db.session, clock.now) == {"questions": len(shipped_entries())}
         db.session.commit()
     assert counts(app)[0] == len(shipped_entries())
+
+
+# --- an office's own bank (issue 16) --------------------------------------------------------
+
+OFFICE = DATA / "office_bank.yaml"
+
+
+def office_raw() -> list[dict]:
+    return yaml.safe_load(OFFICE.read_text(encoding="utf-8"))
+
+
+def office_workbook(header: list[str]) -> bytes:
+    """The office bank typed into a workbook with ``header``, as an office fills the template:
+    tags and source left empty; questions with more options than the header has columns left out."""
+    rows = []
+    for q in office_raw():
+        options = q.get("options", {})
+        if not set(options) <= set(header):
+            continue
+        cells = {**q, **options, "answer": ("|" if q["type"] == "fill" else ",").join(q["answer"])}
+        rows.append([cells.get(h) for h in header])
+    return workbook(rows, header)
+
+
+def test_office_bank_without_tags_or_source_imports_cleanly(app):
+    """A held-out office file (no tags or source; singles with 3 and 5 options, a multiple with 7) imports."""
+    parsed = bank_read.read_path(OFFICE)
+    assert parsed.problems == []
+    got = {e.bank_id: e for e in parsed.entries}
+    assert {k: len(e.options) for k, e in got.items()} == {"office-001": 3, "office-002": 5, "office-003": 7,
+                                                           "office-004": 2, "office-005": 0}
+    assert all(e.tags == () and e.source == "" for e in got.values())
+    assert got["office-002"].answer == ("E",) and got["office-003"].answer == ("A", "B", "D", "E")
+    result = bank_import(app, OFFICE)
+    assert result.exit_code == 0 and "created 5, updated 0 (0 new versions), unchanged 0, skipped 0" in result.output
+    with app.app_context():
+        stored = {q.bank_id: q for q in db.session.scalars(select(Question))}
+        assert all(q.tags == [] and q.source == "" for q in stored.values())
+        v = db.session.get(QuestionVersion, stored["office-003"].current_version_id)
+        assert [k for k, _t in v.options] == list("ABCDEFG")
+
+
+@pytest.mark.parametrize("name", ["bank.yaml", "bank.xlsx", "dir"])
+def test_office_bank_exports_without_empty_tags_or_source_and_round_trips(app, tmp_path, name):
+    """The export of an office bank writes no empty tags or source; importing it back changes nothing."""
+    bank_import(app, OFFICE)
+    target = tmp_path / name
+    assert app.test_cli_runner().invoke(args=["bank", "export", str(target)]).exit_code == 0
+    if name == "bank.xlsx":
+        ws = load_workbook(target).active
+        header = [c.value for c in ws[1]]
+        rows = [dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)]
+        assert header[5:13] == list("ABCDEFGH") and len(rows) == 5
+        assert all(r["tags"] is None and r["source"] is None for r in rows)
+        assert next(r for r in rows if r["id"] == "office-003")["G"] == "压减办公经费开支"
+    else:
+        text = "".join(p.read_text(encoding="utf-8") for p in sorted(target.glob("*.yaml")) or [target])
+        assert "tags" not in text and "source" not in text and "office-003" in text
+    reparsed = bank_read.read_path(target)
+    assert reparsed.problems == []
+    as_written = sorted((e.to_yaml() for e in bank_read.read_path(OFFICE).entries), key=lambda d: d["id"])
+    assert sorted((e.to_yaml() for e in reparsed.entries), key=lambda d: d["id"]) == as_written
+    result = bank_import(app, target)
+    assert "created 0, updated 0 (0 new versions), unchanged 5" in result.output, result.output
+    assert counts(app) == (5, 5)
+
+
+def test_office_bank_from_excel_old_and_new_template():
+    """The office bank typed into the A–H template reads as the YAML does; the older A–E template still reads."""
+    from_yaml = {e.bank_id: e.to_yaml() for e in bank_read.read_path(OFFICE).entries}
+    new = bank_read.read_files([("office.xlsx", office_workbook(bank_format.XLSX_HEADERS + ["retired"]))])
+    assert new.problems == []
+    assert {e.bank_id: e.to_yaml() for e in new.entries} == from_yaml
+    old = bank_read.read_files([("old.xlsx", office_workbook(OLD_HEADERS))])
+    assert old.problems == [] and {e.bank_id: e.to_yaml() for e in old.entries} == {
+        k: v for k, v in from_yaml.items() if k != "office-003"}
+
+
+def office_question(bank_id: str, qtype: str, n: int, **fields) -> dict:
+    keys = [chr(ord("A") + i) for i in range(n)]
+    return question(bank_id, type=qtype, options={k: f"选项{k}" for k in keys},
+                    answer=keys[:2] if qtype == "multiple" else keys[:1], tags=None, source=None, **fields)
+
+
+@pytest.mark.parametrize("qtype, n, ok", [
+    ("single", 1, False), ("single", 2, True), ("single", 6, True), ("single", 7, False),
+    ("multiple", 2, False), ("multiple", 3, True), ("multiple", 8, True), ("multiple", 9, False),
+])
+def test_option_count_limits(app, tmp_path, qtype, n, ok):
+    """Single choice takes 2–6 options, multiple 3–8; outside that the file is refused naming the file, line and id."""
+    path = tmp_path / "office.yaml"
+    path.write_text(yaml.safe_dump([question("ok-1"), office_question("lim-1", qtype, n)], allow_unicode=True,
+                                   sort_keys=False), encoding="utf-8")
+    result = bank_import(app, path)
+    if ok:
+        assert result.exit_code == 0 and "created 2," in result.output, result.output
+        return
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if t.startswith("  options:") and i > 10)
+    label = {"single": "单选题应有 2–6 个选项", "multiple": "多选题应有 3–8 个选项"}[qtype]
+    assert result.exit_code != 0 and f"{path}:{line}: lim-1: {label}（现有 {n} 个" in result.output, result.output
+    assert "nothing imported" in result.output and counts(app) == (0, 0)
+
+
+def test_option_keys_run_from_a_without_gaps(tmp_path):
+    """Option keys are the first n letters: A, B, D is refused (at the options line), as is any key past H."""
+    gap = question("gap-1", options={"A": "甲", "B": "乙", "D": "丁"}, tags=None, source=None)
+    past_h = question("past-h-1", type="multiple", options={"A": "甲", "B": "乙", "C": "丙", "I": "壬"},
+                      answer=["A", "B"])
+    parsed = bank_read.read_path(write_bank(tmp_path / "b.yaml", gap, past_h))
+    got = {(p.line, p.bank_id): p.reason for p in parsed.problems}
+    assert set(got) == {(6, "gap-1"), (18, "past-h-1")} and parsed.entries == []
+    assert "选项键应从 A 起连续（3 个选项应为 A、B、C，现为 A、B、D）" in got[(6, "gap-1")]
+    assert "应为 A、B、C、D，现为 A、B、C、I" in got[(18, "past-h-1")]
+
+
+def test_excel_row_with_too_many_options_is_named_by_row():
+    """In Excel a single with seven options (A–G) is refused naming the file and row; the good row survives."""
+    header = bank_format.XLSX_HEADERS
+    good = dict(zip(header, ["x-1", "theory", "single", 1, "题干？", "甲", "乙", "丙", None, None, None, None, None, "A",
+                             "解析。", None, None]))
+    bad = {**good, "id": "x-2", **{k: f"选项{k}" for k in "ABCDEFG"}}
+    parsed = bank_read.read_files([("q.xlsx", workbook([[r[h] for h in header] for r in (good, bad)], header))])
+    assert [str(p) for p in parsed.problems] == ["q.xlsx:3: x-2: 单选题应有 2–6 个选项（现有 7 个：A、B、C、D、E、F、G）"]
+    assert [e.bank_id for e in parsed.entries] == ["x-1"] and parsed.skipped == 1
+
+
+def test_papers_relabel_any_number_of_options():
+    """A paper shuffles every option of a choice question and labels them A, B, C … however many there are."""
+    from app.exams.blueprints import PoolRow
+    from app.exams.papers import draw
+
+    options = {1: [[k, k] for k in "ABCDEFG"], 2: [[k, k] for k in "ABC"], 3: [["A", "正确"], ["B", "错误"]]}
+    pool = [PoolRow(1, 1, "multiple", "theory", 1), PoolRow(2, 2, "single", "theory", 1),
+            PoolRow(3, 3, "truefalse", "theory", 1)]
+    rules = [{"type": t, "module": None, "difficulty": None, "count": 1} for t in ("single", "multiple", "truefalse")]
+    first_shown = set()
+    for seed in range(40):
+        paper = {q.question_version_id: q.option_map for q in draw(pool, rules, {"single": 1, "multiple": 1,
+                                                                              "truefalse": 1}, seed, frozenset(),
+                                                                   options)}
+        for vid, opts in options.items():
+            assert list(paper[vid]) == list("ABCDEFG"[:len(opts)])
+            assert sorted(paper[vid].values()) == [k for k, _t in opts]
+        assert paper[3] == {"A": "A", "B": "B"}
+        first_shown.add(paper[1]["A"])
+    assert first_shown == set("ABCDEFG")
+
+
+def test_exam_from_office_bank_shows_every_option_and_grades_right(app, city, clock, auth):
+    """A paper from the office bank shows every option (A.. for 3, 5, 7), no key while open (E14), grades right."""
+    from app.exams import blueprints, services
+    from app.models import AttemptQuestion
+
+    bank_import(app, OFFICE)
+    with app.app_context():
+        bp = blueprints.default_blueprint()
+        bp.rules = [{"type": t, "module": None, "difficulty": None, "count": n}
+                    for t, n in (("single", 2), ("multiple", 1), ("truefalse", 1), ("fill", 1))]
+        bp.points, bp.pool_multiple = {"single": 20, "multiple": 30, "truefalse": 15, "fill": 15}, 1
+        db.session.add(bp)
+        exam, created = services.create_weekly_exam(db.session, "2026-W11", clock.now)
+        db.session.commit()
+        exam_id = exam.id
+    raw = {q["id"]: q for q in office_raw()}
+
+    def paper(username: str):
+        client = app.test_client()
+        auth.login(client, username)
+        resp = client.post(f"/api/v1/exams/{exam_id}/attempts")
+        assert resp.status_code in (200, 201), resp.get_json()
+        return client, resp.get_json()["attempt"]
+
+    def key_of(attempt_id: int, q: dict) -> tuple[list[str], dict]:
+        """The bank's key in the paper's display keys, and display key → bank key."""
+        with app.app_context():
+            aq = db.session.scalar(select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt_id,
+                                                                 AttemptQuestion.question_version_id == q["id"]))
+            key = db.session.get(QuestionVersion, q["id"]).answer
+            if not aq.option_map:
+                return list(key), {}
+            back = {bank: shown for shown, bank in aq.option_map.items()}
+            return sorted(back[k] for k in key), dict(aq.option_map)
+
+    client, att = paper("officer")
+    page = client.get(f"/exams/attempts/{att['id']}").get_data(as_text=True)
+    served = json.dumps(att, ensure_ascii=False) + page
+    assert sorted(q["bank_id"] for q in att["questions"]) == sorted(raw)
+    for q in att["questions"]:
+        options = raw[q["bank_id"]].get("options", {})
+        assert [o["key"] for o in q["options"]] == list("ABCDEFGH"[:len(options)])
+        assert sorted(o["text"] for o in q["options"]) == sorted(options.values())
+        assert all(text in page for text in options.values())
+        for shown in "ABCDEFGH"[:len(options)]:
+            assert f'name="q{q["id"]}" value="{shown}"' in page
+    for q in raw.values():
+        assert q["explanation"] not in served
+    for field in ("is_correct", "correct_answer", "explanation", "points_awarded"):
+        assert f'"{field}"' not in served
+
+    for q in att["questions"]:
+        right, _map = key_of(att["id"], q)
+        assert client.put(f"/api/v1/attempts/{att['id']}/answers/{q['id']}", json={"answer": right}).status_code == 200
+    result = client.post(f"/api/v1/attempts/{att['id']}/submit").get_json()["attempt"]
+    assert result["score"] == 100 and result["passed"] is True
+
+    other, att2 = paper("officer2")
+    for q in att2["questions"]:
+        right, shown_to_bank = key_of(att2["id"], q)
+        if q["type"] == "multiple":
+            wrong = sorted(right + [next(k for k in shown_to_bank if k not in right)])  # the key and one more
+        elif q["type"] == "fill":
+            wrong = ["从宽"]
+        else:
+            wrong = [next(k for k in shown_to_bank if k not in right)]
+        other.put(f"/api/v1/attempts/{att2['id']}/answers/{q['id']}", json={"answer": wrong})
+    result = other.post(f"/api/v1/attempts/{att2['id']}/submit").get_json()["attempt"]
+    assert result["score"] == 0 and result["passed"] is False

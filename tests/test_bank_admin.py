@@ -3,6 +3,7 @@ retire, upload (YAML and Excel, all-or-nothing) and download; output escaped (A2
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 import yaml
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from app.db import db
 from app.exams import bank_format, bank_queries
 from app.models import AuditLog, Question, QuestionVersion
-from tests.test_bank import DATA, counts, load_shipped, question, shipped_entries, workbook
+from tests.test_bank import DATA, counts, load_shipped, question, shipped_entries
 
 BASE = "/admin/questions"
 
@@ -97,7 +98,8 @@ def form_of(question: Question, version: QuestionVersion, **changes) -> dict:
     options = dict(version.options)
     data = {"base_version": version.id, "module": question.module, "difficulty": question.difficulty,
             "stem": version.stem, "answer": ",".join(version.answer), "explanation": version.explanation,
-            "tags": ",".join(question.tags), "source": question.source, **{k: options.get(k, "") for k in "ABCDE"}}
+            "tags": ",".join(question.tags), "source": question.source,
+            **{k: options.get(k, "") for k in bank_format.OPTION_KEYS}}
     data.update(changes)
     return data
 
@@ -209,8 +211,9 @@ def test_a25_excel_export_from_the_page_neutralises_formulas(app, admin):
     upload(admin, "f.yaml", yaml_bytes(question("f-1", stem='=HYPERLINK("http://evil")？', tags=["@x"])))
     resp = admin.get(f"{BASE}/export.xlsx")
     ws = load_workbook(io.BytesIO(resp.data)).active
-    row = next(r for r in ws.iter_rows(values_only=True) if r[0] == "f-1")
-    assert row[4] == "'=HYPERLINK(\"http://evil\")？" and row[12] == "'@x"
+    header = [c.value for c in ws[1]]
+    row = dict(zip(header, next(r for r in ws.iter_rows(values_only=True) if r[0] == "f-1")))
+    assert row["stem"] == "'=HYPERLINK(\"http://evil\")？" and row["tags"] == "'@x"
 
 
 # --- upload ---------------------------------------------------------------------------------
@@ -252,16 +255,28 @@ def test_upload_reimport_of_the_page_export_changes_nothing(app, admin):
 
 
 def test_upload_excel_from_the_template(app, admin):
-    """The Excel template downloads; filled in and uploaded, its rows are imported."""
+    """The Excel template (columns A–H) downloads; filled in and uploaded, its rows are imported."""
     template = admin.get(f"{BASE}/template.xlsx")
-    header = [c.value for c in load_workbook(io.BytesIO(template.data)).active[1]]
-    assert header == bank_format.XLSX_HEADERS
-    data = workbook([["e-1", "英模教育", "判断", 1, "这是判断题。", None, None, None, None, None, "正确", "解析。", "甲,乙",
-                      "公开资料"]])
-    body = upload(admin, "q.xlsx", data).get_data(as_text=True)
-    assert "新建 1 道" in body
+    wb = load_workbook(io.BytesIO(template.data))
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    assert header == bank_format.XLSX_HEADERS and header[5:13] == list("ABCDEFGH")
+    ws.delete_rows(2, ws.max_row)
+    row = dict.fromkeys(header)
+    row.update(id="e-1", module="英模教育", type="判断", difficulty=1, stem="这是判断题。", answer="正确",
+               explanation="解析。", tags="甲,乙", source="公开资料")
+    ws.append([row[h] for h in header])
+    row.update(id="e-2", module="理论学习", type="单选", stem="哪一项？", answer="F", tags=None, source=None,
+               **{k: f"选项{k}" for k in "ABCDEF"})
+    ws.append([row[h] for h in header])
+    buf = io.BytesIO()
+    wb.save(buf)
+    body = upload(admin, "q.xlsx", buf.getvalue()).get_data(as_text=True)
+    assert "新建 2 道" in body, body
     q, v = stored(app, "e-1")
     assert (q.module, q.qtype, v.answer, q.tags) == ("role_model", "truefalse", ["A"], ["甲", "乙"])
+    q, v = stored(app, "e-2")
+    assert (len(v.options), v.answer, q.tags, q.source) == (6, ["F"], [], "")
 
 
 @pytest.mark.parametrize("name, data, status, message", [
@@ -282,3 +297,59 @@ def test_admin_nav_links_to_the_bank(admin):
     """The admin sub-navigation has a 题库 link, active on the bank pages."""
     body = admin.get(BASE + "/").get_data(as_text=True)
     assert 'href="/admin/questions/" class="is-active">题库</a>' in body
+
+
+# --- questions as offices write them (issue 16) -----------------------------------------------
+
+def option_inputs(body: str) -> list[str]:
+    """The option keys the edit page offers as text fields."""
+    return [k for k in bank_format.OPTION_KEYS if re.search(f'<input [^>]*name="{k}" [^>]*type="text"', body)]
+
+
+def test_edit_form_offers_as_many_option_fields_as_the_type_may_have(admin):
+    """The edit form offers A–F for a single, A–H for a multiple, no option fields for true/false or fill."""
+    single = admin.get(f"{BASE}/q/theory-002/edit").get_data(as_text=True)
+    assert option_inputs(single) == list("ABCDEF") and "单选题填 2–6 个选项" in single
+    multiple = admin.get(f"{BASE}/q/party-history-027/edit").get_data(as_text=True)
+    assert option_inputs(multiple) == list("ABCDEFGH") and "多选题填 3–8 个选项" in multiple
+    assert option_inputs(admin.get(f"{BASE}/q/warning-045/edit").get_data(as_text=True)) == []
+    assert option_inputs(admin.get(f"{BASE}/q/party-history-059/edit").get_data(as_text=True)) == []
+
+
+def test_edit_to_three_or_seven_options_without_tags_or_source(app, admin):
+    """A single cut to three options and a multiple grown to seven save as new versions; tags, source clearable."""
+    q, v = stored(app, "theory-002")
+    resp = admin.post(f"{BASE}/q/theory-002/edit", data=form_of(q, v, D="", tags="", source=""))
+    assert resp.status_code == 302
+    q2, v2 = stored(app, "theory-002")
+    assert [k for k, _t in v2.options] == ["A", "B", "C"] and v2.version == 2 and (q2.tags, q2.source) == ([], "")
+    page = admin.get(f"{BASE}/q/theory-002").get_data(as_text=True)
+    assert "标签：未填写" in page and "来源：未填写" in page
+    q, v = stored(app, "party-history-027")
+    resp = admin.post(f"{BASE}/q/party-history-027/edit", data=form_of(q, v, F="六", G="七", answer="A,B,D,G"))
+    assert resp.status_code == 302
+    _q, v2 = stored(app, "party-history-027")
+    assert [k for k, _t in v2.options] == list("ABCDEFG") and v2.answer == ["A", "B", "D", "G"]
+
+
+@pytest.mark.parametrize("changes, reason", [
+    ({"C": ""}, "选项键应从 A 起连续"),
+    ({"B": "", "C": "", "D": ""}, "单选题应有 2–6 个选项（现有 1 个"),
+    ({"E": "五", "F": "六", "G": "七"}, "单选题应有 2–6 个选项（现有 7 个"),
+], ids=["gap", "one", "seven"])
+def test_edit_with_a_gap_or_out_of_range_options_is_refused(app, admin, changes, reason):
+    """The edit form applies the file rules: keys from A without gaps, 2–6 options for a single."""
+    q, v = stored(app, "theory-003")
+    resp = admin.post(f"{BASE}/q/theory-003/edit", data=form_of(q, v, answer="A", **changes))
+    assert resp.status_code == 400 and reason in resp.get_data(as_text=True)
+    assert stored(app, "theory-003")[1].id == v.id
+
+
+def test_upload_office_bank_then_its_download_changes_nothing(app, admin):
+    """The office bank uploads on the import page; the page's YAML and Excel downloads of it upload back unchanged."""
+    body = upload(admin, "office_bank.yaml", (DATA / "office_bank.yaml").read_bytes()).get_data(as_text=True)
+    assert "新建 5 道" in body and "跳过 0 道" in body
+    n = len(shipped_entries()) + 5
+    for path, name in ((f"{BASE}/export.yaml", "bank.yaml"), (f"{BASE}/export.xlsx", "bank.xlsx")):
+        body = upload(admin, name, admin.get(path).data).get_data(as_text=True)
+        assert f"新建 0 道，更新 0 道（其中 0 道生成新版本），{n} 道没有变化" in body, name

@@ -536,6 +536,18 @@ def test_a9_lane_reads_the_login_policy_on_every_request(csrf_app, city, clock):
     assert totals(app, city.users["officer"]) == before
 
 
+def test_a9_lane_leaves_hosts_and_bodies_flask_refuses_to_the_full_stack(csrf_app, city, clock):
+    """A9: a Host outside TRUSTED_HOSTS (400) and a body over MAX_CONTENT_LENGTH (413) get Flask's answers, not the lane's."""
+    app = csrf_app
+    item = make_item(app, minutes=30)
+    client, token = signed_in(app, "officer")
+    app.config["TRUSTED_HOSTS"] = ["platform.example"]
+    assert beat(client, token, item).status_code == 400
+    app.config["TRUSTED_HOSTS"], app.config["MAX_CONTENT_LENGTH"] = None, 16
+    assert beat(client, token, item).status_code == 413
+    assert lane(app).served == 0 and lane(app).declined_by == {"untrusted_host": 1, "not_ordinary": 1}
+
+
 def test_a9_lane_serves_a_changed_client_once_flask_login_marked_the_session(csrf_app, city, clock):
     """A9: a beat from another address on a fresh session is handed to the full stack, which marks it not fresh; later beats are served."""
     app = csrf_app

@@ -25,12 +25,15 @@ TYPE_LABELS = {"single": _l("单选题"), "multiple": _l("多选题"), "truefals
 #: Keys of a question in a bank file, in the order the files (and the export) write them.
 FIELDS = ("id", "module", "type", "difficulty", "stem", "options", "answer", "explanation", "tags", "source",
           "retired")
-REQUIRED = ("id", "module", "type", "difficulty", "stem", "answer", "explanation", "tags", "source")
+REQUIRED = ("id", "module", "type", "difficulty", "stem", "answer", "explanation")
+#: Values that count as "not given": a key left out, written without a value, or empty.
+EMPTY = (None, "", [], {})
 FIELD_LABELS = {"id": _l("编号"), "module": _l("模块"), "type": _l("题型"), "difficulty": _l("难度"), "stem": _l("题干"),
                 "answer": _l("答案"), "explanation": _l("解析"), "tags": _l("标签"), "source": _l("来源")}
-OPTION_KEYS = "ABCDE"
-#: The option keys each type must have, exactly.
-OPTION_SETS = {"single": ("ABCD",), "multiple": ("ABCD", "ABCDE"), "truefalse": ("AB",)}
+#: Every option key, in order. A question's keys are the first n of them (A, B, C … without gaps).
+OPTION_KEYS = "ABCDEFGH"
+#: How many options each type may have (fewest, most); true/false is always A 正确, B 错误.
+OPTION_COUNTS = {"single": (2, 6), "multiple": (3, 8), "truefalse": (2, 2)}
 TRUE_FALSE = (("A", "正确"), ("B", "错误"))
 BLANK = "____"
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -39,9 +42,10 @@ LIMITS = {"stem": 1000, "option": 300, "explanation": 2000, "tag": 32, "tags": 1
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 #: Columns of the Excel template (row 1); ``retired`` is optional and written by the export.
-XLSX_HEADERS = ["id", "module", "type", "difficulty", "stem", "A", "B", "C", "D", "E", "answer", "explanation",
-                "tags", "source"]
+XLSX_HEADERS = ["id", "module", "type", "difficulty", "stem", *OPTION_KEYS, "answer", "explanation", "tags", "source"]
 XLSX_OPTIONAL = ["retired"]
+#: Option columns an older template has (A–E); the reader accepts any run from A–E to A–H.
+XLSX_MIN_OPTION_COLUMNS = 5
 #: A module may be written as its code, its Chinese name or its code with hyphens (``party-history``).
 MODULE_ALIASES = {alias: m.code for m in REGISTRY for alias in (m.code, m.name, m.code.replace("_", "-"))}
 TYPE_ALIASES = {**{t: t for t in QUESTION_TYPES}, "单选": "single", "单选题": "single", "多选": "multiple",
@@ -82,8 +86,9 @@ class Entry:
     options: tuple[tuple[str, str], ...]
     answer: tuple[str, ...]
     explanation: str
-    tags: tuple[str, ...]
-    source: str
+    #: () and "" when the file gives none: both are optional.
+    tags: tuple[str, ...] = ()
+    source: str = ""
     #: None: keep the stored state (a new question starts active).
     retired: bool | None = None
     file: str = ""
@@ -102,7 +107,11 @@ class Entry:
                                "difficulty": self.difficulty, "stem": self.stem}
         if self.options:
             out["options"] = dict(self.options)
-        out.update(answer=list(self.answer), explanation=self.explanation, tags=list(self.tags), source=self.source)
+        out.update(answer=list(self.answer), explanation=self.explanation)
+        if self.tags:
+            out["tags"] = list(self.tags)
+        if self.source:
+            out["source"] = self.source
         if self.retired:
             out["retired"] = True
         return out
@@ -171,9 +180,10 @@ def check_entry(raw: Any, file: str, line: int, key_lines: dict | None = None,
         if key not in FIELDS:
             bad(key, _("未知的键“%(k)s”（允许的键：%(all)s）", k=_show(key), all="、".join(FIELDS)))
     for key in REQUIRED:
-        if raw.get(key) in (None, "", [], {}):
+        if raw.get(key) in EMPTY:
             bad(key, _("缺少%(f)s（%(k)s）", f=FIELD_LABELS[key], k=key))
-    present = {k for k in REQUIRED if raw.get(k) not in (None, "", [], {})}
+    # tags and source are optional: left out (or empty) they are stored as none.
+    present = {k for k in FIELDS if k in raw and raw[k] not in EMPTY}
 
     bank_id = raw_id if isinstance(raw_id, str) and ID_RE.match(raw_id) else None
     if "id" in present and bank_id is None:
@@ -241,11 +251,18 @@ def _check_options(qtype: str | None, raw: Any, bad) -> list[tuple[str, str]] | 
     if not isinstance(raw, dict) or not raw:
         bad("options", _("缺少选项（options），应为“键: 文字”"))
         return None
-    keys = "".join(sorted(str(k) for k in raw))
-    if keys not in OPTION_SETS[qtype]:
-        wanted = _("或").join("、".join(s) for s in OPTION_SETS[qtype])
-        bad("options", _("%(t)s的选项键必须正好是 %(w)s（现为 %(k)s）", t=TYPE_LABELS[qtype], w=wanted,
-                         k="、".join(str(k) for k in raw)))
+    given = "、".join(_show(k) for k in raw)
+    fewest, most = OPTION_COUNTS[qtype]
+    if qtype == "truefalse" and sorted(map(str, raw)) != ["A", "B"]:
+        bad("options", _("%(t)s的选项键必须正好是 %(w)s（现为 %(k)s）", t=TYPE_LABELS[qtype], w="A、B", k=given))
+        return None
+    if not fewest <= len(raw) <= most:
+        bad("options", _("%(t)s应有 %(lo)d–%(hi)d 个选项（现有 %(n)d 个：%(k)s）", t=TYPE_LABELS[qtype], lo=fewest,
+                         hi=most, n=len(raw), k=given))
+        return None
+    if sorted(map(str, raw)) != list(OPTION_KEYS[:len(raw)]):
+        bad("options", _("选项键应从 A 起连续（%(n)d 个选项应为 %(w)s，现为 %(k)s）", n=len(raw),
+                         w="、".join(OPTION_KEYS[:len(raw)]), k=given))
         return None
     options = []
     for key in sorted(raw):
@@ -325,7 +342,8 @@ def raw_from_cells(cells: dict[str, str]) -> dict:
         answer = [a for a in answer_text.split("|") if a.strip()]
     else:
         compact = re.sub(r"[\s,，、;；]+", ",", answer_text.upper()).strip(",")
-        answer = list(compact) if re.fullmatch(r"[A-E]{2,5}", compact) else [a for a in compact.split(",") if a]
+        run = f"[{OPTION_KEYS[0]}-{OPTION_KEYS[-1]}]{{2,{len(OPTION_KEYS)}}}"  # "ACE" means A, C, E
+        answer = list(compact) if re.fullmatch(run, compact) else [a for a in compact.split(",") if a]
     raw = {"id": cells.get("id") or None, "module": module, "type": qtype, "difficulty": difficulty,
            "stem": cells.get("stem") or None, "options": options or None, "answer": answer or None,
            "explanation": cells.get("explanation") or None,

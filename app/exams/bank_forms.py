@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..models import Question, QuestionVersion
 from ..models.modules import REGISTRY
-from .bank_format import LIMITS, OPTION_KEYS
+from .bank_format import LIMITS, OPTION_COUNTS, OPTION_KEYS
 
 DIFFICULTY_CHOICES = [(1, _l("1 易")), (2, _l("2 中")), (3, _l("3 难"))]
 
@@ -21,16 +21,32 @@ class QuestionForm(FlaskForm):
     module = SelectField(_l("学习模块"), choices=[(m.code, m.label) for m in REGISTRY])
     difficulty = SelectField(_l("难度"), coerce=int, choices=DIFFICULTY_CHOICES)
     stem = TextAreaField(_l("题干"), validators=[DataRequired(_l("请填写题干。")), Length(max=LIMITS["stem"])])
+    # One field per option key (bank_format.OPTION_KEYS, A–H); the page shows as many as the
+    # question's type may have (option_fields).
     A = StringField("A", validators=[Length(max=LIMITS["option"])])
     B = StringField("B", validators=[Length(max=LIMITS["option"])])
     C = StringField("C", validators=[Length(max=LIMITS["option"])])
     D = StringField("D", validators=[Length(max=LIMITS["option"])])
     E = StringField("E", validators=[Length(max=LIMITS["option"])])
+    F = StringField("F", validators=[Length(max=LIMITS["option"])])
+    G = StringField("G", validators=[Length(max=LIMITS["option"])])
+    H = StringField("H", validators=[Length(max=LIMITS["option"])])
     answer = StringField(_l("答案"), validators=[DataRequired(_l("请填写答案。")), Length(max=500)])
     explanation = TextAreaField(_l("解析"), validators=[DataRequired(_l("请填写解析。")),
                                                         Length(max=LIMITS["explanation"])])
-    tags = StringField(_l("标签（用逗号分隔）"), validators=[DataRequired(_l("请填写至少一个标签。")), Length(max=400)])
-    source = StringField(_l("来源"), validators=[DataRequired(_l("请填写来源。")), Length(max=LIMITS["source"])])
+    tags = StringField(_l("标签（用逗号分隔，可不填）"), validators=[Optional(), Length(max=400)])
+    source = StringField(_l("来源（可不填）"), validators=[Optional(), Length(max=LIMITS["source"])])
+
+    @staticmethod
+    def option_counts(qtype: str) -> tuple[int, int]:
+        """(fewest, most) options a question of ``qtype`` may have, for the page's hint."""
+        return OPTION_COUNTS.get(qtype, (0, 0))
+
+    def option_fields(self, qtype: str) -> list:
+        """The option fields the edit page offers for ``qtype``: as many as it may have (A–F for
+        single choice, A–H for multiple choice); none for fill and true/false (fixed options)."""
+        most = self.option_counts(qtype)[1] if qtype in ("single", "multiple") else 0
+        return [self[key] for key in OPTION_KEYS[:most]]
 
     def load(self, question: Question, version: QuestionVersion) -> None:
         options = dict(version.options or ())

@@ -78,7 +78,7 @@ def stored_entry(question: Question, version: QuestionVersion) -> Entry:
     return Entry(bank_id=question.bank_id, module=question.module, qtype=question.qtype,
                  difficulty=question.difficulty, stem=version.stem,
                  options=tuple(tuple(o) for o in version.options or ()), answer=tuple(version.answer),
-                 explanation=version.explanation, tags=tuple(question.tags or ()), source=question.source,
+                 explanation=version.explanation, tags=tuple(question.tags or ()), source=question.source or "",
                  retired=question.is_retired)
 
 
@@ -236,11 +236,13 @@ def _sheet(wb, title: str, headers: list[str], widths: dict[str, int]):
     return ws
 
 
-XLSX_WIDTHS = {"id": 18, "module": 14, "type": 10, "difficulty": 8, "stem": 48, "A": 20, "B": 20, "C": 20, "D": 20,
-               "E": 20, "answer": 14, "explanation": 48, "tags": 20, "source": 30}
+XLSX_WIDTHS = {"id": 18, "module": 14, "type": 10, "difficulty": 8, "stem": 48, **{k: 20 for k in OPTION_KEYS},
+               "answer": 14, "explanation": 48, "tags": 20, "source": 30}
 
 
 def _row(e: Entry) -> list:
+    """A question in the template's columns; options it does not have, tags and source it
+    lacks are empty cells (which import as "none")."""
     options = dict(e.options)
     answer = "|".join(e.answer) if e.qtype == "fill" else ",".join(e.answer)
     values = [e.bank_id, e.module, e.qtype, e.difficulty, e.stem, *(options.get(k, "") for k in OPTION_KEYS),
@@ -291,10 +293,12 @@ def template_workbook() -> bytes:
         "module：" + "、".join(f"{m.code} {m.name}" for m in REGISTRY) + "（也可填中文）。",
         "type：single 单选、multiple 多选、truefalse 判断、fill 填空（也可填中文）。",
         "difficulty：1 易、2 中、3 难。",
-        "A–E：选项。单选题填 A–D；多选题填 A–D 或 A–E；判断题可留空（自动为 A 正确、B 错误）；填空题留空。",
+        "A–H：选项，从 A 列起连续填写，不要空列。单选题 2–6 个选项（A–B 至 A–F）；多选题 3–8 个选项（A–C 至 A–H）；"
+        "判断题可留空（自动为 A 正确、B 错误）；填空题留空。",
         "answer：选择题填选项字母，多个用逗号分隔，如 A,C；填空题填可接受的答案，多个用 | 分隔，如 1921|1921年。",
         "填空题的题干用 ____（四个下划线）标出唯一的空。",
-        "explanation：解析；tags：标签，用逗号分隔；source：出处，如“公开资料”。",
+        "explanation：解析（必填）。tags：标签，用逗号分隔；source：出处，如“公开资料”。这两列可以留空。",
+        "用旧模板（只有 A–E 列）填写的文件仍可导入。",
         "有任何一行出错时整份文件都不会导入，除非勾选“跳过有错误的行”。",
     ):
         notes.append([line])

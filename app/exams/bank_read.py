@@ -13,8 +13,8 @@ from flask_babel import gettext as _
 
 from ..models import MODULES
 from ..xlsx import FORMULA_PREFIXES
-from .bank_format import (XLSX_HEADERS, XLSX_OPTIONAL, YAML_SUFFIXES, Parsed, Problem, _show, check_entry,
-                          find_duplicate_ids, raw_from_cells)
+from .bank_format import (OPTION_KEYS, XLSX_HEADERS, XLSX_MIN_OPTION_COLUMNS, XLSX_OPTIONAL, YAML_SUFFIXES, Parsed,
+                          Problem, _show, check_entry, find_duplicate_ids, raw_from_cells)
 
 
 # --- reading YAML ---------------------------------------------------------------------------
@@ -126,6 +126,32 @@ def _cell(value) -> str:
     return text
 
 
+def _columns(header: list[str]) -> dict[str, int] | None:
+    """Column name → index for a template header, or None when the header is not one.
+
+    The header is the template's: id … stem, the option columns, answer, explanation, tags,
+    source, then optionally retired. The option columns run from A to H; a workbook made from
+    an older template, with A–E only, is read the same way (its questions have at most five
+    options)."""
+    names = [h.strip() for h in header]
+    lowered = [h.lower() for h in names]
+    fixed_before, fixed_after = XLSX_HEADERS[:5], XLSX_HEADERS[5 + len(OPTION_KEYS):]
+    if lowered[:5] != fixed_before:
+        return None
+    n = 0
+    while n < len(OPTION_KEYS) and 5 + n < len(names) and names[5 + n].upper() == OPTION_KEYS[n]:
+        n += 1
+    rest = 5 + n
+    if n < XLSX_MIN_OPTION_COLUMNS or lowered[rest: rest + len(fixed_after)] != fixed_after:
+        return None
+    columns = {name: i for i, name in enumerate(fixed_before)}
+    columns.update({OPTION_KEYS[k]: 5 + k for k in range(n)})
+    columns.update({name: rest + i for i, name in enumerate(fixed_after)})
+    extra = lowered[rest + len(fixed_after):]
+    columns.update({name: rest + len(fixed_after) + extra.index(name) for name in XLSX_OPTIONAL if name in extra})
+    return columns
+
+
 def read_xlsx(data: bytes, file: str, max_rows: int = 20000) -> tuple[Parsed, list[tuple[str, str, int]]]:
     """Check every row of the template's first sheet; a problem's line is the Excel row."""
     from openpyxl import load_workbook
@@ -137,16 +163,13 @@ def read_xlsx(data: bytes, file: str, max_rows: int = 20000) -> tuple[Parsed, li
         parsed.fail(file, 1, None, _("文件不是有效的 Excel 工作簿（.xlsx）"))
         return parsed, seen
     rows = wb.worksheets[0].iter_rows(values_only=True)
-    header = [_cell(v).lower() for v in next(rows, ())]
-    expected = [h.lower() for h in XLSX_HEADERS]
-    if header[: len(expected)] != expected:
+    columns = _columns([_cell(v) for v in next(rows, ())])
+    if columns is None:
         parsed.fail(file, 1, None, _("表头应为：%(h)s。请下载模板填写。", h="、".join(XLSX_HEADERS)))
         return parsed, seen
-    columns = XLSX_HEADERS + [h for h in XLSX_OPTIONAL if h in header[len(expected):]]
     for number, values in enumerate(rows, start=2):
         values = list(values or ())
-        cells = {name: _cell(values[header.index(name.lower())] if header.index(name.lower()) < len(values) else None)
-                 for name in columns}
+        cells = {name: _cell(values[i] if i < len(values) else None) for name, i in columns.items()}
         if not any(cells.values()):
             continue
         if number - 1 > max_rows:

@@ -13,7 +13,8 @@ class PaperQuestion:
     question_version_id: int
     qtype: str
     points: float
-    #: display key → bank key ({} for fill)
+    #: display key → bank key ({} for fill). Display keys are A, B, C … in order, as many as
+    #: the question has options (two to eight); choice questions get their options shuffled.
     option_map: dict
 
 
