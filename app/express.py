@@ -70,7 +70,7 @@ from .auth import decisions
 from .db import writer_queue
 from .models import AuthSession, Unit, User
 from .timeutils import utcnow
-from .web import MAX_URL_INT  # larger ids match no route: the full stack answers 404
+from .ids import MAX_URL_INT  # larger ids match no route: the full stack answers 404
 
 #: Bodies of the two requests are a few dozen bytes; anything larger takes the full stack.
 MAX_BODY = 16 * 1024

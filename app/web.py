@@ -14,9 +14,9 @@ from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import format_datetime
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
 
 from .i18n import html_lang
+from .ids import BoundedIntConverter
 from .timeutils import to_local
 
 
@@ -66,31 +66,6 @@ def audit_label(code: str) -> str:
         "initial password expired": _("初始密码过期"),
     }
     return labels.get(code, code)
-
-
-#: The largest id a route accepts: INTEGER keys (PostgreSQL int4). A larger number in a URL
-#: would reach the database and fail there (a 500 on SQLite and PostgreSQL, A22).
-MAX_URL_INT = 2**31 - 1
-
-
-class BoundedIntConverter(IntegerConverter):
-    """``<int:…>`` in every route: no larger than MAX_URL_INT unless the route says otherwise,
-    so an out-of-range number matches no route (404) instead of reaching a query."""
-
-    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002 (werkzeug's names)
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_URL_INT if max is None else max,
-                         signed=signed)
-
-
-def parse_id_arg(raw: str | None) -> int:
-    """An id given in a query string or form, by the converter's rule: ASCII digits, 1..MAX_URL_INT.
-    ValueError otherwise ("²".isdigit() is true, and 10**20 overflows the column: 500s, A22/A36)."""
-    if not isinstance(raw, str) or not re.fullmatch(r"[0-9]{1,10}", raw, flags=re.ASCII):
-        raise ValueError("an id must be a positive integer")
-    value = int(raw)
-    if not 1 <= value <= MAX_URL_INT:
-        raise ValueError("id out of range")
-    return value
 
 
 #: How deeply a JSON request body may nest. Ours nest three levels at most; Python's parser

@@ -2,7 +2,7 @@
 
 Weeks, months, days, local times and ids from a query string, a form or a CLI option are parsed
 in one place each (``parse_week_arg``, ``parse_month_arg``, ``parse_date_arg`` and
-``parse_datetime_local_arg`` in app/timeutils.py, ``parse_id_arg`` in app/web.py): ASCII digits,
+``parse_datetime_local_arg`` in app/timeutils.py, ``parse_id_arg`` in app/ids.py): ASCII digits,
 matched whole, in range. JSON bodies are refused past MAX_JSON_DEPTH before the recursive
 parser runs (app/web.py's JSON provider, which the express lane uses too). Pages answer 400 with
 the Chinese error page (forms 422 with the field's message), the API 400/404/422 with

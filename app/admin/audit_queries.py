@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ..models import AuditLog, Unit, User
 from ..timeutils import day_bounds_utc, parse_date_arg, to_local
-from ..web import parse_id_arg
+from ..ids import parse_id_arg
 
 OUTCOMES = ("failure", "success")
 MASK = "***"

@@ -10,7 +10,7 @@ from .. import audit, clock
 from ..auth.access import access
 from ..db import db
 from ..models import Unit, User
-from ..web import parse_id_arg
+from ..ids import parse_id_arg
 from . import imports, queries, services
 from .forms import ROLE_CHOICES, ImportForm, UnitForm, UserForm
 

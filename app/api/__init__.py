@@ -1,7 +1,7 @@
 """/api/v1: JSON for the pages' scripts and for mobile clients. Routes call the same services
 and queries as the pages; errors are ``{"error": {"code", "message"}}``."""
 from flask import Blueprint
-from ..web import MAX_URL_INT, BoundedIntConverter
+from ..ids import MAX_URL_INT, BoundedIntConverter
 
 bp = Blueprint("api", __name__)
 

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, String, false, literal, or_, selec
 from sqlalchemy.orm import Session, aliased
 
 from ..models import Unit, User
-from ..web import parse_id_arg
+from ..ids import parse_id_arg
 
 CITY_WIDE_ROLES = frozenset({"leader", "admin"})
 

@@ -17,7 +17,7 @@ from ..db import db
 from ..models import QUESTION_TYPES, Attempt, Exam, ExamBlueprint, User
 from ..models.modules import REGISTRY
 from ..timeutils import parse_datetime_local_arg, to_utc
-from ..web import parse_id_arg
+from ..ids import parse_id_arg
 from . import analysis, blueprints, keys, services
 from .grants import grant, grantable_exams
 

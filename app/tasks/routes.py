@@ -17,7 +17,7 @@ from ..auth.scope import unit_in_scope
 from ..db import db
 from ..models import CampaignStage, Task, User
 from ..timeutils import local_day, to_local, to_utc
-from ..web import parse_id_arg
+from ..ids import parse_id_arg
 from . import photos, queries, services
 from .forms import (KIND_LABELS, STAGE_LABELS, STATUS_LABELS, CompleteForm, ReviewForm, StageForm, TaskEditForm,
                     TaskForm)
