@@ -6,7 +6,8 @@ from flask.cli import AppGroup
 
 from ..db import db
 from .. import clock
-from ..timeutils import parse_week_arg, week_key
+from ..cliparams import WEEK
+from ..timeutils import week_key
 from . import services
 from .blueprints import BlueprintError
 
@@ -14,16 +15,12 @@ exam_cli = AppGroup("exam", help="Weekly exams.")
 
 
 @exam_cli.command("create-weekly")
-@click.option("--week", help="ISO week YYYY-Www (default: this week in Asia/Shanghai).")
+@click.option("--week", type=WEEK, help="ISO week YYYY-Www (default: this week in Asia/Shanghai).")
 @click.option("--duration", type=click.IntRange(5, 180), help="Minutes per sitting (default: the blueprint's).")
 def create_weekly(week: str | None, duration: int | None):
     """Build a week's exam unless it exists (exits non-zero naming any shortfall of the bank)."""
     now = clock.now()
-    try:  # A36: the one check for a week from outside; only the rebuilt YYYY-Www goes on
-        week = parse_week_arg(week or week_key(now))
-    except ValueError:
-        raise click.BadParameter("expected an ISO week YYYY-Www of 2000-2099 in ASCII digits, e.g. 2026-W11",
-                                 param_hint="--week") from None
+    week = week or week_key(now)
     try:
         exam, created = services.create_weekly_exam(db.session, week, now, duration=duration)
     except BlueprintError as err:

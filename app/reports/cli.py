@@ -6,14 +6,14 @@ from flask.cli import AppGroup
 
 from .. import clock
 from ..db import db
-from ..timeutils import parse_week_arg
+from ..cliparams import WEEK
 from . import snapshots
 
 reports_cli = AppGroup("reports", help="Unit figures: weekly snapshots of closed weeks.")
 
 
 @reports_cli.command("snapshot")
-@click.option("--week", help="One ISO week (YYYY-Www); default: every closed week of the last 12 without one.")
+@click.option("--week", type=WEEK, help="One ISO week (YYYY-Www); default: every closed week of the last 12 without one.")
 @click.option("--refresh", is_flag=True, help="Retake the week's snapshot (after a correction).")
 def snapshot(week: str | None, refresh: bool):
     """Store the per-unit sums of closed weeks, as the scheduler does every Monday."""
@@ -25,10 +25,6 @@ def snapshot(week: str | None, refresh: bool):
         db.session.commit()
         click.echo(f"snapshots taken: {', '.join(taken)}" if taken else "every closed week already has its snapshot")
         return
-    try:
-        week = parse_week_arg(week)
-    except ValueError:
-        raise click.BadParameter("expected YYYY-Www, e.g. 2026-W11", param_hint="--week") from None
     try:
         done = snapshots.take(db.session, week, now, refresh=refresh)
     except ValueError as err:

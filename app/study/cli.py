@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from ..db import db
 from ..models import StudyBeat, StudyDay
 from .. import clock
-from ..timeutils import parse_date_arg, parse_week_arg, week_key
+from ..cliparams import DAY, WEEK
+from ..timeutils import week_key
 
 study_cli = AppGroup("study", help="Study time: checks and jobs.")
 
@@ -35,19 +36,8 @@ def recheck(session: Session, day: date | None = None) -> tuple[int, list[tuple[
     return len(rows), [(u, d, int(b), int(s)) for u, d, b, s in rows if int(b) != int(s)]
 
 
-def _day_option(_ctx, _param, value: str | None) -> date | None:
-    """--day by parse_date_arg, the one check for a day from outside (click's DateTime type is strptime:
-    it took full-width digits and year 0001, A36)."""
-    if value is None:
-        return None
-    try:
-        return parse_date_arg(value)
-    except ValueError:
-        raise click.BadParameter("expected a day YYYY-MM-DD of 2000-2099 in ASCII digits, e.g. 2026-03-09") from None
-
-
 @study_cli.command("recheck")
-@click.option("--day", callback=_day_option, help="Only this local day (YYYY-MM-DD).")
+@click.option("--day", type=DAY, help="Only this local day (YYYY-MM-DD).")
 def recheck_command(day: date | None):
     """Recompute daily totals from the raw heartbeats; exit 1 on any mismatch."""
     checked, bad = recheck(db.session, day)
@@ -60,17 +50,13 @@ def recheck_command(day: date | None):
 
 
 @study_cli.command("detect-flags")
-@click.option("--week", help="ISO week YYYY-Www (default: this week).")
+@click.option("--week", type=WEEK, help="ISO week YYYY-Www (default: this week).")
 def detect_flags_command(week: str | None):
     """Flag study that looks automated, for supervisors to review (idempotent)."""
     from .flags import detect_flags
 
     now = clock.now()
-    try:  # A36: the one check for a week from outside; only the rebuilt YYYY-Www goes on
-        week = parse_week_arg(week or week_key(now))
-    except ValueError:
-        raise click.BadParameter("expected an ISO week YYYY-Www of 2000-2099 in ASCII digits, e.g. 2026-W11",
-                                 param_hint="--week") from None
+    week = week or week_key(now)
     added = detect_flags(db.session, week, now)
     db.session.commit()
     click.echo(f"{week}: {added} new flag(s)")
