@@ -14,8 +14,8 @@ from app.db import db
 from app.models import Attempt, AttemptQuestion, Exam, ExamGrant, QuestionVersion
 from tests.conftest import csrf_of
 from tests.factories import make_bank
-from tests.test_exam_keys import (CLOSE, NEXT, WEEK, create_exam, local, pool_questions, practice_set, secret_of,
-                                  signed_in, start, user_id)
+from tests.test_exam_keys import (CLOSE, NEXT, WEEK, bank_and_exam, create_exam, local, pool_questions,
+                                  practice_set, secret_of, signed_in, start, user_id)
 
 #: Exactly three papers of the default blueprint: the week's pool is the whole bank.
 POOL_SIZED_BANK = {"single": 30, "multiple": 15, "truefalse": 15, "fill": 9}
@@ -45,10 +45,7 @@ def _grant_form(client, exam_id, officer_id, kind, minutes="0", ends_at=""):
 def test_e15_after_submit_practice_shows_no_key_outside_own_paper(make_app, city, clock, auth):
     """E15: under after_submit a finished officer's 每日一练 never shows the key of a pool question outside their own paper while colleagues still write."""
     app = make_app(EXAM_REVEAL_POLICY="after_submit")
-    with app.app_context():
-        make_bank(db.session, POOL_SIZED_BANK)
-        db.session.commit()
-    exam_id = create_exam(app, WEEK, local(9, 0, 5))
+    exam_id = bank_and_exam(app, POOL_SIZED_BANK)
     secrets_, pool = secret_of(app), pool_questions(app, exam_id)
     clock.now = local(10, 9)
     start(signed_in(app, auth, "officer_b"), exam_id)  # a colleague still writing
@@ -103,10 +100,7 @@ def test_e27_grant_on_a_released_week_is_refused_not_moved(app, city, clock, aut
 
 def test_e27_each_extra_time_ends_when_its_grant_says(app, city, clock, auth):
     """E27: 24 h of extra time ending at 23:00 does not run to the next day because another grant of 1 minute ends later."""
-    with app.app_context():
-        make_bank(db.session, POOL_SIZED_BANK)
-        db.session.commit()
-    exam_id = create_exam(app, WEEK, local(9, 0, 5))
+    exam_id = bank_and_exam(app, POOL_SIZED_BANK)
     clock.now = local(15, 21)
     supervisor = signed_in(app, auth, "supervisor")
     officer_id = user_id(app, "officer")
@@ -123,10 +117,7 @@ def test_e27_each_extra_time_ends_when_its_grant_says(app, city, clock, auth):
 
 def test_e2_extra_time_does_not_reopen_an_expired_attempt(app, city, clock, auth):
     """E2: after deadline + grace no save is accepted, even once a supervisor grants extra time before the sweeper has run."""
-    with app.app_context():
-        make_bank(db.session, POOL_SIZED_BANK)
-        db.session.commit()
-    exam_id = create_exam(app, WEEK, local(9, 0, 5))
+    exam_id = bank_and_exam(app, POOL_SIZED_BANK)
     clock.now = local(11, 9)
     officer = signed_in(app, auth, "officer")
     attempt = start(officer, exam_id)
@@ -144,10 +135,7 @@ def test_e2_extra_time_does_not_reopen_an_expired_attempt(app, city, clock, auth
 
 def test_e27_keys_not_released_while_an_answer_can_still_be_saved(app, city, clock, auth):
     """E27: at no instant are the week's keys shown to a finished officer while a colleague's answer is still accepted."""
-    with app.app_context():
-        make_bank(db.session, POOL_SIZED_BANK)
-        db.session.commit()
-    exam_id = create_exam(app, WEEK, local(9, 0, 5))
+    exam_id = bank_and_exam(app, POOL_SIZED_BANK)
     clock.now = local(10, 9)
     officer = signed_in(app, auth, "officer")
     mine = start(officer, exam_id)

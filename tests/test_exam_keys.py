@@ -36,6 +36,14 @@ def create_exam(app, week, now) -> int:
         return exam.id
 
 
+def bank_and_exam(app, per_type=None, week=WEEK, built=None) -> int:
+    """A bank (tests/factories.make_bank) and ``week``'s exam as the scheduler builds it Monday 00:05."""
+    with app.app_context():
+        make_bank(db.session, per_type)
+        db.session.commit()
+    return create_exam(app, week, built or local(9, 0, 5))
+
+
 def user_id(app, username) -> int:
     with app.app_context():
         return db.session.scalar(select(User.id).where(User.username == username))
@@ -284,10 +292,7 @@ def _grant(app, username, kind, minutes, now, ends_at=None, by="supervisor"):
 @pytest.mark.parametrize("makeup_taken", [True, False])
 def test_e27_keys_wait_until_every_makeup_has_ended(app, city, clock, auth, makeup_taken):
     """E27: under after_close nobody sees a closed week's keys while a make-up on it can still be started or written; the page says when they will be shown."""
-    with app.app_context():
-        make_bank(db.session)
-        db.session.commit()
-    exam_id = create_exam(app, WEEK, local(9, 0, 5))
+    exam_id = bank_and_exam(app)
     clock.now = local(10, 9)
     officer = signed_in(app, auth, "officer")
     mine = start(officer, exam_id)
@@ -328,10 +333,7 @@ def test_e27_keys_wait_until_every_makeup_has_ended(app, city, clock, auth, make
 
 def test_e27_grants_end_when_the_supervisor_says_and_within_seven_days(app, city, clock, auth):
     """E27: extra time and make-ups end no later than the end the supervisor set (default 48 h after the close, at most 7 days)."""
-    with app.app_context():
-        make_bank(db.session)
-        db.session.commit()
-    exam_id = create_exam(app, WEEK, local(9, 0, 5))
+    exam_id = bank_and_exam(app)
     too_late = _grant(app, "officer", "makeup", 0, local(12, 9), ends_at=CLOSE + timedelta(days=7, minutes=1))
     assert too_late is not None and too_late.code == "invalid_grant_end"
     before_close = _grant(app, "officer", "makeup", 0, local(12, 9), ends_at=CLOSE - timedelta(hours=1))
@@ -354,10 +356,7 @@ def test_e27_grants_end_when_the_supervisor_says_and_within_seven_days(app, city
 
 def test_e27_results_page_says_when_keys_are_shown(app, city, clock, auth):
     """E27/E30: before release the result page names the release time and shows answers neutrally."""
-    with app.app_context():
-        make_bank(db.session)
-        db.session.commit()
-    exam_id = create_exam(app, WEEK, local(9, 0, 5))
+    exam_id = bank_and_exam(app)
     clock.now = local(10, 9)
     officer = signed_in(app, auth, "officer")
     attempt = start(officer, exam_id)
@@ -436,10 +435,7 @@ def test_practice_brings_wrong_answers_back_sooner_and_counts_streak_and_mastere
 
 def test_practice_never_changes_scores_or_unit_figures(app, city, clock, auth):
     """每日一练 writes only its own tables: unit figures, scores and the leaderboard are unchanged."""
-    with app.app_context():
-        make_bank(db.session, BIG_BANK)
-        db.session.commit()
-    exam_id = create_exam(app, WEEK, local(9, 0, 5))
+    exam_id = bank_and_exam(app, BIG_BANK)
     clock.now = local(10, 9)
     officer = signed_in(app, auth, "officer")
     attempt = start(officer, exam_id)
