@@ -157,3 +157,11 @@ def previous_weeks(key: str, count: int) -> list[str]:
 def local_at(day: date, hour: int, minute: int = 0) -> datetime:
     """Naive UTC instant of a local wall-clock time on a local day."""
     return to_utc(datetime.combine(day, time(hour, minute)))
+
+
+def week_span(key: str) -> tuple[int, date, date]:
+    """(ISO week number, Monday, Sunday) of a week key: what a person reads as 第N周（MM-DD～MM-DD）.
+    Pages and printed reports show weeks through the ``week_label`` template filter (app/web.py),
+    which formats these parts; APIs and file names keep the ISO key."""
+    monday = parse_week_key(key)
+    return monday.isocalendar()[1], monday, monday + timedelta(days=6)

@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .i18n import html_lang
 from .ids import BoundedIntConverter
-from .timeutils import to_local
+from .timeutils import to_local, week_span
 
 
 @lru_cache(maxsize=512)
@@ -39,6 +39,21 @@ def local_time(value, fmt: str = "yyyy-MM-dd HH:mm") -> str:
     if value is None:
         return ""
     return format_datetime(to_local(value), fmt)
+
+
+def week_label(key: str, dates: bool = True) -> str:
+    """A week as people read it: 第49周（11-30～12-06） (English: Week 49 (11-30 – 12-06)); with
+    ``dates=False`` just 第49周. Pages, printed reports and spreadsheet titles use this; APIs
+    and file names keep the ISO key ``2026-W49``. Not a week key: returned as it is."""
+    from flask_babel import gettext as _
+
+    try:
+        number, monday, sunday = week_span(key)
+    except (TypeError, ValueError):
+        return key or ""
+    if not dates:
+        return _("第%(n)d周", n=number)
+    return _("第%(n)d周（%(start)s～%(end)s）", n=number, start=f"{monday:%m-%d}", end=f"{sunday:%m-%d}")
 
 
 def audit_label(code: str) -> str:
@@ -142,3 +157,4 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals.update(asset=asset, html_lang=html_lang, audit_label=audit_label)
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["week_label"] = week_label
