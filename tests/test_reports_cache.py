@@ -28,9 +28,10 @@ def _body(response) -> str:
 
 
 def _tokens(html: str) -> tuple[str, str]:
-    """(the page's <meta> CSRF token, the remind form's)."""
+    """(the page's <meta> CSRF token, the token of its form that posts to /reports/remind)."""
     meta = re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
-    form = re.search(r'<form id="remind-form"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"', html).group(1)
+    form = re.search(r'<form method="post" action="/reports/remind[^"]*"[^>]*>\s*<input type="hidden" name="csrf_token" '
+                     r'value="([^"]+)"', html).group(1)
     return meta, form
 
 
@@ -147,7 +148,7 @@ def test_l8_a16_cached_dashboard_never_crosses_scope(app, city, auth):
 
 
 def test_l8_cached_dashboard_remind_form_carries_each_callers_own_token(app, city, auth):
-    """L8/A18: two supervisors share a cached filtered body, yet each page's remind form posts that session's own CSRF token."""
+    """L8/A18: two supervisors share a cached filtered body; 一键提醒 opens an uncached confirmation whose form posts that session's own CSRF token."""
     with app.app_context():
         from app.models import Unit
 
@@ -158,7 +159,11 @@ def test_l8_cached_dashboard_remind_form_carries_each_callers_own_token(app, cit
     one, two = first.get(url), second.get(url)
     assert _body(one) == _body(two)  # the same cached body
     assert 'form="remind-form"' in one.get_data(as_text=True)
-    (meta1, form1), (meta2, form2) = _tokens(one.get_data(as_text=True)), _tokens(two.get_data(as_text=True))
+    remind_form = re.search(r'<form id="remind-form".*?</form>', one.get_data(as_text=True), re.S).group(0)
+    assert 'method="get"' in remind_form and "csrf_token" not in remind_form  # it only opens the confirmation
+    confirm = f"/reports/remind?week={WEEK}&only=exam_not_taken"
+    (meta1, form1), (meta2, form2) = _tokens(first.get(confirm).get_data(as_text=True)), \
+        _tokens(second.get(confirm).get_data(as_text=True))
     assert form1 == meta1 and form2 == meta2 and meta1 != meta2
     leader = logged_in(app, auth, "leader").get(url).get_data(as_text=True)
     assert 'form="remind-form"' not in leader and 'id="remind-form"' not in leader  # leaders only read

@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from .. import audit, clock
 from ..db import db
-from ..models import Attempt, Notification, User
+from ..models import Attempt, User
+from ..notices import reminders
 from ..jobguard import claim, register
 from ..timeutils import parse_week_key, to_utc, week_key
 from . import services
@@ -40,7 +41,8 @@ def ensure_weekly_exam(session, now: datetime) -> str:
 
 
 def send_reminders(session, now: datetime) -> int:
-    """Remind officers who have not taken this week's exam, once per week, after Wednesday noon."""
+    """Remind officers who have not taken this week's exam, once per week, after Wednesday noon;
+    returns how many were reminded (not those a supervisor already reminded of it today)."""
     week = week_key(now)
     monday = to_utc(datetime.combine(parse_week_key(week), datetime.min.time()))
     exam = services.exam_for_week(session, week)
@@ -51,12 +53,10 @@ def send_reminders(session, now: datetime) -> int:
     took = select(Attempt.user_id).where(Attempt.exam_id == exam.id)
     officers = list(session.scalars(select(User.id).where(User.role == "officer", User.is_active.is_(True),
                                                           User.id.not_in(took))))
-    if officers:
-        session.execute(insert(Notification), [
-            {"user_id": uid, "kind": "exam_reminder", "title": "本周测试还未参加",
-             "body": f"{exam.title}将于周日 22:00 截止，请抽空完成。", "link": "/exams/", "created_at": now}
-            for uid in officers])
-    return len(officers)
+    # Through the once-a-day key: an officer a supervisor already reminded today is skipped.
+    sent, _skipped = reminders.send(session, reminders.REMINDERS["exam_not_taken"], officers, week, now,
+                                    body=f"{exam.title}将于周日 22:00 截止，请抽空完成。")
+    return sent
 
 
 def _in_app(app: Flask, fn):

@@ -20,6 +20,7 @@ from sqlalchemy.orm.util import identity_key
 from .. import audit
 from ..models import (Attempt, AttemptQuestion, AuditLog, Exam, ExamGrant, ExamPoolItem, Question, QuestionVersion,
                       User)
+from ..notices import reminders
 from ..timeutils import parse_week_key, previous_weeks, to_utc, week_key
 from . import blueprints, keys, papers
 from .keys import GRACE_SECONDS
@@ -436,7 +437,16 @@ def finish(session: Session, attempt: Attempt, now: datetime, reason: str = "sub
         session.refresh(attempt)
         audit.record(session, "attempt.finish", actor_name="system" if why == "deadline" else None,
                      target=attempt, after={"score": attempt.score, "reason": why})
+        _resolve_reminders(session, [attempt.id], now)
     return won
+
+
+def _resolve_reminders(session: Session, attempt_ids: list[int], now: datetime) -> None:
+    """The week's exam is taken: its 本周测试还未参加 reminders are done (app/notices/reminders.py)."""
+    rows = session.execute(select(Exam.week, Attempt.user_id).join(Exam, Exam.id == Attempt.exam_id)
+                           .where(Attempt.id.in_(attempt_ids))).all()
+    for week in {w for w, _u in rows}:
+        reminders.resolve(session, "exam_finished", week, [u for w, u in rows if w == week], now)
 
 
 def submit(session: Session, attempt: Attempt, now: datetime, final_answers: list | None = None) -> Attempt:
@@ -479,6 +489,7 @@ def sweep_overdue(session: Session, now: datetime, batch: int = 2000) -> int:
             session.execute(insert(AuditLog), [
                 {"action": "attempt.finish", "actor_name": "system", "target_type": "attempt", "target_id": str(i),
                  "after": {"score": scores[i], "reason": "deadline"}, "at": now} for i in won])
+            _resolve_reminders(session, won, now)
         done += len(won)
 
 

@@ -1,9 +1,9 @@
 """In-app notifications (reminders, task returns) and announcements with read receipts (issue #6)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utc_now
@@ -45,6 +45,10 @@ class Notification(Base):
         Index("ix_notifications_user_read", "user_id", "read_at"),
         # One delivery per person per announcement; reminders (NULL) are not limited by it.
         UniqueConstraint("announcement_id", "user_id", name="uq_notifications_announcement_user"),
+        # A reminder of one kind reaches a person at most once per local day, whoever sends it
+        # (issue #16): senders insert with ON CONFLICT DO NOTHING on this key. Other notices
+        # have no ``remind_day`` (NULL), which a unique index never compares equal.
+        Index("uq_notifications_user_kind_remind_day", "user_id", "kind", "remind_day", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,3 +63,10 @@ class Notification(Base):
     announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcements.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     read_at: Mapped[datetime | None] = mapped_column()
+    #: The Asia/Shanghai day a reminder was sent; NULL for every other notice. The once-a-day key.
+    remind_day: Mapped[date | None] = mapped_column(Date)
+    #: What the notice asks about, matched by the action that resolves it
+    #: (``app.notices.reminders.resolve``): the ISO week of a weekly reminder, ``task:<id>``.
+    subject: Mapped[str | None] = mapped_column(String(40))
+    #: When the person did what the notice asked: shown as done, no longer unread.
+    resolved_at: Mapped[datetime | None] = mapped_column()

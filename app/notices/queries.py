@@ -37,8 +37,9 @@ def own_notices(session: Session, user: User, limit: int = 100) -> list[Notifica
 
 
 def unread_count(session: Session, user_id: int) -> int:
+    """The badge: notices neither read nor resolved (a reminder whose thing is done is not news)."""
     return session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+        Notification.user_id == user_id, Notification.read_at.is_(None), Notification.resolved_at.is_(None))) or 0
 
 
 def own_notice(session: Session, user: User, notice_id: int) -> Notification | None:

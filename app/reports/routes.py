@@ -14,6 +14,7 @@ from ..auth.access import access, signed_in
 from ..auth.scope import UnitRefused, requested_unit, scope_root, unit_for
 from ..db import db
 from ..models import Unit
+from ..notices import reminders
 from ..timeutils import parse_week_arg, previous_weeks, week_key
 from . import export, queries, services
 from .figures import WEIGHTS
@@ -122,22 +123,34 @@ def printable():
     return render_template("reports/print.html", week=week, unit=unit, rows=rows, now=now)
 
 
-@bp.route("/remind", methods=["POST"])
+@bp.route("/remind", methods=["GET", "POST"])
 @access("supervisor", "admin")
 def remind():
+    """一键提醒: a GET shows the confirmation (how many will be reminded, how many already were
+    today and are skipped) and changes nothing; only its POST sends. Both take the officers from
+    the same query, and the once-a-day key decides who is skipped (app/notices/reminders.py)."""
     now = clock.now()
     week, unit, only = requested_week(), asked_unit(), requested_filter()
     if only is None:
         abort(400)
-    officers = queries.officer_rows(db.session, week, now, unit, only=only)
-    texts = {"target_not_met": (_("本周学习时长还未达标"), _("请抽空完成本周的学习任务。"), "/study/"),
-             "exam_not_taken": (_("本周测试还未参加"), _("请在周日 22:00 前完成本周测试。"), "/exams/"),
-             "failed": (_("本周测试未及格"), _("请复习错题本中的题目，巩固学习内容。"), "/exams/mistakes")}
-    title, body, link = texts[only]
-    n = services.remind(db.session, [o["officer_id"] for o in officers], title, body, link, current_user, now)
+    back = url_for("reports.dashboard", week=week, unit=unit.id, only=only)
+    current = week == week_key(now)  # reminders speak of 本周: a closed week cannot be chased
+    officer_ids = [o["officer_id"] for o in queries.officer_rows(db.session, week, now, unit, only=only)] \
+        if current else []
+    if request.method == "GET":
+        return render_template("reports/remind_confirm.html", week=week, unit=unit, only=only, back=back,
+                               current=current, plan=reminders.plan(db.session, reminders.REMINDERS[only],
+                                                                    officer_ids, now))
+    if not current:
+        flash(_("只能提醒本周的干警。"), "error")
+        return redirect(back)
+    sent, skipped = services.remind(db.session, only, week, officer_ids, current_user, now)
     db.session.commit()
-    flash(_("已向 %(n)d 名干警发送提醒。", n=n), "success")
-    return redirect(url_for("reports.dashboard", week=week, unit=unit.id, only=only))
+    if skipped:
+        flash(_("已向 %(n)d 名干警发送提醒，%(m)d 人今天已提醒过，未重复发送。", n=sent, m=skipped), "success")
+    else:
+        flash(_("已向 %(n)d 名干警发送提醒。", n=sent), "success")
+    return redirect(back)
 
 
 @bp.route("/weights", methods=["GET", "POST"])

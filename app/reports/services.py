@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..models import AppSetting, Notification
+from ..models import AppSetting
+from ..notices import reminders
 from .figures import WEIGHT_KEYS
 from .queries import WEIGHTS_KEY, get_weights
 
@@ -40,12 +40,12 @@ def set_weights(session: Session, weights: dict, by, now: datetime) -> None:
                  before=before, after=weights)
 
 
-def remind(session: Session, officer_ids: list[int], title: str, body: str, link: str, by, now: datetime) -> int:
-    """One in-app reminder to each officer (the caller has scoped the list); audited once."""
-    if officer_ids:
-        session.execute(insert(Notification), [
-            {"user_id": uid, "kind": "supervisor_reminder", "title": title[:120], "body": body, "link": link,
-             "created_at": now} for uid in officer_ids])
-    audit.record(session, "report.remind", actor=by, target_type="officers", target_id=len(officer_ids),
-                 detail=title[:120])
-    return len(officer_ids)
+def remind(session: Session, only: str, week: str, officer_ids: list[int], by, now: datetime) -> tuple[int, int]:
+    """The reminder of dashboard filter ``only`` to each officer (the caller has scoped the list)
+    who has not had one of its kind today, through the once-a-day key
+    (``app.notices.reminders.send``); audited once. Returns (sent, skipped)."""
+    reminder = reminders.REMINDERS[only]
+    sent, skipped = reminders.send(session, reminder, officer_ids, week, now)
+    audit.record(session, "report.remind", actor=by, target_type="officers", target_id=sent,
+                 detail=reminder.title, after={"kind": reminder.kind, "week": week, "sent": sent, "skipped": skipped})
+    return sent, skipped

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,7 +32,8 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..models import StudyBeat, StudyCursor, StudyDay, StudyItem, StudyPolicy, StudyProgress, User
-from ..timeutils import day_bounds_utc, local_day
+from ..notices import reminders
+from ..timeutils import day_bounds_utc, local_day, week_key
 from . import queries
 from .sanitize import clean_html
 
@@ -133,6 +134,11 @@ _STATE = select(
     .scalar_subquery().label("done"),
     select(_DAY.c.seconds).where(_DAY.c.user_id == bindparam("uid"), _DAY.c.day == bindparam("day"))
     .scalar_subquery().label("day_seconds"),
+    # This week so far (Monday to today): the beat that crosses the weekly target resolves the
+    # week's study reminders.
+    select(func.sum(_DAY.c.seconds)).where(_DAY.c.user_id == bindparam("uid"), _DAY.c.day >= bindparam("monday"),
+                                           _DAY.c.day <= bindparam("day"))
+    .scalar_subquery().label("week_seconds"),
 )
 _ADVANCE = (update(StudyCursor.__table__)
             .where(StudyCursor.__table__.c.user_id == bindparam("uid"),
@@ -214,7 +220,7 @@ def write_beat(conn, user_id: int, item, policy, now: datetime, signals: Signals
     day = local_day(now)
     midnight, _ = day_bounds_utc(day)
     params = {"uid": user_id, "iid": item.id, "day": day, "now": now}
-    state = conn.execute(_STATE, params).one()
+    state = conn.execute(_STATE, {**params, "monday": day - timedelta(days=day.weekday())}).one()
     prev = state.last_beat_at
     if prev is None:
         _first_cursor(conn, user_id, now)
@@ -243,6 +249,9 @@ def write_beat(conn, user_id: int, item, policy, now: datetime, signals: Signals
     conn.execute(progress_upsert, {**params, "seconds": item_seconds, "done": done, "position": position or 0,
                                    "new_position": position, "completed_at": now if done and not was_done else None})
     conn.execute(day_upsert, {**params, "credit": credit})
+    week_before = state.week_seconds or 0
+    if credit and week_before < policy.weekly_target_seconds <= week_before + credit:
+        reminders.resolve(conn, "study_target_met", week_key(day), [user_id], now)
     return Credit(credit, day_before + credit, item_seconds, policy.daily_target_seconds)
 
 

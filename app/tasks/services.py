@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..models import (Campaign, CampaignStage, Notification, StudyProgress, Task, TaskSubmission,
                       User)
+from ..notices import reminders
 from . import queries
 from .photos import MAX_PHOTOS
 
@@ -93,6 +94,7 @@ def save(session: Session, task: Task, sub: TaskSubmission, *, text: str, add_ph
     if submit and refused is None:
         sub.status = "submitted"
         sub.submitted_at = now
+        reminders.resolve(session, "task_submitted", reminders.task_subject(task.id), [sub.user_id], now)
         if task.kind == "read":
             # Reading is proven by the credited study record itself: accepted at once.
             sub.status, sub.reviewed_at = "accepted", now
@@ -130,7 +132,8 @@ def review(session: Session, sub: TaskSubmission, reviewer: User, action: str, c
     task = session.get(Task, sub.task_id)
     if action == "return":
         session.add(Notification(user_id=sub.user_id, kind="task_returned", title=f"任务被退回：{task.title}"[:120],
-                                 body=comment, link=f"/tasks/{task.id}", created_at=now))
+                                 body=comment, link=f"/tasks/{task.id}", created_at=now,
+                                 subject=reminders.task_subject(task.id)))
     audit.record(session, "task.review", actor=reviewer, target=sub, before=before,
                  after={"status": sub.status, "comment": comment, "task_id": task.id, "user_id": sub.user_id})
     session.flush()
