@@ -7,6 +7,7 @@ supervisor's) has three officers: officer, officer2 (station A1) and officer_a2 
 """
 from __future__ import annotations
 
+import re
 import threading
 from datetime import date, datetime, timedelta
 
@@ -176,6 +177,35 @@ def test_concurrent_senders_leave_one_notice_each(app, city, clock):
     assert errors == []
     assert sorted(results) == [(0, 3), (3, 0)]
     assert per_officer(app, city) == {name: 1 for name in BRANCH_A}
+
+
+def test_two_supervisors_tapping_at_once_leave_one_notice_each(app, city, auth):
+    """Two supervisors of the branch confirm 一键提醒 at the same moment: one notice per officer, both answered."""
+    from app.models import Unit
+    from tests.factories import make_user
+
+    with app.app_context():
+        make_user(db.session, "deputy", db.session.get(Unit, city.branch_a), "supervisor")
+        db.session.commit()
+    clients = [client_of(app, auth, "supervisor"), client_of(app, auth, "deputy")]
+    barrier, pages, errors = threading.Barrier(2), [], []
+
+    def tap(client):
+        try:
+            barrier.wait(timeout=30)
+            pages.append(remind(client))
+        except Exception as err:  # reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=tap, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == [] and len(pages) == 2
+    assert per_officer(app, city) == {name: 1 for name in BRANCH_A}
+    sent = sorted(int(re.search(r"已向 (\d+) 名干警发送提醒", p).group(1)) for p in pages)
+    assert sum(sent) == 3
 
 
 def test_midweek_job_goes_through_the_same_key(app, city, auth, clock):

@@ -2,8 +2,8 @@
 taken this week's test and remind them with one tap.
 
 The remind button lives in the dashboard's cached body and submits a form outside it (HTML's
-``form=`` attribute), which carries this session's CSRF token (issue #7, L8): the browser must
-really send the form through that button.
+``form=`` attribute, issue #7, L8): the browser must really send the form through that button.
+It opens the confirmation (issue #16), whose form carries this session's CSRF token.
 """
 from __future__ import annotations
 
@@ -29,6 +29,9 @@ def test_l8_remind_button_outside_its_form_sends_the_reminders(page, page_log, s
     n = int(re.search(r"(\d+)", button.inner_text()).group(1))
     with page.expect_navigation():
         button.click()
+    # The confirmation (issue #16) posts with this session's token; only its button sends.
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("确认发送")).click()
     flash = page.locator(".app-flash").inner_text()
     assert f"已向 {n} 名干警发送提醒" in flash, flash
     assert "only=exam_not_taken" in page.url
