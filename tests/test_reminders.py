@@ -314,3 +314,23 @@ def test_resubmitting_a_returned_task_resolves_its_notice(app, city, clock):
         rows = {n.subject: n.resolved_at for n in s.scalars(select(Notification).where(Notification.kind == "task_returned"))}
         assert rows[f"task:{tasks[0].id}"] is not None and rows[f"task:{tasks[1].id}"] is None
         assert s.scalar(select(func.count(Notification.id))) == 2
+
+
+def test_reminder_rules_have_one_home():
+    """Only app/notices/reminders.py writes the once-a-day key or resolves notices (no second sender or resolver)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "app"
+    home = {root / "notices" / "reminders.py", root / "models" / "notices.py"}
+    offenders = []
+    for path in root.rglob("*.py"):
+        if path in home:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.arg] if isinstance(node, ast.keyword) and node.arg else []
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                names.append(node.value)
+            if {"remind_day", "resolved_at"} & set(names):
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert offenders == []
