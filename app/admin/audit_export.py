@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Callable, Iterable
+from typing import Iterable, Mapping
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
+from .. import audit_labels
 from ..xlsx import safe_cell
 from .audit_queries import AuditRow
 
-#: (header, key, width); ``label`` turns codes into words, in the exporter's language.
+#: (header, key, width). Codes become words in the exporter's language (``audit_labels``); the
+#: action code stays in its own column for whoever filters the sheet by it.
 COLUMNS = [
     ("时间（北京时间）", "at", 20), ("操作人账号", "actor_name", 14), ("操作人姓名", "actor_display", 12),
     ("操作", "action_label", 16), ("操作代码", "action", 20), ("说明", "detail_label", 16),
@@ -22,14 +24,17 @@ COLUMNS = [
 ]
 
 
-def _record(row: AuditRow, label: Callable[[str], str]) -> list:
+def _record(row: AuditRow, names: Mapping) -> list:
     data = row.as_export()
-    data["action_label"] = label(row.action)
-    data["detail_label"] = label(row.detail) if row.detail else ""
+    data["action_label"] = audit_labels.action_label(row.action)
+    data["detail_label"] = audit_labels.detail_label(row.action, row.detail)
+    data["target_type"] = audit_labels.target_label(row.target_type)
+    data["before"] = audit_labels.snapshot_text(row.before, row.target_type, names)
+    data["after"] = audit_labels.snapshot_text(row.after, row.target_type, names)
     return [safe_cell("" if data.get(key) is None else data[key]) for _h, key, _w in COLUMNS]
 
 
-def workbook(title: str, rows: Iterable[AuditRow], label: Callable[[str], str]) -> bytes:
+def workbook(title: str, rows: Iterable[AuditRow], names: Mapping) -> bytes:
     """A write-only workbook (constant memory however many rows)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("操作日志")
@@ -47,18 +52,18 @@ def workbook(title: str, rows: Iterable[AuditRow], label: Callable[[str], str]) 
         header.append(cell)
     ws.append(header)
     for row in rows:
-        ws.append(_record(row, label))
+        ws.append(_record(row, names))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def csv_text(rows: Iterable[AuditRow], label: Callable[[str], str]) -> str:
+def csv_text(rows: Iterable[AuditRow], names: Mapping) -> str:
     """UTF-8 with a BOM so Excel opens the Chinese correctly; cells neutralised like the XLSX."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
     writer.writerow([header for header, _k, _w in COLUMNS])
     for row in rows:
-        writer.writerow(_record(row, label))
+        writer.writerow(_record(row, names))
     return out.getvalue()
