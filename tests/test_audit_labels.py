@@ -433,3 +433,13 @@ def test_rows_the_app_writes_have_words(app, city, auth):
                 assert all(k in L.FIELDS for k in (values or {})), values
     body = _table(admin)
     assert "密码错误" in body and "打开页面被拒绝" in body and "auth.login" not in body
+
+
+def test_admin_overview_recent_events_read_as_words(app, typical, auth):
+    """The admin overview's recent events show the action and detail in words, not codes."""
+    client = app.test_client()
+    auth.login(client, "admin")
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "修改学习内容" in page and "打开页面被拒绝：角色无此权限" in page and "Excel，12 条" in page
+    for raw in ("content.update", "access.denied", "GET role", "xlsx 12"):
+        assert raw not in page, raw
