@@ -345,9 +345,11 @@ def changes(row, names: Mapping | None = None) -> list[tuple[str, str | None, st
     before = row.before if isinstance(row.before, dict) else {"": row.before}
     after = row.after if isinstance(row.after, dict) else {"": row.after}
     for key, old, new in row.changes():
-        out.append((field_label(key, row.target_type) if key else "",
-                    None if old is None else value_text(key, before.get(key), names),
-                    None if new is None else value_text(key, after.get(key), names)))
+        line = (field_label(key, row.target_type) if key else "",
+                None if old is None else value_text(key, before.get(key), names),
+                None if new is None else value_text(key, after.get(key), names))
+        if line not in out:  # target_unit_id and target_unit both read 面向单位：小店分局
+            out.append(line)
     return out
 
 
@@ -357,8 +359,9 @@ def snapshot_text(values: Any, target_type: str | None = None, names: Mapping | 
         return ""
     if not isinstance(values, dict):
         return value_text("", values, names, limit=2000)
-    return str(_SEMI).join(f"{field_label(str(k), target_type)}{_COLON}{value_text(str(k), v, names, limit=2000)}"
-                           for k, v in values.items())
+    parts = [f"{field_label(str(k), target_type)}{_COLON}{value_text(str(k), v, names, limit=2000)}"
+             for k, v in values.items()]
+    return str(_SEMI).join(dict.fromkeys(parts))
 
 
 def references(rows) -> dict[str, set[int]]:

@@ -443,3 +443,15 @@ def test_admin_overview_recent_events_read_as_words(app, typical, auth):
     assert "修改学习内容" in page and "打开页面被拒绝：角色无此权限" in page and "Excel，12 条" in page
     for raw in ("content.update", "access.denied", "GET role", "xlsx 12"):
         assert raw not in page, raw
+
+
+def test_same_line_is_shown_once(app):
+    """An announcement's target_unit_id and target_unit both read 面向单位：小店分局, shown once."""
+    from app.admin.audit_queries import AuditRow
+
+    row = AuditRow(id=1, at=None, actor_name=None, actor_display=None, action="announcement.send", detail=None,
+                   target_type="announcement", target_id="1", before=None,
+                   after={"target_unit_id": 4, "target_unit": "小店分局"}, ip=None, request_id=None)
+    with app.test_request_context():
+        assert L.changes(row, {("unit", "4"): "小店分局"}) == [("面向单位", None, "小店分局")]
+        assert L.snapshot_text(row.after, "announcement", {("unit", "4"): "小店分局"}) == "面向单位：小店分局"
