@@ -62,3 +62,14 @@ def test_bank_export_named_by_the_beijing_day(app, city, auth, clock):
     assert resp.status_code == 200
     name = re.search(r"filename\*?=(?:UTF-8'')?([^;]+)", resp.headers["Content-Disposition"]).group(1)
     assert "20260309" in name
+
+
+def test_exam_tab_is_english_in_english(app, city, auth):
+    """The officer's tab bar reads Exams in English (its entry had gone obsolete: templates/_macros was never extracted)."""
+    client = logged_in(app, auth, "officer")
+    client.set_cookie("lang", "en")
+    resp = client.get("/", follow_redirects=True)
+    page = resp.get_data(as_text=True)
+    assert "weui-tabbar" in page, (resp.status_code, resp.request.path)
+    tabbar = page.split("weui-tabbar", 1)[1]
+    assert "Exams" in tabbar and "考试" not in tabbar
