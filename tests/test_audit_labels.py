@@ -455,3 +455,16 @@ def test_same_line_is_shown_once(app):
     with app.test_request_context():
         assert L.changes(row, {("unit", "4"): "小店分局"}) == [("面向单位", None, "小店分局")]
         assert L.snapshot_text(row.after, "announcement", {("unit", "4"): "小店分局"}) == "面向单位：小店分局"
+
+
+def test_exports_read_as_words_in_the_exporters_language(app, typical, auth):
+    """The CSV export carries the words (and keeps the action code in its own column); in English, English headers and words."""
+    client = app.test_client()
+    auth.login(client, "admin")
+    text = client.get("/admin/audit/export.csv?action=content.update").get_data(as_text=True)
+    assert "修改学习内容" in text and "content.update" in text and "学习内容" in text
+    assert "模块：理论学习；正文：60 字；已发布：是" in text and "body_html" not in text
+    client.set_cookie(LANG_COOKIE, "en")
+    text = client.get("/admin/audit/export.csv?action=content.update").get_data(as_text=True)
+    assert text.lstrip("\ufeff").startswith("Time (Beijing time),")
+    assert "Edit study content" in text and "Module: Warning education; Text: 81 characters; Published: No" in text

@@ -6,6 +6,7 @@ import csv
 import io
 from typing import Iterable, Mapping
 
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
@@ -17,10 +18,10 @@ from .audit_queries import AuditRow
 #: (header, key, width). Codes become words in the exporter's language (``audit_labels``); the
 #: action code stays in its own column for whoever filters the sheet by it.
 COLUMNS = [
-    ("时间（北京时间）", "at", 20), ("操作人账号", "actor_name", 14), ("操作人姓名", "actor_display", 12),
-    ("操作", "action_label", 16), ("操作代码", "action", 20), ("说明", "detail_label", 16),
-    ("对象类型", "target_type", 12), ("对象编号", "target_id", 12), ("变更前", "before", 40),
-    ("变更后", "after", 40), ("IP 地址", "ip", 16), ("请求号", "request_id", 18),
+    (_l("时间（北京时间）"), "at", 20), (_l("操作人账号"), "actor_name", 14), (_l("操作人姓名"), "actor_display", 12),
+    (_l("操作"), "action_label", 16), (_l("操作代码"), "action", 20), (_l("说明"), "detail_label", 16),
+    (_l("对象类型"), "target_type", 12), (_l("对象编号"), "target_id", 12), (_l("变更前"), "before", 40),
+    (_l("变更后"), "after", 40), (_l("IP 地址"), "ip", 16), (_l("请求号"), "request_id", 18),
 ]
 
 
@@ -37,7 +38,7 @@ def _record(row: AuditRow, names: Mapping) -> list:
 def workbook(title: str, rows: Iterable[AuditRow], names: Mapping) -> bytes:
     """A write-only workbook (constant memory however many rows)."""
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("操作日志")
+    ws = wb.create_sheet(str(_l("操作日志")))
     for i, (_h, _k, width) in enumerate(COLUMNS):
         ws.column_dimensions[chr(ord("A") + i)].width = width
     ws.freeze_panes = "A3"
@@ -46,7 +47,7 @@ def workbook(title: str, rows: Iterable[AuditRow], names: Mapping) -> bytes:
     ws.append([head])
     header = []
     for text, _k, _w in COLUMNS:
-        cell = WriteOnlyCell(ws, value=text)
+        cell = WriteOnlyCell(ws, value=str(text))
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor="1A3A6B")
         header.append(cell)
@@ -63,7 +64,7 @@ def csv_text(rows: Iterable[AuditRow], names: Mapping) -> str:
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow([header for header, _k, _w in COLUMNS])
+    writer.writerow([str(header) for header, _k, _w in COLUMNS])
     for row in rows:
         writer.writerow(_record(row, names))
     return out.getvalue()

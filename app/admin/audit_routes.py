@@ -73,7 +73,7 @@ def export(fmt: str):
         data = audit_export.csv_text(rows, names).encode("utf-8")
         mimetype, name = "text/csv; charset=utf-8", f"audit-{stamp}.csv"
     else:
-        title = f"操作日志（导出于 {to_local(now):%Y-%m-%d %H:%M} 北京时间，共 {total} 条）"
+        title = _("操作日志（导出于 %(t)s 北京时间，共 %(n)d 条）", t=f"{to_local(now):%Y-%m-%d %H:%M}", n=total)
         data, mimetype, name = audit_export.workbook(title, rows, names), XLSX, f"audit-{stamp}.xlsx"
     # Recorded once the file exists, so the export never lists its own row.
     audit.record_now("audit.export", target_type="audit_log", detail=f"{fmt} {total}",
