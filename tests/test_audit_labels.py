@@ -468,3 +468,15 @@ def test_exports_read_as_words_in_the_exporters_language(app, typical, auth):
     text = client.get("/admin/audit/export.csv?action=content.update").get_data(as_text=True)
     assert text.lstrip("\ufeff").startswith("Time (Beijing time),")
     assert "Edit study content" in text and "Module: Warning education; Text: 81 characters; Published: No" in text
+
+
+def test_demo_rows_have_words(app):
+    """Every audit row `seed demo` writes (exams built, announcements sent, attempts finished) has labels for its action, type and keys."""
+    assert app.test_cli_runner().invoke(args=["seed", "demo"]).exit_code == 0
+    with app.app_context():
+        rows = db.session.scalars(select(AuditLog)).all()
+    assert len(rows) > 5
+    for r in rows:
+        assert r.action in L.ACTIONS and (r.target_type is None or r.target_type in L.TARGET_TYPES), r.action
+        for values in (r.before, r.after):
+            assert all(k in L.FIELDS for k in (values or {})), (r.action, values)
