@@ -18,6 +18,7 @@ from typing import Any, Mapping
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from .timeutils import WEEK_KEY_RE, to_local
 from .web import week_label
@@ -56,16 +57,19 @@ CATEGORIES = {
 #: ``target_type`` → the kind of object. Model targets are the class name in lower case
 #: (``audit.build``); the rest are written literally by the callers.
 TARGET_TYPES = {
-    "user": _l("人员"), "unit": _l("单位"), "file": _l("文件"), "path": _l("文件"), "endpoint": _l("页面"),
-    "week": _l("周次"), "officers": _l("干警"), "setting": _l("设置"), "audit_log": _l("操作日志"),
+    # One object of a kind (English: Person, Task, File, Setting), where the word alone is a menu's plural.
+    "user": lazy_pgettext("audit object", "人员"), "task": lazy_pgettext("audit object", "任务"),
+    "file": lazy_pgettext("audit object", "文件"), "path": lazy_pgettext("audit object", "文件"),
+    "setting": lazy_pgettext("audit object", "设置"), "appsetting": lazy_pgettext("audit object", "设置"),
+    "unit": _l("单位"), "endpoint": _l("页面"), "week": _l("周次"), "officers": _l("干警"), "audit_log": _l("操作日志"),
     "studyitem": _l("学习内容"), "studypolicy": _l("学时规则"), "studyflag": _l("可疑学时"),
     "studybeat": _l("学习记录"), "studyday": _l("每日学时"), "studycursor": _l("学习记录"),
     "studyprogress": _l("学习进度"), "question": _l("试题"), "questionversion": _l("试题版本"),
     "exam": _l("每周测试"), "examblueprint": _l("组卷规则"), "exampoolitem": _l("试题池"),
     "attempt": _l("答卷"), "attemptquestion": _l("答卷题目"), "examgrant": _l("延时/补考"),
-    "task": _l("任务"), "tasksubmission": _l("任务完成情况"), "campaign": _l("教育整顿"),
+    "tasksubmission": _l("任务完成情况"), "campaign": _l("教育整顿"),
     "campaignstage": _l("整顿阶段"), "announcement": _l("通知"), "notification": _l("消息"),
-    "appsetting": _l("设置"), "reportsnapshot": _l("周报快照"), "reportsnapshotunit": _l("周报快照"),
+    "reportsnapshot": _l("周报快照"), "reportsnapshotunit": _l("周报快照"),
     "practiceset": _l("练习"), "practiceitem": _l("练习题"), "practicecard": _l("错题卡"),
     "jobrun": _l("定时任务"), "authsession": _l("登录会话"), "loginthrottle": _l("登录限制"),
     "auditlog": _l("操作日志"),

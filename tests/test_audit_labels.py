@@ -411,6 +411,7 @@ def test_audit_page_in_english_reads_english(app, typical, auth):
     for raw in RAW:
         assert raw not in body, raw
     assert "Module" in body and "Warning education" in body and "81 characters" in body and "Opening a page was denied" in body
+    assert "Person #" in body and "People #" not in body  # the admin's own sign-in: one person, not the menu's 人员
     for chinese in ("修改学习内容", "模块", "正文", "警示教育", "被拒绝", "学习内容", "任务完成情况", "作废学时"):
         assert chinese not in body, chinese
 

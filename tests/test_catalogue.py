@@ -12,7 +12,8 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "app/translations/en/LC_MESSAGES/messages.po"
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}  # the Makefile's -k _l -k lazy_gettext
+#: The Makefile's -k _l -k lazy_gettext -k lazy_pgettext:1c,2 on top of babel's defaults.
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_pgettext": ((1, "c"), 2)}
 
 
 def _only_app(path: str) -> bool:
