@@ -74,8 +74,9 @@ db: setup ## Migrate, then load the question bank and demo data if the database 
 
 # Refresh the English catalogue after changing user-visible strings.
 messages: venv
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -l en --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --ignore-dirs ".*" -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -l en --no-fuzzy-matching --ignore-obsolete
+	@echo "Translate every empty msgstr in app/translations/en/LC_MESSAGES/messages.po (tests/test_catalogue.py lists them)."
 
 bench: setup ## City-scale benchmark against a bare Flask endpoint; writes benchmarks/RESULTS.md (DB=postgres: RESULTS-postgres.md)
 	$(BIN)/python benchmarks/run.py $(if $(DB),--db $(DB)) $(if $(OFFICERS),--officers $(OFFICERS))

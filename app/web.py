@@ -56,33 +56,6 @@ def week_label(key: str, dates: bool = True) -> str:
     return _("第%(n)d周（%(start)s～%(end)s）", n=number, start=f"{monday:%m-%d}", end=f"{sunday:%m-%d}")
 
 
-def audit_label(code: str) -> str:
-    """Chinese (or English) wording of an audit action or detail code; unknown codes as they are."""
-    from flask_babel import gettext as _
-
-    labels = {
-        "auth.login": _("登录"), "auth.login_failed": _("登录失败"), "auth.logout": _("退出"),
-        "auth.password_changed": _("修改密码"), "auth.mfa_enrolled": _("绑定动态口令"),
-        "auth.mfa_passed": _("二次验证通过"), "access.denied": _("越权访问被拒绝"),
-        "user.create": _("新增人员"), "user.update": _("修改人员"), "user.reset_password": _("重置密码"),
-        "user.import": _("批量导入人员"), "user.disable_demo": _("停用演示账号"),
-        "unit.create": _("新增单位"), "unit.update": _("修改单位"), "unit.move": _("调整单位隶属"),
-        "content.create": _("新增学习内容"), "content.update": _("修改学习内容"), "content.publish": _("发布/撤回学习内容"),
-        "content.policy": _("修改学时规则"), "study.flag_void": _("作废可疑学时"), "study.flag_dismiss": _("核查无误"),
-        "question.update": _("修改试题"), "question.retire": _("停用/启用试题"), "bank.import": _("导入题库"),
-        "exam.create": _("生成每周测试"), "exam.create_failed": _("每周测试生成失败"), "exam.blueprint": _("修改组卷规则"),
-        "exam.grant_extra_time": _("办理延时"), "exam.grant_makeup": _("办理补考"), "attempt.finish": _("交卷"), "attempt.flagged": _("答题过快"),
-        "settings.score_weights": _("修改综合得分权重"), "report.remind": _("发送提醒"),
-        "task.create": _("布置任务"), "task.review": _("审核任务"), "task.update": _("修改任务"),
-        "task.delete": _("删除任务"), "task.withdraw": _("撤回任务"), "task.restore": _("恢复任务"),
-        "task.attendance": _("确认参加活动"), "report.snapshot_refresh": _("重新生成周报快照"), "campaign.stage": _("设置整顿阶段"),
-        "announcement.send": _("发布通知"), "audit.export": _("导出操作日志"),
-        "bad password": _("密码错误"), "unknown user": _("账号不存在"), "account disabled": _("账号已停用"),
-        "initial password expired": _("初始密码过期"),
-    }
-    return labels.get(code, code)
-
-
 #: How deeply a JSON request body may nest. Ours nest three levels at most; Python's parser
 #: recurses once per level, so 100,000 "[" ended in a RecursionError, a 500 (A36).
 MAX_JSON_DEPTH = 32
@@ -155,6 +128,8 @@ def init_app(app: Flask) -> None:
     def _request_id():
         g.request_id = request.headers.get("X-Request-ID", "")[:32] or secrets.token_hex(8)
 
-    app.jinja_env.globals.update(asset=asset, html_lang=html_lang, audit_label=audit_label)
+    # The audit trail's words (audit_label, audit_changes…) are added by the audit blueprint
+    # (app/admin/audit_routes.py): they use week_label from here, so this module cannot import them.
+    app.jinja_env.globals.update(asset=asset, html_lang=html_lang)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["week_label"] = week_label

@@ -123,9 +123,9 @@ def test_paged_with_filters_kept(app, city, auth):
 
 
 def test_changes_are_shown_and_unchanged_fields_left_out(app, trail, auth):
-    """A role change shows before → after; an unchanged phone number is not repeated."""
+    """A role change shows before → after in words (角色：干警 → 单位管理员); an unchanged phone number is not repeated."""
     page = admin_client(app, auth).get(f"/admin/audit/?target_id={trail.users['officer_b']}").get_data(as_text=True)
-    assert "<del>officer</del>" in page and "<ins>supervisor</ins>" in page and "13800000000" not in page
+    assert "角色：<del>干警</del> → <ins>单位管理员</ins>" in page and "13800000000" not in page
 
 
 def test_no_password_cookie_or_id_card_on_the_page_or_in_exports(app, trail, auth):

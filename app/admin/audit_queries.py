@@ -24,7 +24,8 @@ from typing import Any, Iterator
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..models import AuditLog, Unit, User
+from ..audit_labels import references
+from ..models import Announcement, AuditLog, CampaignStage, StudyItem, Task, Unit, User
 from ..timeutils import day_bounds_utc, parse_date_arg, to_local
 from ..ids import parse_id_arg
 
@@ -155,15 +156,38 @@ def distinct_values(session: Session) -> dict[str, list[str]]:
             "categories": sorted({a.split(".", 1)[0] for a in actions})}
 
 
+#: Target types whose rows get a name under the object (target type → the kind ``names`` keys by).
+NAMED_TARGETS = {"user": "user", "unit": "unit", "task": "task", "studyitem": "item", "campaignstage": "stage",
+                 "announcement": "announcement"}
+
+
 def target_names(session: Session, rows: list["AuditRow"]) -> dict[tuple[str, str], str]:
-    """Readable names for the page's user and unit targets (two small queries)."""
+    """Readable names for the page's targets (people, units, tasks, study items, stages,
+    announcements) and for the units, people and tasks their changes refer to
+    (``audit_labels.references``): one small query per kind. Keyed by (kind, id) and, for
+    targets, by (target type, id)."""
+    wanted: dict[str, set[int]] = {kind: set(ids) for kind, ids in references(rows).items()}
+    for row in rows:
+        kind = NAMED_TARGETS.get(row.target_type or "")
+        if kind and (pk := _id_or_none(row.target_id)) is not None:
+            wanted.setdefault(kind, set()).add(pk)
     names: dict[tuple[str, str], str] = {}
-    for kind, model, label in (("user", User, User.name), ("unit", Unit, Unit.name)):
-        ids = {_id_or_none(r.target_id) for r in rows if r.target_type == kind} - {None}
+    for kind, model, label in (("user", User, User.name), ("unit", Unit, Unit.name), ("task", Task, Task.title),
+                               ("stage", CampaignStage, CampaignStage.name), ("item", StudyItem, StudyItem.title),
+                               ("announcement", Announcement, Announcement.title)):
+        ids = wanted.get(kind)
         if ids:
             for pk, name in session.execute(select(model.id, label).where(model.id.in_(ids))):
                 names[(kind, str(pk))] = name
+    for target_type, kind in NAMED_TARGETS.items():
+        if target_type != kind:
+            names.update({(target_type, pk): name for (k, pk), name in list(names.items()) if k == kind})
     return names
+
+
+def all_unit_names(session: Session) -> dict[tuple[str, str], str]:
+    """Every unit's name (a few hundred rows), for exports that may refer to any of them."""
+    return {("unit", str(pk)): name for pk, name in session.execute(select(Unit.id, Unit.name))}
 
 
 def _id_or_none(raw: str | None) -> int | None:

@@ -9,30 +9,29 @@ from io import BytesIO
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
-from .. import audit, clock
+from .. import audit, audit_labels, clock
 from ..auth.access import access
 from ..db import db
 from ..timeutils import to_local
-from ..web import audit_label
 from . import audit_export, audit_queries
 from .audit_queries import AuditFilter
 
 bp = Blueprint("audit", __name__)
 admin_only = access("admin", mfa=True)
+
+
+@bp.record_once
+def _template_words(state) -> None:
+    """audit_label, audit_changes… for the audit log and the admin overview's recent events."""
+    state.app.jinja_env.globals.update(audit_labels.jinja_globals())
+
+
 PER_PAGE = 50
 #: Larger exports are refused with a message (narrow the dates), never cut short silently;
 #: ``AUDIT_EXPORT_MAX`` overrides it.
 EXPORT_MAX = 50_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#: The part of an action before the dot.
-CATEGORY_LABELS = {
-    "auth": _l("登录与账号安全"), "access": _l("越权访问"), "user": _l("人员"), "unit": _l("单位"),
-    "content": _l("学习内容"), "study": _l("学习核查"), "question": _l("试题"), "bank": _l("题库"),
-    "exam": _l("每周测试"), "attempt": _l("答卷"), "settings": _l("设置"), "report": _l("提醒"),
-    "task": _l("任务"), "campaign": _l("整顿阶段"), "announcement": _l("通知"), "audit": _l("操作日志"),
-}
 
 
 def _error_messages(codes: list[str]) -> list[str]:
@@ -49,7 +48,7 @@ def index():
     rows, total = ([], 0) if errors else audit_queries.page(db.session, f, page, PER_PAGE)
     return render_template("admin/audit.html", f=f, errors=_error_messages(errors), rows=rows, total=total,
                            page=page, pages=max(1, -(-total // PER_PAGE)),
-                           choices=audit_queries.distinct_values(db.session), category_labels=CATEGORY_LABELS,
+                           choices=audit_queries.distinct_values(db.session), category_labels=audit_labels.CATEGORIES,
                            names=audit_queries.target_names(db.session, rows)), 400 if errors else 200
 
 
@@ -68,13 +67,14 @@ def export(fmt: str):
         return redirect(url_for("audit.index", **f.to_args()))
     now = clock.now()
     rows = audit_queries.export_rows(db.session, f, cap)
+    names = audit_queries.all_unit_names(db.session)
     stamp = to_local(now).strftime("%Y%m%d-%H%M")
     if fmt == "csv":
-        data = audit_export.csv_text(rows, audit_label).encode("utf-8")
+        data = audit_export.csv_text(rows, names).encode("utf-8")
         mimetype, name = "text/csv; charset=utf-8", f"audit-{stamp}.csv"
     else:
-        title = f"操作日志（导出于 {to_local(now):%Y-%m-%d %H:%M} 北京时间，共 {total} 条）"
-        data, mimetype, name = audit_export.workbook(title, rows, audit_label), XLSX, f"audit-{stamp}.xlsx"
+        title = _("操作日志（导出于 %(t)s 北京时间，共 %(n)d 条）", t=f"{to_local(now):%Y-%m-%d %H:%M}", n=total)
+        data, mimetype, name = audit_export.workbook(title, rows, names), XLSX, f"audit-{stamp}.xlsx"
     # Recorded once the file exists, so the export never lists its own row.
     audit.record_now("audit.export", target_type="audit_log", detail=f"{fmt} {total}",
                      after={"format": fmt, "rows": total, "filters": f.to_args()})

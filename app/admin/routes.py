@@ -11,6 +11,7 @@ from ..auth.access import access
 from ..db import db
 from ..models import Unit, User
 from ..ids import parse_id_arg
+from ..timeutils import to_local
 from . import imports, queries, services
 from .forms import ROLE_CHOICES, ImportForm, UnitForm, UserForm
 
@@ -176,7 +177,9 @@ def _import_passwords():
     data = imports.credentials_workbook([(u.username, u.name, u.unit.name, pw) for u, pw in issued])
     db.session.commit()
     # Never cached: app/security.py gives every response but static files Cache-Control: no-store.
-    return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name="新账号初始密码.xlsx")
+    # Stamped in Beijing time, like every export: two downloads of one day stay apart.
+    return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True,
+                     download_name=f"新账号初始密码-{to_local(clock.now()):%Y%m%d-%H%M}.xlsx")
 
 
 @bp.route("/users/import/template.xlsx")

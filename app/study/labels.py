@@ -1,12 +1,9 @@
 """User-visible names of study codes (translated at render time)."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask_babel import lazy_gettext as _l
 
 from ..models.modules import REGISTRY
-from ..timeutils import parse_week_key
 
 #: From the module registry (app/models/modules.py), in its display order.
 MODULE_LABELS = {m.code: m.label for m in REGISTRY}
@@ -19,17 +16,8 @@ FLAG_LABELS = {"night": _l("凌晨学习"), "uniform": _l("停留时间过于整
 FLAG_STATUS_LABELS = {"open": _l("待核查"), "dismissed": _l("已核查，学时有效"), "voided": _l("学时已作废")}
 
 
-def week_range(key: str) -> str:
-    """``2026-W11`` as ``03/09–03/15`` (Monday to Sunday, local dates)."""
-    try:
-        monday = parse_week_key(key)
-    except ValueError:
-        return key
-    return f"{monday:%m/%d}–{monday + timedelta(days=6):%m/%d}"
-
-
 def labels() -> dict:
-    """For templates: ``module_labels``, ``kind_labels``… and ``week_range`` in one context dict."""
+    """For templates: ``module_labels``, ``kind_labels``… in one context dict (weeks: the ``week_label`` filter)."""
     return {"module_labels": MODULE_LABELS, "module_blurbs": MODULE_BLURBS, "module_accents": MODULE_ACCENTS,
             "kind_labels": KIND_LABELS, "stage_labels": STAGE_LABELS, "flag_labels": FLAG_LABELS,
-            "flag_status_labels": FLAG_STATUS_LABELS, "week_range": week_range}
+            "flag_status_labels": FLAG_STATUS_LABELS}

@@ -12,6 +12,7 @@ from ..auth.access import access
 from ..db import db
 from ..models import MODULES
 from ..timeutils import local_day, parse_month_arg, parse_week_arg, parse_week_key, week_key
+from ..web import week_label
 from . import flags, media, queries
 from .forms import ReviewForm
 from .labels import labels
@@ -123,7 +124,9 @@ def flag_review(flag_id: int):
         return redirect(url_for("study.flag_list"))
     db.session.commit()
     if form.action.data == "void":
-        flash(_("已作废该干警本周 %(m)d 分钟学时，并记入操作日志。", m=seconds // 60), "success")
+        # The flag's own week (often last week), as people read it: 第11周（03-09～03-15）.
+        flash(_("已作废该干警%(w)s的 %(m)d 分钟学时，并记入操作日志。", w=week_label(flag.week), m=seconds // 60),
+              "success")
     else:
         flash(_("已标记为学时有效。"), "success")
     return redirect(url_for("study.flag_list"))
