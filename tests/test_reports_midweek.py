@@ -219,3 +219,23 @@ def test_print_report_lists_units_people_behind_time_and_signature(app, midweek_
     assert "officer2" in behind and "officer_a2" in behind
     assert re.search(r"未参加测试（\d+）", behind)
     assert "<script>" not in html  # CSP: the print button is wired in reports.js
+
+
+def test_l8_cached_dashboard_reads_the_week_as_of_its_figures(make_app, clock):
+    """L8: a cached body says 截至 the time its figures were computed, never a later one; a refresh moves both."""
+    app = make_app(REPORTS_CACHE_SECONDS=60)
+    with app.app_context():
+        root = generated_city(db.session, 30, seed=5, prefix="M")
+        make_user(db.session, "chief", root, "leader")
+        db.session.commit()
+    clock.now = NOW  # Friday 12:00 in Beijing
+    client = app.test_client()
+    client.post("/login", data={"username": "chief", "password": "correct horse battery staple"})
+    first = client.get(f"/reports/?week={WEEK}").get_data(as_text=True)
+    assert "截至 周五 12:00，还剩 2 天" in first and "数据更新于 12:00:00" in first
+    clock.advance(seconds=50)
+    again = client.get(f"/reports/?week={WEEK}").get_data(as_text=True)
+    assert "截至 周五 12:00，还剩 2 天" in again and "数据更新于 12:00:00" in again
+    clock.advance(seconds=20)
+    later = client.get(f"/reports/?week={WEEK}").get_data(as_text=True)
+    assert "截至 周五 12:01，还剩 2 天" in later and "数据更新于 12:01:10" in later

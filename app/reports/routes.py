@@ -148,9 +148,13 @@ def printable():
     rows = queries.subtree_rows(city, unit)
     progress = week_progress(week, computed_at)
     behind = queries.officer_rows(db.session, week, now, unit, only="behind")
+    # Grouped by the officer's own unit, in the ranked table's order (then any unit not in it).
+    place = {r.unit_id: i for i, r in enumerate(rows)}
     groups: dict = {}
-    for officer in behind:
-        groups.setdefault(officer["unit_name"], []).append(officer)
+    # Keyed by unit, named with its parent where names repeat (two courts both have a 立案庭).
+    names = figures.qualified_names(city)
+    for officer in sorted(behind, key=lambda o: place.get(o["unit_id"], len(place))):
+        groups.setdefault(names.get(officer["unit_id"], officer["unit_name"]), []).append(officer)
     target = queries.weekly_target_seconds(db.session, week)
     return render_template("reports/print.html", week=week, unit=unit, rows=rows, now=now, progress=progress,
                            pace_rule=figures.pace_rule(target, progress),
