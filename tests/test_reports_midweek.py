@@ -239,3 +239,11 @@ def test_l8_cached_dashboard_reads_the_week_as_of_its_figures(make_app, clock):
     clock.advance(seconds=20)
     later = client.get(f"/reports/?week={WEEK}").get_data(as_text=True)
     assert "截至 周五 12:01，还剩 2 天" in later and "数据更新于 12:01:10" in later
+
+
+def test_export_heading_stays_chinese_on_an_english_page(app, midweek_city, auth):
+    """An export's title and subtitle match its Chinese column headers even when the page language is English."""
+    client = logged_in(app, auth, "supervisor")
+    client.set_cookie("lang", "en")
+    ws = load_workbook(io.BytesIO(client.get(f"/reports/units.xlsx?week={WEEK}").data)).active
+    assert "第11周（03-09～03-15）" in ws["A1"].value and "本周进行中（截至 周四 14:00，还剩 3 天）" in ws["A2"].value

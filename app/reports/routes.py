@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale, get_timezone
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file,
+                   url_for)
+from flask_babel import force_locale, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -85,12 +86,19 @@ def dashboard():
                            cache_seconds=cache_seconds)
 
 
+def _sheet_heading(heading: str, week: str, progress, now) -> tuple[str, str]:
+    """An export's title (with 第N周 and its dates) and subtitle (Beijing time, the week's
+    progress), in Chinese like the sheet's column headers whatever the page's language."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return f"{heading}（{week_label(week)}）", export.subtitle(progress, now)
+
+
 def _unit_export(week: str, unit: Unit, now):
     """Title, subtitle and rows of the unit table's export (``export.unit_rows``)."""
     rows, computed_at = queries.city_rows(db.session, week, now)
     progress = week_progress(week, computed_at)
-    title = f"{unit.name} 教育整顿学习考核情况（{week_label(week)}）"
-    return title, export.subtitle(progress, now), export.unit_rows(queries.subtree_rows(rows, unit), progress)
+    title, subtitle = _sheet_heading(f"{unit.name} 教育整顿学习考核情况", week, progress, now)
+    return title, subtitle, export.unit_rows(queries.subtree_rows(rows, unit), progress)
 
 
 @bp.route("/units.xlsx")
@@ -125,8 +133,7 @@ def officers_export(unit_id: int, fmt: str):
     now = clock.now()
     week, only = requested_week(), requested_filter()
     rows = export.officer_table(queries.officer_rows(db.session, week, now, unit, only=only))
-    title = f"{unit.name} 干警学习考核明细（{week_label(week)}）"
-    subtitle = export.subtitle(week_progress(week, now), now)
+    title, subtitle = _sheet_heading(f"{unit.name} 干警学习考核明细", week, week_progress(week, now), now)
     if fmt == "csv":
         return Response(export.csv_text(export.OFFICER_COLUMNS, rows, (title, subtitle)), mimetype="text/csv",
                         headers={"Content-Disposition": f"attachment; filename=officers-{unit_id}-{week}.csv"})
