@@ -202,8 +202,12 @@ def test_exports_are_stamped_in_beijing_time_with_the_week_label(app, midweek_ci
     lines = list(csv.reader(io.StringIO(text)))
     assert "第11周（03-09～03-15）" in lines[0][0] and "2026-03-12 01:30（北京时间）" in lines[1][0]
     assert lines[2][0] == "名次"
-    officers = client.get(f"/reports/units/{midweek_city.branch_a}/officers.xlsx?week={WEEK}")
-    assert "2026-03-12 01:30（北京时间）" in load_workbook(io.BytesIO(officers.data)).active["A2"].value
+    officers = load_workbook(io.BytesIO(client.get(f"/reports/units/{midweek_city.branch_a}/officers.xlsx?week={WEEK}").data)).active
+    assert "2026-03-12 01:30（北京时间）" in officers["A2"].value
+    # Thursday 01:30: 3 days over, pace 4.3 h — officer (5 h) is on pace, officer2 (1 h) is not.
+    heads = [c.value for c in officers[3]]
+    pace = {officers.cell(r, 1).value: officers.cell(r, heads.index("进度达标") + 1).value for r in range(4, officers.max_row + 1)}
+    assert pace["officer"] == "是" and pace["officer2"] == "否"
 
 
 # --- the printable weekly report ---------------------------------------------------------------

@@ -29,6 +29,7 @@ UNIT_COLUMNS = [
 OFFICER_COLUMNS = [
     ("姓名", "name", 10, None), ("警号", "badge_no", 12, None), ("单位", "unit_name", 20, None),
     ("本周学时", "study_hours", 9, "0.0"), ("学习达标", "study_target_met_text", 8, None),
+    ("进度达标", "on_pace_text", 8, None),
     ("测试成绩", "exam_score", 9, "0.0"), ("是否及格", "passed_text", 8, None),
 ]
 
@@ -56,6 +57,7 @@ def _yes_no(value) -> str:
 def officer_table(rows: list[dict]) -> list[dict]:
     return [{**r, "study_hours": round(r["study_seconds"] / 3600, 1),
              "study_target_met_text": _yes_no(r["study_target_met"]),
+             "on_pace_text": _yes_no(r.get("on_pace")),
              "passed_text": "待评分" if r.get("exam_pending") and r["passed"] is None else _yes_no(r["passed"])}
             for r in rows]
 
