@@ -251,3 +251,12 @@ def test_export_heading_stays_chinese_on_an_english_page(app, midweek_city, auth
     client.set_cookie("lang", "en")
     ws = load_workbook(io.BytesIO(client.get(f"/reports/units.xlsx?week={WEEK}").data)).active
     assert "第11周（03-09～03-15）" in ws["A1"].value and "本周进行中（截至 周四 14:00，还剩 3 天）" in ws["A2"].value
+
+
+def test_unit_export_of_a_week_without_data_ranks_nobody(app, midweek_city, auth):
+    """Excel/CSV of a week before the first data say so and carry no ranked rows."""
+    client = logged_in(app, auth, "leader")
+    ws = load_workbook(io.BytesIO(client.get("/reports/units.xlsx?week=2026-W05").data)).active
+    assert "没有学习或测试数据" in ws["A2"].value and ws.max_row == 3
+    lines = list(csv.reader(io.StringIO(client.get("/reports/units.csv?week=2026-W05").get_data(as_text=True))))
+    assert len(lines) == 3 and "没有学习或测试数据" in lines[1][0]

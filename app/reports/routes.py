@@ -95,6 +95,9 @@ def _sheet_heading(heading: str, week: str, progress, now) -> tuple[str, str]:
 
 def _unit_export(week: str, unit: Unit, now):
     """Title, subtitle and rows of the unit table's export (``export.unit_rows``)."""
+    if week not in queries.data_weeks(db.session, now):  # never units ranked 1–4 at 0.0
+        title, subtitle = _sheet_heading(f"{unit.name} 教育整顿学习考核情况", week, week_progress(week, now), now)
+        return title, f"{subtitle} · 这一周没有学习或测试数据，无法排名", []
     rows, computed_at = queries.city_rows(db.session, week, now)
     progress = week_progress(week, computed_at)
     title, subtitle = _sheet_heading(f"{unit.name} 教育整顿学习考核情况", week, progress, now)
