@@ -108,17 +108,13 @@ def officer_facts(session: Session, week: str, now, unit_filter=None):
 def _sums_select(session: Session, week: str, now, target: int, unit_filter=None):
     """SELECT of the officer facts' additive sums, one column per ``WeeklySums`` field (by name)."""
     facts = officer_facts(session, week, now, unit_filter).subquery()
-    return facts, _sum_columns(facts, target)
-
-
-def _sum_columns(facts, target: int) -> list:
     met = cast(case((facts.c.study_seconds >= target, 1), else_=0), Integer)
     sums = {"officers": func.count(facts.c.user_id), "target_met": func.sum(met),
             "study_seconds": func.sum(facts.c.study_seconds), "participants": func.sum(facts.c.finished),
             "pending": func.sum(facts.c.pending), "score_sum": func.sum(facts.c.exam_score),
             "passed": func.sum(facts.c.passed), "tasks_due": func.sum(facts.c.tasks_due),
             "tasks_done": func.sum(facts.c.tasks_done)}
-    return [func.coalesce(sums[name], 0).label(name) for name in WeeklySums.names()]
+    return facts, [func.coalesce(sums[name], 0).label(name) for name in WeeklySums.names()]
 
 
 def weekly_sums(session: Session, week: str, now, target: int | None = None) -> dict[int, WeeklySums]:
@@ -289,7 +285,9 @@ def officer_rows(session: Session, week: str, now, root: Unit, *, only: str | No
     stmt = (select(facts, User.name, User.badge_no, User.username, Unit.name.label("unit_name"))
             .join(User, User.id == facts.c.user_id).join(Unit, Unit.id == facts.c.unit_id))
     if only == "behind":
-        stmt = stmt.where(or_(facts.c.finished == 0, *([facts.c.study_seconds < pace] if pace is not None else [])))
+        # An answer sheet past its deadline awaiting the sweep is pending, not "untested".
+        untested = and_(facts.c.finished == 0, facts.c.pending == 0)
+        stmt = stmt.where(or_(untested, *([facts.c.study_seconds < pace] if pace is not None else [])))
     elif only == "target_not_met":
         stmt = stmt.where(facts.c.study_seconds < target)
     elif only == "exam_not_taken":
