@@ -54,6 +54,11 @@ def test_dashboard_mid_week_reads_in_progress(sized_page, page_log, screens, rol
     dashed = page.evaluate("() => echarts.getInstanceByDom(document.getElementById('chart-trend')).getOption()"
                            ".series.filter(s => s.lineStyle && s.lineStyle.type === 'dashed').length")
     assert dashed >= 3
+    tip = page.evaluate("""() => { const el = document.getElementById('chart-trend');
+        const chart = echarts.getInstanceByDom(el), n = chart.getOption().xAxis[0].data.length;
+        chart.dispatchAction({ type: 'showTip', seriesIndex: 1, dataIndex: n - 1 });
+        return el.innerText; }""")
+    assert "本周进行中" in tip and "综合得分" in tip, tip
     page.wait_for_timeout(1500)  # let the line animation finish so the points are drawn
     if viewport["width"] == 360:
         assert horizontal_overflow(page) == []

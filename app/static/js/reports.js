@@ -56,9 +56,14 @@
       tooltip: { trigger: "axis", formatter: function (items) {
         var seen = {}, i = items.length ? items[0].dataIndex : 0;
         var head = t.names[i] + (t.open && i === last ? "（" + labels.open + "）" : "");
-        return [head].concat(items.filter(function (it) {
-          var dup = seen[it.seriesName] || it.value === null || it.value === undefined; seen[it.seriesName] = true; return !dup;
-        }).map(function (it) { return it.marker + it.seriesName + " " + it.value; })).join("<br>");
+        return [head].concat(items.filter(function (it) {  // one line per measure: the two series of one overlap
+          var ok = it.value !== null && it.value !== undefined && it.value !== "-" && !seen[it.seriesName];
+          if (ok) { seen[it.seriesName] = true; }
+          return ok;
+        // Plain text: ECharts' markers are spans with inline styles, which the CSP refuses.
+        }).map(function (it) {
+          return it.seriesName + " " + Math.round(it.value * 10) / 10 + (it.seriesName === labels.composite ? "" : "%");
+        })).join("<br>");
       } },
       legend: { bottom: 0, data: [labels.composite, labels.study, labels.participation].concat(t.open ? [labels.open] : []) },
       grid: { left: 8, right: 12, top: 16, bottom: 36, containLabel: true },
