@@ -38,7 +38,7 @@ def test_week_in_progress_counts_local_days(now, elapsed, left):
     assert progress.in_progress
 
 
-def test_week_turns_past_at_local_monday_midnight():
+def test_e23_week_turns_past_at_local_monday_midnight():
     """The week ends at Monday 00:00 Beijing (Sunday 16:00 UTC); a week to come is 'future'."""
     assert week_progress(WEEK, NEXT_MONDAY_0000).state == "past"
     assert week_progress(WEEK, MONDAY_0005 - timedelta(minutes=10)).state == "future"
@@ -260,3 +260,18 @@ def test_unit_export_of_a_week_without_data_ranks_nobody(app, midweek_city, auth
     assert "没有学习或测试数据" in ws["A2"].value and ws.max_row == 3
     lines = list(csv.reader(io.StringIO(client.get("/reports/units.csv?week=2026-W05").get_data(as_text=True))))
     assert len(lines) == 3 and "没有学习或测试数据" in lines[1][0]
+
+
+def test_a25_parent_names_and_print_lists_are_escaped(app, midweek_city, auth):
+    """A25: markup in a unit's or officer's name shows escaped in the leaderboard's parent names and the print lists."""
+    with app.app_context():
+        s = db.session
+        branch = s.get(Unit, midweek_city.branch_a)
+        branch.name = "<b>甲分局</b>"
+        s.get(User, midweek_city.users["officer2"]).name = "<script>x</script>"
+        s.commit()
+    client = logged_in(app, auth, "supervisor")
+    board = client.get(f"/reports/leaderboard?week={WEEK}").get_data(as_text=True)
+    assert "&lt;b&gt;甲分局&lt;/b&gt;·" in board and "<b>甲分局" not in board
+    printed = client.get(f"/reports/print?week={WEEK}").get_data(as_text=True)
+    assert "&lt;script&gt;x&lt;/script&gt;" in printed and "<script>x" not in printed
