@@ -275,3 +275,12 @@ def test_a25_parent_names_and_print_lists_are_escaped(app, midweek_city, auth):
     assert "&lt;b&gt;甲分局&lt;/b&gt;·" in board and "<b>甲分局" not in board
     printed = client.get(f"/reports/print?week={WEEK}").get_data(as_text=True)
     assert "&lt;script&gt;x&lt;/script&gt;" in printed and "<script>x" not in printed
+
+
+def test_dashboard_on_monday_says_pace_starts_tuesday(app, midweek_city, auth, clock):
+    """Monday 00:05: the week is in progress with 6 days left, 进度达标 reads — and its rule says it starts on Tuesday."""
+    clock.now = MONDAY_0005
+    html = logged_in(app, auth, "leader").get(f"/reports/?week={WEEK}").get_data(as_text=True)
+    assert "本周进行中（截至 周一 00:05，还剩 6 天）" in html
+    assert re.search(r'class="report-pace">进度达标 <strong>—</strong>', html)
+    assert "进度达标从周二起计算" in html
