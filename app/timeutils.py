@@ -7,6 +7,7 @@ every service takes ``now`` as a parameter so tests never sleep or patch the clo
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -165,3 +166,37 @@ def week_span(key: str) -> tuple[int, date, date]:
     which formats these parts; APIs and file names keep the ISO key."""
     monday = parse_week_key(key)
     return monday.isocalendar()[1], monday, monday + timedelta(days=6)
+
+
+@dataclass(frozen=True)
+class WeekProgress:
+    """Where the instant ``now`` stands against an ISO week, in Asia/Shanghai (issue 16).
+
+    ``state``: "past" (the week has ended), "current" (``now`` falls inside it) or "future".
+    ``as_of``: ``now`` as a local (aware) datetime. ``days_elapsed``: local days of the week
+    already over (0 on Monday, 3 on Thursday, 7 for a past week, 0 for a future one).
+    ``days_left``: whole local days after today until the week ends (3 on Thursday, 0 on
+    Sunday; 0 for a past week, 7 for a future one)."""
+    week: str
+    state: str
+    as_of: datetime
+    days_elapsed: int
+    days_left: int
+
+    @property
+    def in_progress(self) -> bool:
+        return self.state == "current"
+
+
+def week_progress(week: str, now: datetime) -> WeekProgress:
+    """The one reading of "how far into ``week`` is it at ``now``" (``now`` naive UTC): pages,
+    exports and the pro-rated study target (reports/figures.pace_target_seconds) all use it."""
+    monday = parse_week_key(week)
+    today = local_day(now)
+    local = to_local(now)
+    if today < monday:
+        return WeekProgress(week, "future", local, 0, 7)
+    if today > monday + timedelta(days=6):
+        return WeekProgress(week, "past", local, 7, 0)
+    elapsed = (today - monday).days
+    return WeekProgress(week, "current", local, elapsed, 6 - elapsed)

@@ -8,7 +8,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from ..timeutils import WeekProgress, to_local
 from ..xlsx import safe_cell
+from .figures import progress_note
 
 NAVY = "1A3A6B"
 THIN = Side(style="thin", color="C9D1DE")
@@ -20,12 +22,32 @@ UNIT_COLUMNS = [
     ("参考人数", "exam_participants", 8, None), ("参考率", "exam_participation_rate", 9, "0.0%"),
     ("平均分", "avg_score", 8, "0.0"), ("及格人数", "pass_count", 8, None), ("及格率", "pass_rate", 9, "0.0%"),
     ("综合得分", "composite_score", 9, "0.00"),
+    # Issue 16: where the week stands. For a closed week 进度达标 equals 学习达标 (the
+    # pro-rated target is the whole target); 状态 says whether ranks and composite are final.
+    ("进度达标人数", "on_pace", 10, None), ("进度达标率", "on_pace_rate", 10, "0.0%"), ("状态", "status", 8, None),
 ]
 OFFICER_COLUMNS = [
     ("姓名", "name", 10, None), ("警号", "badge_no", 12, None), ("单位", "unit_name", 20, None),
     ("本周学时", "study_hours", 9, "0.0"), ("学习达标", "study_target_met_text", 8, None),
+    ("进度达标", "on_pace_text", 8, None),
     ("测试成绩", "exam_score", 9, "0.0"), ("是否及格", "passed_text", 8, None),
 ]
+
+
+def subtitle(progress: WeekProgress, now) -> str:
+    """The line under an export's title: when it was made, in Asia/Shanghai (the time people
+    read on the page, never UTC), and for a week in progress how far it is and that ranks and
+    composite are provisional (``figures.progress_note``)."""
+    stamp = f"统计时间：{to_local(now):%Y-%m-%d %H:%M}（北京时间）"
+    if progress.in_progress:
+        return f"{stamp} · {progress_note(progress)} · 名次与综合得分为暂定"
+    return stamp
+
+
+def unit_rows(rows: list, progress: WeekProgress) -> list[dict]:
+    """The unit table's cells: ``UnitRow.as_json`` plus the on-pace figures and the status."""
+    status = "暂定" if progress.in_progress else ("未开始" if progress.state == "future" else "最终")
+    return [{**r.as_json(), "on_pace": r.on_pace, "on_pace_rate": r.on_pace_rate, "status": status} for r in rows]
 
 
 def _yes_no(value) -> str:
@@ -35,6 +57,7 @@ def _yes_no(value) -> str:
 def officer_table(rows: list[dict]) -> list[dict]:
     return [{**r, "study_hours": round(r["study_seconds"] / 3600, 1),
              "study_target_met_text": _yes_no(r["study_target_met"]),
+             "on_pace_text": _yes_no(r.get("on_pace")),
              "passed_text": "待评分" if r.get("exam_pending") and r["passed"] is None else _yes_no(r["passed"])}
             for r in rows]
 
@@ -75,11 +98,14 @@ def workbook(title: str, subtitle: str, columns, rows: list[dict]) -> bytes:
     return buf.getvalue()
 
 
-def csv_text(columns, rows: list[dict]) -> str:
-    """CSV with a BOM so Excel opens the Chinese correctly; cells neutralised like the XLSX."""
+def csv_text(columns, rows: list[dict], heading: tuple[str, ...] = ()) -> str:
+    """CSV with a BOM so Excel opens the Chinese correctly; cells neutralised like the XLSX.
+    ``heading``: lines before the column headers, one cell each (the title and subtitle)."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
+    for line in heading:
+        writer.writerow([safe_cell(line)])
     writer.writerow([header for header, *_ in columns])
     for row in rows:
         writer.writerow([safe_cell("" if row.get(key) is None else row.get(key)) for _h, key, *_ in columns])

@@ -12,7 +12,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Callable
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from ..timeutils import WeekProgress, week_progress
 
 # --- weights ----------------------------------------------------------------------------------
 
@@ -113,6 +116,10 @@ class UnitRow:
     pass_rate: float | None = None
     task_completion_rate: float | None = None
     composite_score: float | None = None
+    #: officers whose study so far reached the pro-rated target (``pace_target_seconds``);
+    #: None on a week's first day, when there is nothing to be behind on yet
+    on_pace: int | None = None
+    on_pace_rate: float | None = None
     rank: int | None = None
     city_rank: int | None = None
     extra: dict = field(default_factory=dict)
@@ -143,6 +150,71 @@ def apply_sums(row: UnitRow, sums: WeeklySums) -> None:
     row.avg_score = round(sums.score_sum / part, 2) if part else None
     row.pass_rate = (sums.passed / part) if part else (0.0 if n else None)
     row.task_completion_rate = min(1.0, sums.tasks_done / sums.tasks_due) if sums.tasks_due else None
+
+
+def apply_pace(row: UnitRow, on_pace: int | None) -> None:
+    """The row's on-pace count and rate (over officers; None without officers or pace)."""
+    row.on_pace = on_pace
+    row.on_pace_rate = on_pace / row.officers if on_pace is not None and row.officers else None
+
+
+# --- where the week stands (issue 16) ---------------------------------------------------------
+
+def pace_target_seconds(target_seconds: int, week: str, now) -> int | None:
+    """The pro-rated study target at ``now``: the weekly target × the local days of ``week``
+    already over / 7 (Asia/Shanghai, ``timeutils.week_progress``), rounded down to a second.
+    Today does not count yet (an officer who studies in the evening is not behind at noon),
+    but today's study does count towards it. So: Thursday → 3/7 of the target; a past week →
+    the whole target (on pace = target met); None on the week's first day and for a future
+    week, when nobody can be behind yet. The pages print this rule under the figure."""
+    days = week_progress(week, now).days_elapsed
+    return target_seconds * days // 7 if days else None
+
+
+def progress_note(progress: WeekProgress) -> str:
+    """本周进行中（截至 周四 14:00，还剩 3 天） for a week in progress; "" otherwise."""
+    if not progress.in_progress:
+        return ""
+    weekday = (_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日"))[progress.as_of.weekday()]
+    left = (_("还剩 %(n)d 天", n=progress.days_left) if progress.days_left else _("今天是最后一天"))
+    return _("本周进行中（截至 %(day)s %(time)s，%(left)s）", day=weekday, time=f"{progress.as_of:%H:%M}", left=left)
+
+
+def pace_rule(target_seconds: int, progress: WeekProgress) -> str:
+    """The pro-rating rule as people read it under the 进度达标 figure (``pace_target_seconds``)."""
+    if not progress.in_progress:
+        return ""
+    if not progress.days_elapsed:
+        return _("进度达标从周二起计算：学时不少于 周目标 × 已过完的天数 ÷ 7。")
+    pace = target_seconds * progress.days_elapsed // 7
+    return _("进度达标：截至今天学时不少于 周目标 %(t)s 小时 × 已过完 %(d)d 天 ÷ 7 = %(p)s 小时。",
+             t="%g" % round(target_seconds / 3600, 1), d=progress.days_elapsed, p="%.1f" % (pace / 3600))
+
+
+def qualified_names(rows: list[UnitRow]) -> dict[int, str]:
+    """Each unit's name for a city-wide list: its parent's name first (小店分局·第一检察部), and
+    more ancestors while two units of the list would still read the same; the city (the root)
+    is never named. ``rows`` are every unit of the city (ancestors included)."""
+    by_id = {r.unit_id: r for r in rows}
+
+    def chain(row: UnitRow) -> list[str]:
+        names, cur = [], row
+        while cur is not None and cur.parent_id is not None:
+            names.append(cur.unit_name)
+            cur = by_id.get(cur.parent_id)
+        return names[::-1] or [row.unit_name]
+
+    chains = {r.unit_id: chain(r) for r in rows}
+    out: dict[int, str] = {}
+    for depth in range(1, 1 + max((len(c) for c in chains.values()), default=1)):
+        labels = {uid: "·".join(c[-(depth + 1):]) for uid, c in chains.items() if uid not in out}
+        seen: dict[str, int] = {}
+        for label in labels.values():
+            seen[label] = seen.get(label, 0) + 1
+        for uid, label in labels.items():
+            if seen[label] == 1 or len(chains[uid]) <= depth + 1:
+                out[uid] = label
+    return out
 
 
 # --- composite and ranks ----------------------------------------------------------------------

@@ -41,15 +41,15 @@ from datetime import date, timedelta
 from functools import cached_property
 
 from flask import current_app
-from sqlalchemy import Integer, and_, case, cast, func, literal, select
+from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from ..auth.scope import aimed_at, ancestor_ids, ancestors_in_scope, path_within, subtree_unit_ids
 from ..models import (AppSetting, Attempt, Exam, ReportSnapshot, ReportSnapshotUnit, StudyDay, StudyPolicy, Task,
                       TaskSubmission, Unit, User)
-from ..timeutils import parse_week_key, previous_weeks, week_bounds_utc
-from .figures import (UnitRow, WeeklySums, apply_sums, composite_score, leaderboard_levels, merge_weights,
-                      rank_rows)
+from ..timeutils import parse_week_key, previous_weeks, week_bounds_utc, week_key, week_progress
+from .figures import (UnitRow, WeeklySums, apply_pace, apply_sums, composite_score, leaderboard_levels,
+                      merge_weights, pace_rule, pace_target_seconds, qualified_names, rank_rows)
 
 SORT_KEYS = {"name", "study_seconds", "exam_score", "unit"}
 #: ``officer_rows``' ``only`` filters: study target not met, no finished exam, failed it.
@@ -122,10 +122,21 @@ def weekly_sums(session: Session, week: str, now, target: int | None = None) -> 
     counts and sums only, so any subtree's figures are exact sums of its units' (never averages
     of averages). The snapshot of a closed week stores exactly this (app/reports/snapshots.py).
     ``target``: the weekly target in seconds (default: the policy in force at the week's end)."""
+    return _live_sums(session, week, now, target)[0]
+
+
+def _live_sums(session: Session, week: str, now, target: int | None = None,
+               pace: int | None = None) -> tuple[dict[int, WeeklySums], dict[int, int] | None]:
+    """``weekly_sums`` and, with a pro-rated target ``pace`` (``figures.pace_target_seconds``),
+    each unit's officers on pace, counted in the same aggregation (no query more)."""
     target = weekly_target_seconds(session, week) if target is None else target
     facts, columns = _sums_select(session, week, now, target)
-    rows = session.execute(select(facts.c.unit_id, *columns).group_by(facts.c.unit_id))
-    return {row.unit_id: WeeklySums.of(row._mapping) for row in rows}
+    if pace is not None:
+        columns.append(func.coalesce(func.sum(cast(case((facts.c.study_seconds >= pace, 1), else_=0), Integer)), 0)
+                       .label("on_pace"))
+    rows = session.execute(select(facts.c.unit_id, *columns).group_by(facts.c.unit_id)).all()
+    sums = {row.unit_id: WeeklySums.of(row._mapping) for row in rows}
+    return sums, ({row.unit_id: int(row.on_pace) for row in rows} if pace is not None else None)
 
 
 def subtree_sums(session: Session, week: str, now, unit: Unit, target: int | None = None) -> WeeklySums:
@@ -139,16 +150,20 @@ def _snapshot_columns():
     return [getattr(ReportSnapshotUnit, name).label(name) for name in WeeklySums.names()]
 
 
-def _direct_sums(session: Session, week: str, now) -> dict[int, WeeklySums]:
-    """Per-unit sums of each unit's own officers: the week's snapshot when it has one
-    (app/reports/snapshots.py), else the live aggregation. Two queries either way."""
+def _direct_sums(session: Session, week: str, now) -> tuple[dict[int, WeeklySums], dict[int, int] | None]:
+    """Per-unit sums of each unit's own officers and their officers on pace (None on a week's
+    first day): the week's snapshot when it has one (app/reports/snapshots.py; a closed week's
+    pro-rated target is the whole target, so on pace = target met), else the live aggregation.
+    Two queries either way."""
     snap = session.execute(
         select(ReportSnapshot.week, ReportSnapshotUnit.unit_id, *_snapshot_columns())
         .outerjoin(ReportSnapshotUnit, ReportSnapshotUnit.week == ReportSnapshot.week)
         .where(ReportSnapshot.week == week)).all()
     if snap:
-        return {row.unit_id: WeeklySums.of(row._mapping) for row in snap if row.unit_id is not None}
-    return weekly_sums(session, week, now)
+        sums = {row.unit_id: WeeklySums.of(row._mapping) for row in snap if row.unit_id is not None}
+        return sums, {unit_id: s.target_met for unit_id, s in sums.items()}
+    target = weekly_target_seconds(session, week)
+    return _live_sums(session, week, now, target, pace_target_seconds(target, week, now))
 
 
 def _snapshot_totals(session: Session, weeks: list[str], unit_ids) -> dict[str, WeeklySums]:
@@ -172,14 +187,17 @@ def unit_rows(session: Session, week: str, now, weights: dict | None = None) -> 
     number of officers: the target, the per-unit sums (one aggregation over all officers), and
     the unit list. Each unit's figures are the sums over every unit in its subtree, rolled up
     by materialised path — exactly what aggregating all its officers directly would give."""
-    direct = _direct_sums(session, week, now)
+    direct, pace = _direct_sums(session, week, now)
     units = session.execute(select(Unit.id, Unit.name, Unit.code, Unit.parent_id, Unit.depth, Unit.level, Unit.path,
                                    Unit.is_active)).all()
     path_of = {u.id: u.path for u in units}
     totals: dict[int, WeeklySums] = {}
+    on_pace: dict[int, int] = {}
     for unit_id, sums in direct.items():
         for ancestor in ancestor_ids(path_of.get(unit_id, "")):
             totals.setdefault(ancestor, WeeklySums()).add(sums)
+            if pace is not None:
+                on_pace[ancestor] = on_pace.get(ancestor, 0) + pace.get(unit_id, 0)
     weights = merge_weights(weights)
     rows = []
     for u in units:
@@ -187,6 +205,7 @@ def unit_rows(session: Session, week: str, now, weights: dict | None = None) -> 
             continue
         row = _unit_row(u)
         apply_sums(row, totals.get(u.id, WeeklySums()))
+        apply_pace(row, on_pace.get(u.id, 0) if pace is not None else None)
         row.composite_score = composite_score(row, weights)
         rows.append(row)
     rank_rows(rows)
@@ -256,12 +275,20 @@ def subtree_rows(rows: list[UnitRow], root: Unit) -> list[UnitRow]:
 
 def officer_rows(session: Session, week: str, now, root: Unit, *, only: str | None = None,
                  sort: str = "unit") -> list[dict]:
-    """Every active officer in ``root``'s subtree with their week (one query)."""
+    """Every active officer in ``root``'s subtree with their week (one query). ``on_pace``: their
+    study so far reached the pro-rated target (``figures.pace_target_seconds``; None on the
+    week's first day). ``only="behind"`` (the printed report's list, not a dashboard filter):
+    officers behind that pace or without a finished exam."""
     target = weekly_target_seconds(session, week)
+    pace = pace_target_seconds(target, week, now)
     facts = officer_facts(session, week, now, unit_filter=subtree_unit_ids(root)).subquery()
     stmt = (select(facts, User.name, User.badge_no, User.username, Unit.name.label("unit_name"))
             .join(User, User.id == facts.c.user_id).join(Unit, Unit.id == facts.c.unit_id))
-    if only == "target_not_met":
+    if only == "behind":
+        # An answer sheet past its deadline awaiting the sweep is pending, not "untested".
+        untested = and_(facts.c.finished == 0, facts.c.pending == 0)
+        stmt = stmt.where(or_(untested, *([facts.c.study_seconds < pace] if pace is not None else [])))
+    elif only == "target_not_met":
         stmt = stmt.where(facts.c.study_seconds < target)
     elif only == "exam_not_taken":
         stmt = stmt.where(facts.c.finished == 0)
@@ -275,6 +302,7 @@ def officer_rows(session: Session, week: str, now, root: Unit, *, only: str | No
         out.append({"officer_id": r.user_id, "name": r.name, "badge_no": r.badge_no or r.username,
                     "unit_id": r.unit_id, "unit_name": r.unit_name, "study_seconds": int(r.study_seconds),
                     "study_target_met": int(r.study_seconds) >= target,
+                    "on_pace": int(r.study_seconds) >= pace if pace is not None else None,
                     "exam_score": float(r.exam_score) if r.finished else None,
                     "passed": bool(r.passed) if r.finished else None, "exam_pending": bool(r.pending),
                     "tasks_done": int(r.tasks_done) if r.tasks_due else None})
@@ -350,8 +378,43 @@ def unit_table(session: Session, week: str, unit: Unit, now) -> list[UnitRow]:
 
 
 def leaderboard_data(session: Session, week: str, now) -> dict:
-    """The public leaderboard: per level, the 红榜 and 黑榜 (``figures.leaderboard_levels``)."""
-    return {"week": week, "levels": leaderboard_levels(city_rows(session, week, now)[0])}
+    """The public leaderboard: per level, the 红榜 and 黑榜 (``figures.leaderboard_levels``);
+    ``names``: each unit with its parent (``figures.qualified_names``); ``as_of``: when the
+    figures were computed (a week in progress is read as of then)."""
+    rows, computed_at = city_rows(session, week, now)
+    return {"week": week, "levels": leaderboard_levels(rows), "names": qualified_names(rows), "as_of": computed_at}
+
+
+#: Per-process memo of ``data_weeks``' look-up: database URL → (looked up at, (first day, first exam week)).
+_FIRST_WEEK: dict[str, tuple] = {}
+#: At most this many weeks in a week picker (a campaign runs for months, not years).
+PICKER_WEEKS = 52
+
+
+def data_weeks(session: Session, now) -> list[str]:
+    """The weeks a person may pick, oldest first: from the first week with any data in the city
+    (a study day or a city exam) to this week, at most ``PICKER_WEEKS``. City-wide on purpose:
+    ranks are city-wide, so a week is worth showing when any unit has figures. Just this week
+    when there is no data at all. One query (two index look-ups), reused for REPORTS_CACHE_SECONDS
+    like the city's figures, so a dashboard served from the cache runs none."""
+    key, max_age = str(session.get_bind().url), cache_seconds()
+    hit = _FIRST_WEEK.get(key)
+    if max_age > 0 and hit is not None and timedelta(0) <= now - hit[0] <= timedelta(seconds=max_age):
+        first_day, first_exam = hit[1]
+    else:
+        first_day, first_exam = session.execute(
+            select(select(func.min(StudyDay.day)).scalar_subquery(),
+                   select(func.min(Exam.week)).where(Exam.scope == "city").scalar_subquery())).one()
+        _FIRST_WEEK[key] = (now, (first_day, first_exam))
+    this_week = week_key(now)
+    starts = [week_key(first_day)] if first_day else []
+    if first_exam:
+        starts.append(first_exam)
+    first = min(starts, default=this_week)
+    if first > this_week:
+        return [this_week]
+    weeks = previous_weeks(this_week, PICKER_WEEKS)
+    return [w for w in weeks if w >= first]
 
 
 class DashboardFigures:
@@ -360,9 +423,16 @@ class DashboardFigures:
     scope root) only shape the breadcrumb; the caller has checked ``unit`` against the scope."""
 
     def __init__(self, session: Session, week: str, unit: Unit, only: str | None, now, weights: dict, city: list,
-                 viewer: User, root: Unit):
+                 viewer: User, root: Unit, as_of=None):
         self.session, self.week, self.unit, self.only, self.now = session, week, unit, only, now
         self.weights, self.city, self.viewer, self.root = weights, city, viewer, root
+        #: when ``city`` was computed: the week's progress is read as of then, so a cached body
+        #: (keyed by that time) never claims fresher figures than it shows
+        self.progress = week_progress(week, as_of or now)
+
+    @cached_property
+    def pace_rule(self) -> str:
+        return pace_rule(weekly_target_seconds(self.session, self.week), self.progress)
 
     @cached_property
     def rows(self) -> list:

@@ -5,6 +5,9 @@
   document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
     el.addEventListener("change", function () { el.form.submit(); });
   });
+  document.querySelectorAll("[data-print]").forEach(function (el) {
+    el.addEventListener("click", function () { window.print(); });
+  });
   if (!window.echarts) { return; }
   var navy = "#1a3a6b", blue = "#24508f", green = "#07a35a", gold = "#c9a227";
 
@@ -32,18 +35,41 @@
     var t = read(trend), labels = JSON.parse(trend.getAttribute("data-labels"));
     var pct = function (xs) { return xs.map(function (v) { return v === null || v === undefined ? null : Math.round(v * 1000) / 10; }); };
     var line = echarts.init(trend);
+    // A week in progress (t.open) is the last point: drawn hollow at the end of a dashed
+    // segment (a second series of the same name, so the legend toggles both), and named
+    // 本周进行中 in the tooltip and the legend; closed weeks are solid, filled points.
+    var last = t.weeks.length - 1, colors = [navy, green, gold];
+    var parts = [[labels.composite, t.composite], [labels.study, pct(t.study)], [labels.participation, pct(t.participation)]];
+    var series = [];
+    parts.forEach(function (p, i) {
+      series.push({ name: p[0], type: "line", smooth: true, connectNulls: true, symbol: "circle", color: colors[i],
+                    lineStyle: { width: i ? 2 : 3 }, data: t.open ? p[1].slice(0, last).concat([null]) : p[1] });
+      if (t.open) {
+        series.push({ name: p[0], type: "line", connectNulls: true, color: colors[i], lineStyle: { type: "dashed", width: i ? 2 : 3 },
+                      data: p[1].map(function (v, j) { return j >= last - 1 ? v : null; }),
+                      symbol: function (v, params) { return params.dataIndex === last ? "emptyCircle" : "none"; }, symbolSize: 9 });
+      }
+    });
+    if (t.open) { series.push({ name: labels.open, type: "line", data: [], color: "#8a93a3", lineStyle: { type: "dashed" }, symbol: "emptyCircle" }); }
     line.setOption({
-      color: [navy, green, gold],
-      tooltip: { trigger: "axis" },
-      legend: { bottom: 0, data: [labels.composite, labels.study, labels.participation] },
+      color: colors,
+      tooltip: { trigger: "axis", formatter: function (items) {
+        var seen = {}, i = items.length ? items[0].dataIndex : 0;
+        var head = t.names[i] + (t.open && i === last ? "（" + labels.open + "）" : "");
+        return [head].concat(items.filter(function (it) {  // one line per measure: the two series of one overlap
+          var ok = it.value !== null && it.value !== undefined && it.value !== "-" && !seen[it.seriesName];
+          if (ok) { seen[it.seriesName] = true; }
+          return ok;
+        // Plain text: ECharts' markers are spans with inline styles, which the CSP refuses.
+        }).map(function (it) {
+          return it.seriesName + " " + Math.round(it.value * 10) / 10 + (it.seriesName === labels.composite ? "" : "%");
+        })).join("<br>");
+      } },
+      legend: { bottom: 0, data: [labels.composite, labels.study, labels.participation].concat(t.open ? [labels.open] : []) },
       grid: { left: 8, right: 12, top: 16, bottom: 36, containLabel: true },
-      xAxis: { type: "category", data: t.weeks.map(function (w) { return w.slice(5); }) },
+      xAxis: { type: "category", data: t.names },
       yAxis: { type: "value", max: 100, splitLine: { lineStyle: { color: "#eef1f6" } } },
-      series: [
-        { name: labels.composite, type: "line", smooth: true, data: t.composite, connectNulls: true, lineStyle: { width: 3 } },
-        { name: labels.study, type: "line", smooth: true, data: pct(t.study), connectNulls: true },
-        { name: labels.participation, type: "line", smooth: true, data: pct(t.participation), connectNulls: true }
-      ]
+      series: series
     });
     window.addEventListener("resize", function () { line.resize(); });
   }
