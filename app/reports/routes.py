@@ -17,6 +17,7 @@ from ..models import Unit
 from ..timeutils import parse_week_arg, previous_weeks, week_key
 from . import export, queries, services
 from .figures import WEIGHTS
+from .officer import parse_sort_arg
 from .queries import FILTERS
 
 bp = Blueprint("reports", __name__)
@@ -43,6 +44,14 @@ def asked_unit(root: Unit | None = None) -> Unit:
         abort(refused.status)
 
 
+def requested_sort() -> str:
+    """The officer table's order (``officer.SORTS``; ``unit`` by default); 400 otherwise."""
+    try:
+        return parse_sort_arg(request.args.get("sort"))
+    except ValueError:
+        abort(400)
+
+
 def requested_filter() -> str | None:
     only = request.args.get("only") or request.form.get("only") or None
     if only is not None and only not in FILTERS:
@@ -56,6 +65,7 @@ def dashboard():
     now = clock.now()
     root = scope_root(db.session, current_user)
     week, unit, only = requested_week(), asked_unit(root), requested_filter()
+    sort = requested_sort()
     weights = queries.get_weights(db.session)
     city, computed_at = queries.city_rows(db.session, week, now, weights, copies=False)
     cache_seconds = queries.cache_seconds()
@@ -64,10 +74,10 @@ def dashboard():
     # the key names everything the body depends on, the caller's scope and role included, so a
     # hit is exactly what this caller's own render would give at ``computed_at``.
     key = ":".join(str(part) for part in (
-        unit.id, week, only or "-", current_user.role, root.id, get_locale(),
+        unit.id, week, only or "-", sort, current_user.role, root.id, get_locale(),
         get_timezone(), computed_at.isoformat(), week_key(now), sorted(weights.items())))
     life = max(1, int(cache_seconds - (now - computed_at).total_seconds()))
-    return render_template("reports/dashboard.html", week=week, unit=unit, only=only, v=figures, cache_key=key,
+    return render_template("reports/dashboard.html", week=week, unit=unit, only=only, sort=sort, v=figures, cache_key=key,
                            cache_life=life, weeks=previous_weeks(week_key(now), 12), computed_at=computed_at,
                            cache_seconds=cache_seconds)
 
