@@ -134,3 +134,24 @@ def test_desk_table_keeps_every_column_and_headers_sort(open_page, page_log, liv
     page.wait_for_selector("#chart-officer-weeks canvas")
     page.screenshot(path=str(screens / f"phone_tables_{role}_officer_1366.png"), full_page=True)
     page_log.assert_clean()
+
+
+def test_phone_admin_people_list_is_cards_and_links_officers(open_page, page_log, screens):
+    """At 360×640 the campaign office's people list is one card per person with every field in view; an officer's 学习情况 opens the officer page."""
+    page = open_page(PHONE)
+    login(page, "admin")
+    page.goto("/admin/users?q=%E6%9D%8E")  # 李: officers and others
+    cards = page.locator(".rt-cards tbody tr")
+    assert cards.count() > 0 and not page.locator(".rt-cards thead").is_visible()
+    for i in range(min(5, cards.count())):
+        for cell in cards.nth(i).locator("td[data-label]").all():
+            box = cell.bounding_box()
+            assert box and box["x"] + box["width"] <= PHONE["width"] + 0.5, cell.inner_text()
+    assert horizontal_overflow(page) == []
+    page.screenshot(path=str(screens / "phone_tables_admin_people_360.png"))
+    link = page.locator("a.rt-action").first
+    assert link.bounding_box()["height"] >= 44
+    with page.expect_navigation():
+        link.click()
+    assert re.search(r"/reports/officers/\d+$", page.url)
+    page_log.assert_clean()
