@@ -258,3 +258,14 @@ def test_dashboard_officer_rows_link_sort_and_label_every_number(app, city, auth
     assert "学习未达标" in station and "未参加测试" in station
     branch = c.get("/reports/?only=exam_not_taken").get_data(as_text=True)
     assert "甲一所" in branch and "甲二所" in branch and "以下干警均属" not in branch
+
+
+def test_officer_page_and_cards_render_in_english(app, city, auth, session, now_thursday):
+    """The officer page and the sorted officer cards render in English too (lazy labels, formats)."""
+    fill_weeks(session, city.users["officer"])
+    session.commit()
+    c = client_for(app, auth, "supervisor")
+    c.set_cookie("lang", "en")
+    page = c.get(f"/reports/officers/{city.users['officer']}")
+    assert page.status_code == 200 and '<html lang="en">' in page.get_data(as_text=True)
+    assert c.get(f"/reports/?unit={city.station_a1}&sort=-exam_score").status_code == 200
