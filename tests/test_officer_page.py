@@ -269,3 +269,13 @@ def test_officer_page_and_cards_render_in_english(app, city, auth, session, now_
     page = c.get(f"/reports/officers/{city.users['officer']}")
     assert page.status_code == 200 and '<html lang="en">' in page.get_data(as_text=True)
     assert c.get(f"/reports/?unit={city.station_a1}&sort=-exam_score").status_code == 200
+
+
+def test_flag_list_names_open_the_officer_page_and_filters_keep_the_order(app, city, auth, session, now_thursday):
+    """Names on the study-flag list open the officer page; the dashboard's filters keep the chosen order."""
+    session.add(StudyFlag(user_id=city.users["officer"], week="2026-W10", reason="night", detail="days=3 seconds=9000"))
+    session.commit()
+    c = client_for(app, auth, "supervisor")
+    assert f'href="/reports/officers/{city.users["officer"]}"' in c.get("/study/flags").get_data(as_text=True)
+    html = c.get(f"/reports/?unit={city.station_a1}&sort=-study_seconds").get_data(as_text=True)
+    assert "only=failed" in html and re.search(r'href="[^"]*only=failed[^"]*sort=-study_seconds', html)
