@@ -62,6 +62,7 @@ POLICY = {
     "reports.remind": {"supervisor", "admin"},
     "reports.weights": {"admin"},
     "reports.leaderboard": ALL,
+    "officers.show": STAFF,
     "api.report_units": STAFF,
     "api.report_officers": STAFF,
     "api.leaderboard": ALL,

@@ -58,10 +58,19 @@ FILTERS = {"target_not_met", "exam_not_taken", "failed"}
 
 def weekly_target_seconds(session: Session, week: str) -> int:
     """The weekly target of the study policy in force at the end of ``week``."""
-    _, end = week_bounds_utc(week)
-    value = session.scalar(select(StudyPolicy.weekly_target_seconds).where(StudyPolicy.effective_from < end)
-                           .order_by(StudyPolicy.effective_from.desc(), StudyPolicy.id.desc()).limit(1))
-    return value or 10 * 3600
+    return weekly_targets(session, [week])[week]
+
+
+def weekly_targets(session: Session, weeks: list[str]) -> dict[str, int]:
+    """``weekly_target_seconds`` of each of ``weeks`` in one query (an officer's 12 weeks): the
+    policies that began before the last week's end, newest first; each week takes the first
+    one that began before its own end (10 h when none)."""
+    ends = {week: week_bounds_utc(week)[1] for week in weeks}
+    policies = session.execute(select(StudyPolicy.effective_from, StudyPolicy.weekly_target_seconds)
+                               .where(StudyPolicy.effective_from < max(ends.values()))
+                               .order_by(StudyPolicy.effective_from.desc(), StudyPolicy.id.desc())).all()
+    return {week: next((p.weekly_target_seconds for p in policies if p.effective_from < end), None) or 10 * 3600
+            for week, end in ends.items()}
 
 
 def _week_days(week: str) -> tuple[date, date]:
@@ -305,7 +314,7 @@ def officer_rows(session: Session, week: str, now, root: Unit, *, only: str | No
                     "on_pace": int(r.study_seconds) >= pace if pace is not None else None,
                     "exam_score": float(r.exam_score) if r.finished else None,
                     "passed": bool(r.passed) if r.finished else None, "exam_pending": bool(r.pending),
-                    "tasks_done": int(r.tasks_done) if r.tasks_due else None})
+                    "tasks_done": int(r.tasks_done) if r.tasks_due else None, "tasks_due": int(r.tasks_due)})
     return out
 
 

@@ -20,6 +20,7 @@ from ..timeutils import parse_week_arg, week_key, week_progress
 from ..web import week_label
 from . import export, figures, queries, services
 from .figures import WEIGHTS
+from .officer import parse_sort_arg
 from .queries import FILTERS
 
 bp = Blueprint("reports", __name__)
@@ -47,6 +48,14 @@ def asked_unit(root: Unit | None = None) -> Unit:
         abort(refused.status)
 
 
+def requested_sort() -> str:
+    """The officer table's order (``officer.SORTS``; ``unit`` by default); 400 otherwise."""
+    try:
+        return parse_sort_arg(request.args.get("sort"))
+    except ValueError:
+        abort(400)
+
+
 def requested_filter() -> str | None:
     only = request.args.get("only") or request.form.get("only") or None
     if only is not None and only not in FILTERS:
@@ -69,6 +78,7 @@ def dashboard():
     weeks = queries.data_weeks(db.session, now)
     if week not in weeks:
         return no_data(week, weeks, "reports.dashboard", unit=unit.id)
+    sort = requested_sort()
     weights = queries.get_weights(db.session)
     city, computed_at = queries.city_rows(db.session, week, now, weights, copies=False)
     cache_seconds = queries.cache_seconds()
@@ -79,10 +89,10 @@ def dashboard():
     # hit is exactly what this caller's own render would give at ``computed_at``. The week's
     # progress (截至 …, 还剩 … 天, on pace) is read at ``computed_at`` too, which the key holds.
     key = ":".join(str(part) for part in (
-        unit.id, week, only or "-", current_user.role, root.id, get_locale(),
+        unit.id, week, only or "-", sort, current_user.role, root.id, get_locale(),
         get_timezone(), computed_at.isoformat(), week_key(now), weeks[0], sorted(weights.items())))
     life = max(1, int(cache_seconds - (now - computed_at).total_seconds()))
-    return render_template("reports/dashboard.html", week=week, unit=unit, only=only, v=figures, cache_key=key,
+    return render_template("reports/dashboard.html", week=week, unit=unit, only=only, sort=sort, v=figures, cache_key=key,
                            cache_life=life, weeks=weeks, computed_at=computed_at,
                            cache_seconds=cache_seconds)
 

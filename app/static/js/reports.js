@@ -73,4 +73,29 @@
     });
     window.addEventListener("resize", function () { line.resize(); });
   }
+
+  // One officer's last 12 weeks (reports/officer.html): credited hours against each week's
+  // target; the week in progress is drawn lighter, since its bar is still growing.
+  var weeks = document.getElementById("chart-officer-weeks");
+  if (weeks) {
+    var w = read(weeks), wl = JSON.parse(weeks.getAttribute("data-labels"));
+    var bars = echarts.init(weeks);
+    bars.setOption({
+      tooltip: { trigger: "axis" },
+      legend: { bottom: 0, data: [wl.hours, wl.target] },
+      grid: { left: 8, right: 12, top: 16, bottom: 36, containLabel: true },
+      xAxis: { type: "category", data: w.weeks, axisLabel: { interval: 0, rotate: 45, fontSize: 10 } },
+      yAxis: { type: "value", splitLine: { lineStyle: { color: "#eef1f6" } } },
+      series: [
+        { name: wl.hours, type: "bar", barMaxWidth: 22, color: blue,
+          data: w.hours.map(function (v, i) {
+            var met = v >= w.target[i];
+            return { value: v, itemStyle: { color: w.current[i] ? "#9fb3d1" : (met ? blue : gold), borderRadius: [3, 3, 0, 0] } };
+          }) },
+        { name: wl.target, type: "line", step: "middle", data: w.target, symbol: "none", color: navy,
+          lineStyle: { type: "dashed", width: 2, color: navy } }
+      ]
+    });
+    window.addEventListener("resize", function () { bars.resize(); });
+  }
 })();
