@@ -9,7 +9,7 @@ PORT ?= 8000
 WORKERS ?= 3
 export HOST PORT
 
-.PHONY: run test setup venv assets translations db bench clean serve scheduler
+.PHONY: run test setup venv assets translations db bench bench-phone clean serve scheduler
 
 run: setup db ## Serve the platform on http://$(HOST):$(PORT) with the scheduler running once
 	@$(FLASK) seed accounts
@@ -84,6 +84,9 @@ messages: venv
 
 bench: setup ## City-scale benchmark against a bare Flask endpoint; writes benchmarks/RESULTS.md (DB=postgres: RESULTS-postgres.md)
 	$(BIN)/python benchmarks/run.py $(if $(DB),--db $(DB)) $(if $(OFFICERS),--officers $(OFFICERS))
+
+bench-phone: setup ## First visit of the chart pages on an emulated cheap phone (issue 16); updates benchmarks/RESULTS.md
+	$(BIN)/python benchmarks/slow_phone.py $(if $(RUNS),--runs $(RUNS))
 
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor .pytest_cache

@@ -91,7 +91,7 @@ def test_chart_pages_load_the_small_echarts_build_and_draw(browser, live_server,
             assert got["bytes"] <= CHART_PAGE_BUDGET, got
             drawn = page.evaluate(UNREGISTERED_PARTS)
             assert drawn and all(c["dropped"] == [] and c["inked"] > 200 for c in drawn), drawn
-            page.screenshot(path=str(screens / f"charts_{user}_{path.strip('/').replace('/', '_')}.png"))
+            page.screenshot(path=str(screens / f"charts_{user}_{path.strip('/').replace('/', '_')}.png"), full_page=True)
         finally:
             context.close()
     page_log.assert_clean()
