@@ -14,9 +14,9 @@ down, 93,750 B/s up, 150 ms latency) and ``Network.setCacheDisabled`` (a first v
 static file crosses the wire again), and the page is opened.
 
 "Chart drawn" is the time since navigation start (``performance.now()`` in the page) when every
-chart container on the page (``[data-chart]``) carries ``data-drawn``, which the chart scripts
-set on ECharts' first ``finished`` event after ``setOption`` (the chart is on screen, animation
-done). Builds from before that marker are measured at the moment every container holds its
+chart container on the page (``[data-chart]``) carries ``data-drawn``, which the bundle's
+``echarts.init`` (assets/echarts-entry.js) sets on the chart's first ``finished`` event (the chart
+is on screen and complete). Builds from before that marker are measured at the moment every container holds its
 canvas (``--marker canvas``). For the PDF item it is the moment the first page is rendered
 (PDF.js hides the loading line). "Bytes" is what Chromium received on the wire for the page
 until then (``encodedDataLength``: compressed bodies and headers), from the same counter as the

@@ -9,22 +9,13 @@
   var navy = "#1a3a6b", blue = "#24508f", green = "#07a35a", gold = "#c9a227";
 
   function read(el) { try { return JSON.parse(el.getAttribute("data-chart")); } catch (e) { return null; } }
-  // A chart on the container, drawn at once: the entry animation keeps a cheap phone's CPU busy
-  // for a second (issue 16). data-drawn is set once the first drawing is finished (what
-  // benchmarks/slow_phone.py and the browser tests wait for).
-  function start(el) {
-    var chart = echarts.init(el);
-    chart.on("finished", function done() { chart.off("finished", done); el.setAttribute("data-drawn", ""); });
-    chart.setOption({ animation: false });
-    return chart;
-  }
 
   var children = document.getElementById("chart-children");
   if (children) {
     var d = read(children);
     if (d && d.names.length) {
       children.style.height = Math.max(160, d.names.length * 28 + 40) + "px";
-      var chart = start(children);
+      var chart = echarts.init(children);
       chart.setOption({
         grid: { left: 8, right: 36, top: 8, bottom: 8, containLabel: true },
         xAxis: { type: "value", max: 100, splitLine: { lineStyle: { color: "#eef1f6" } } },
@@ -40,7 +31,7 @@
   if (trend) {
     var t = read(trend), labels = JSON.parse(trend.getAttribute("data-labels"));
     var pct = function (xs) { return xs.map(function (v) { return v === null || v === undefined ? null : Math.round(v * 1000) / 10; }); };
-    var line = start(trend);
+    var line = echarts.init(trend);
     line.setOption({
       color: [navy, green, gold],
       tooltip: { trigger: "axis" },

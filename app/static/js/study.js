@@ -168,8 +168,6 @@
     var fallback = el.querySelector(".st-chart__fallback");
     if (fallback) { fallback.remove(); }
     var chart = window.echarts.init(el, null, { renderer: "canvas" });
-    // data-drawn: the first drawing is finished (benchmarks/slow_phone.py and the browser tests wait for it).
-    chart.on("finished", function done() { chart.off("finished", done); el.setAttribute("data-drawn", ""); });
     var navy = "#24508f", green = "#07a35a", future = "#e5e8ef";
     chart.setOption({
       animation: false,
