@@ -9,7 +9,7 @@ PORT ?= 8000
 WORKERS ?= 3
 export HOST PORT
 
-.PHONY: run test setup venv assets translations db bench clean serve scheduler
+.PHONY: run test setup venv assets translations db bench bench-phone clean serve scheduler
 
 run: setup db ## Serve the platform on http://$(HOST):$(PORT) with the scheduler running once
 	@$(FLASK) seed accounts
@@ -32,12 +32,17 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 # Front-end assets from the npm registry, pinned by package-lock.json, served by the app (no CDN).
 PDFJS_VERSION := 6.5.438
 PDFJS_SHA512 := be0f0fc35c7e0052b2e00303be1b9697970e615f1debdf14a0400da0516173bf61a970e7650aa7397a31c371c6f74ed61ce8352583af2e13fbe7a6e875d171a4
+# ECharts is bundled from its modules (assets/echarts-entry.js: only the chart types and
+# components our charts use) by esbuild, pinned in package.json like everything else.
+ESBUILD ?= node_modules/.bin/esbuild
 assets: app/static/vendor/.installed
-app/static/vendor/.installed: package.json package-lock.json Makefile
+app/static/vendor/.installed: package.json package-lock.json Makefile assets/echarts-entry.js
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p app/static/vendor
 	cp node_modules/weui/dist/style/weui.min.css app/static/vendor/weui.min.css
-	cp node_modules/echarts/dist/echarts.min.js app/static/vendor/echarts.min.js
+	rm -f app/static/vendor/echarts.min.js
+	$(ESBUILD) assets/echarts-entry.js --bundle --minify --format=iife --global-name=echarts --target=es2017 \
+	  --legal-comments=eof --log-level=warning --outfile=app/static/vendor/echarts.custom.js
 	# Quill 2, the rich-text editor of the admin's article and announcement forms (wired by
 	# app/static/js/editor.js; loaded on those pages only). Its UMD build needs no bundling.
 	rm -rf app/static/vendor/quill && mkdir -p app/static/vendor/quill
@@ -80,6 +85,9 @@ messages: venv
 
 bench: setup ## City-scale benchmark against a bare Flask endpoint; writes benchmarks/RESULTS.md (DB=postgres: RESULTS-postgres.md)
 	$(BIN)/python benchmarks/run.py $(if $(DB),--db $(DB)) $(if $(OFFICERS),--officers $(OFFICERS))
+
+bench-phone: setup ## First visit of the chart pages on an emulated cheap phone (issue 16); updates benchmarks/RESULTS.md
+	$(BIN)/python benchmarks/slow_phone.py $(if $(RUNS),--runs $(RUNS))
 
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor .pytest_cache

@@ -24,6 +24,11 @@ import sys
 
 FIRST_VISIT_BUDGET = 150 * 1024
 NEXT_VISIT_BUDGET = 20 * 1024
+#: Issue 16: the ECharts build of the chart pages (assets/echarts-entry.js, on the wire) and a
+#: first visit of /reports/ or /study/history with nothing cached (the page, its CSS and scripts).
+#: The full ECharts file was 368 KB on the wire; a new chart type or component must fit here.
+CHART_BUNDLE_BUDGET = 200 * 1024
+CHART_PAGE_BUDGET = 250 * 1024
 VIEWPORT = {"width": 360, "height": 640}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -1,9 +1,62 @@
-"""Page weight of the officer's home page in Chromium (issue #7 targets, measured by bytes)."""
+"""Page weight in Chromium: the officer's home page (issue #7) and the chart pages (issue 16)."""
 from __future__ import annotations
 
-from benchmarks.page_weight import FIRST_VISIT_BUDGET, NEXT_VISIT_BUDGET, measure
+from benchmarks.page_weight import (CHART_BUNDLE_BUDGET, CHART_PAGE_BUDGET, FIRST_VISIT_BUDGET, NEXT_VISIT_BUDGET,
+                                    _Wire, measure)
 
-from .conftest import DEMO_PASSWORD
+from .conftest import DEMO_PASSWORD, login
+
+#: The charts' pages and the only ECharts file the app serves (assets/echarts-entry.js).
+CHART_PAGES = [("supervisor", "/reports/"), ("officer", "/study/history")]
+BUNDLE = "vendor/echarts.custom.js"
+
+#: Pages of every role that draw no chart (the leaderboard shares reports.js, not the charts).
+#: Staff sign in to /desk, which is the dashboard: the requests are counted after sign-in.
+CHARTLESS = {
+    "officer": ["/home", "/study/", "/exams/", "/exams/practice", "/exams/mistakes", "/tasks/", "/notices/", "/me"],
+    "supervisor": ["/reports/leaderboard", "/reports/print", "/tasks/review", "/notices/", "/me"],
+    "admin": ["/admin/", "/admin/content/", "/admin/content/new", "/admin/users", "/admin/audit/",
+              "/admin/questions/", "/admin/exams/", "/notices/announcements/new"],
+}
+
+# Records every chart the page creates and the options it was given (window.echarts is the
+# bundle's namespace: its init is wrapped as the bundle assigns it).
+RECORD_CHARTS = """
+window.__charts = [];
+let bundle;
+Object.defineProperty(window, "echarts", { configurable: true, get() { return bundle; }, set(ns) {
+  const init = ns.init;
+  bundle = Object.assign({}, ns, { init(el, theme, opts) {
+    const chart = init.call(ns, el, theme, opts), setOption = chart.setOption.bind(chart), rec = { chart, options: [] };
+    chart.setOption = (option, ...rest) => { rec.options.push(option); return setOption(option, ...rest); };
+    window.__charts.push(rec);
+    return chart;
+  } });
+} });
+"""
+
+# For each chart: the option keys it was given that ECharts dropped (a series type or
+# component not registered in the bundle is ignored without a word), how many pixels it inked,
+# and whether it animates.
+UNREGISTERED_PARTS = """() => window.__charts.map(({ chart, options }) => {
+  const model = chart.getModel(), types = model.getSeries().map((m) => m.subType), dropped = [];
+  const isPart = (v) => [].concat(v).every((x) => x !== null && typeof x === "object");
+  for (const o of options) {
+    for (const k of Object.keys(o)) {
+      if (k !== "series" && isPart(o[k]) && !model.getComponent(k) && !dropped.includes(k)) { dropped.push(k); }
+    }
+    for (const s of [].concat(o.series || [])) {
+      if (!types.includes(s.type)) { dropped.push("series." + s.type); }
+      for (const m of ["markLine", "markPoint", "markArea"]) {
+        if (s[m] && !model.getComponent(m)) { dropped.push(m); }
+      }
+    }
+  }
+  const c = chart.getDom().querySelector("canvas"), d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+  let inked = 0;
+  for (let i = 3; i < d.length; i += 16) { if (d[i] > 0) { inked += 1; } }
+  return { id: chart.getDom().id || chart.getDom().className, dropped, inked, animation: model.get("animation") };
+})"""
 
 
 def test_home_page_weight_first_and_next_visit(browser, live_server):
@@ -14,3 +67,56 @@ def test_home_page_weight_first_and_next_visit(browser, live_server):
     assert nxt["bytes"] <= NEXT_VISIT_BUDGET, nxt
     # The next visit fetches only the page: every static file comes from the cache.
     assert not [r for r in nxt["largest"] if r["url"].startswith("static/")], nxt
+
+
+def test_chart_pages_load_the_small_echarts_build_and_draw(browser, live_server, page_log, screens):
+    """Issue 16 (7): /reports/ and /study/history fetch only the custom ECharts build (≤ its budget), every option part they use is registered, and the charts draw."""
+    for user, path in CHART_PAGES:
+        context = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN", base_url=live_server)
+        try:
+            page = context.new_page()
+            page_log.attach(page)
+            login(page, user)  # staff land on the dashboard: count from the next page on
+            page_log.requests.clear()
+            page.add_init_script(RECORD_CHARTS)
+            wire = _Wire(context, page)
+            context.new_cdp_session(page).send("Network.setCacheDisabled", {"cacheDisabled": True})
+            page.goto(path)
+            page.wait_for_function("() => { const c = document.querySelectorAll('[data-chart]');"
+                                   " return c.length && Array.from(c).every((e) => e.hasAttribute('data-drawn')); }")
+            got = wire.report()
+            sizes = {r["url"]: r["bytes"] for r in got["largest"]}
+            charts = [u for u in page_log.requests if "echarts" in u]
+            assert [u.split("?")[0].split("/static/")[-1] for u in charts] == [BUNDLE], charts
+            assert sizes.get("static/" + BUNDLE, 0) <= CHART_BUNDLE_BUDGET, got
+            assert got["bytes"] <= CHART_PAGE_BUDGET, got
+            drawn = page.evaluate(UNREGISTERED_PARTS)
+            # Drawn, from parts the build has, at once (no entry animation on a slow phone).
+            assert drawn and all(c["dropped"] == [] and c["inked"] > 200 and c["animation"] is False
+                                 for c in drawn), drawn
+            page.screenshot(path=str(screens / f"charts_{user}_{path.strip('/').replace('/', '_')}.png"), full_page=True)
+        finally:
+            context.close()
+    page_log.assert_clean()
+
+
+def test_pages_without_a_chart_load_no_echarts(page_log, browser, live_server):
+    """Issue 16 (7): no page of any role that draws no chart fetches ECharts."""
+    for user, paths in CHARTLESS.items():
+        context = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN", base_url=live_server)
+        try:
+            pg = context.new_page()
+            page_log.attach(pg)
+            login(pg, user)
+            for path in paths:
+                page_log.requests.clear()
+                response = pg.goto(path)
+                assert response.status == 200, (user, path, response.status)
+                assert [u for u in page_log.requests if "echarts" in u] == [], (user, path)
+                # A file served from the memory cache may fire no request event: the page itself
+                # names no ECharts file and has none running.
+                assert pg.evaluate("() => !window.echarts && !document.querySelector("
+                                   "'script[src*=\"echarts\"], link[href*=\"echarts\"]')"), (user, path)
+        finally:
+            context.close()
+    page_log.assert_clean()
