@@ -117,6 +117,8 @@ FIELDS = {
     "category": _l("类别"), "action": _l("操作"), "actor": _l("操作人"), "target_type": _l("对象类型"),
     "target_id": _l("对象编号"), "date_from": _l("开始日期"), "date_to": _l("结束日期"), "outcome": _l("结果"),
     "ip": _l("IP 地址"),
+    # 一键提醒 (app/reports/services.py remind)
+    "sent": _l("已发送人数"), "skipped": _l("今日已提醒（跳过）"),
 }
 
 #: A field whose name depends on the object: a person's ``name`` is 姓名.
@@ -167,8 +169,11 @@ def value_labels() -> dict[str, Mapping]:
     from .tasks.forms import STATUS_LABELS as TASK_STATUSES
 
     stages = study.STAGE_LABELS
+    # The kinds a 一键提醒 sends (app/notices/reminders.py), named by their notice titles.
+    REMINDER_KINDS = {"exam_reminder": _l("本周测试还未参加"), "study_reminder": _l("本周学习时长还未达标"),
+                      "exam_failed": _l("本周测试未及格")}
     return {
-        "module": study.MODULE_LABELS, "role": dict(ROLE_CHOICES), "kind": {**study.KIND_LABELS, **TASK_KINDS},
+        "module": study.MODULE_LABELS, "role": dict(ROLE_CHOICES), "kind": {**study.KIND_LABELS, **TASK_KINDS, **REMINDER_KINDS},
         "stage": stages, "code": stages, "status": {**TASK_STATUSES, **study.FLAG_STATUS_LABELS},
         "audience": AUDIENCE_LABELS, "body_format": FORMAT_LABELS, "type": TYPE_LABELS, "qtype": TYPE_LABELS,
         "difficulty": {1: _l("易"), 2: _l("中"), 3: _l("难")},
