@@ -77,6 +77,8 @@ def audit_label(code: str) -> str:
         "task.delete": _("删除任务"), "task.withdraw": _("撤回任务"), "task.restore": _("恢复任务"),
         "task.attendance": _("确认参加活动"), "report.snapshot_refresh": _("重新生成周报快照"), "campaign.stage": _("设置整顿阶段"),
         "announcement.send": _("发布通知"), "audit.export": _("导出操作日志"),
+        "form.read": _("查阅保密表单"), "form.submit": _("提交表单"), "form.reopen": _("退回表单修改"),
+        "form.settings": _("设置表单"), "form.publish": _("发布表单版本"),
         "bad password": _("密码错误"), "unknown user": _("账号不存在"), "account disabled": _("账号已停用"),
         "initial password expired": _("初始密码过期"),
     }
