@@ -37,8 +37,8 @@ def _swap_role_check(old: str, new: str) -> None:
         conn.exec_driver_sql(f"PRAGMA schema_version={int(version) + 1}")
         conn.exec_driver_sql("PRAGMA writable_schema=OFF")
     else:
-        op.drop_constraint("ck_users_role", "users", type_="check")
-        op.create_check_constraint("ck_users_role", "users", new)
+        op.drop_constraint(op.f("ck_users_role"), "users", type_="check")
+        op.create_check_constraint(op.f("ck_users_role"), "users", new)
 
 
 def _widen_role_check() -> None:
