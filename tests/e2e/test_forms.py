@@ -100,3 +100,24 @@ def test_officer_fills_inspector_reads_officer_sees_the_read(browser, live_serve
     reads = page.inner_text("#reads")
     assert "小店分局纪检督察" in reads and "查看附件" in reads
     page.screenshot(path=str(screens / "forms-reads-360.png"), full_page=True)
+
+
+def test_desk_and_builder_on_a_desktop(browser, live_server, screens):
+    """At 1366×768 the supervisor's desk shows the 个人事项 form's progress without answers, and the office's builder lists its questions."""
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", base_url=live_server)
+    pg = ctx.new_page()
+    login(pg, "supervisor")
+    pg.goto("/forms/desk")
+    pg.click("text=个人有关事项报告")
+    body = pg.inner_text("body")
+    assert "已提交" in body and "未提交" in body and "/forms/submissions/" not in pg.content()
+    pg.screenshot(path=str(screens / "forms-desk-supervisor-1366.png"), full_page=False)
+    ctx.close()
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", base_url=live_server)
+    pg = ctx.new_page()
+    login(pg, "admin")
+    pg.goto("/forms/manage/")
+    pg.click("text=个人有关事项报告")
+    assert "亲属从业情况" in pg.inner_text("#fields")
+    pg.screenshot(path=str(screens / "forms-builder-1366.png"), full_page=True)
+    ctx.close()
