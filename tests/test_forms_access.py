@@ -154,3 +154,16 @@ def test_the_confidentiality_rule_has_one_home():
     routes = (APP / "forms_" / "routes.py").read_text(encoding="utf-8")
     assert "rule.open_submission(" in routes and "rule.open_file(" in routes
     assert "FormSubmission" not in routes  # no route loads a submission by itself
+
+
+def test_inspector_scope_is_their_units_subtree(app, city):
+    """纪检督察 are scoped like supervisors (app/auth/scope.py): their unit and everything below it, nothing else."""
+    from app.auth import scope
+    from app.models import Unit
+
+    with app.app_context():
+        inspector = make_user(db.session, "inspector", db.session.get(Unit, city.branch_a), role="inspector")
+        assert scope.scope_root(db.session, inspector).id == city.branch_a
+        assert scope.unit_in_scope(db.session, inspector, city.station_a2)
+        assert not scope.unit_in_scope(db.session, inspector, city.branch_b)
+        assert not scope.unit_in_scope(db.session, inspector, city.root)
