@@ -169,3 +169,32 @@ def test_the_officer_home_shows_forms_to_fill(app, form_id):
     """The officer's home page points to the form still to fill."""
     page = _login(app, "officer").get("/home").get_data(as_text=True)
     assert "还有 1 张表需要填报" in page and f"/forms/{form_id}" in page
+
+
+def test_open_forms_are_read_by_the_units_supervisor(app, city):
+    """An open (non-confidential) form's submission is readable by the supervisor of the person's subtree, not by another branch's."""
+    with app.app_context():
+        fid = make_form(db.session, city.users["admin"], confidential=False, title="满意度测评").id
+        db.session.commit()
+    officer = _login(app, "officer")
+    officer.post(f"/forms/{fid}", data={**COMPLETE, "f_other": "很满意", "action": "submit"})
+    sub, _answers_ = _answers(app, "officer")
+    assert "很满意" in _login(app, "supervisor").get(f"/forms/submissions/{sub.id}").get_data(as_text=True)
+    assert _login(app, "supervisor_b").get(f"/forms/submissions/{sub.id}").status_code == 404
+    assert _login(app, "leader").get(f"/forms/submissions/{sub.id}").status_code == 404
+
+
+def test_an_attachment_over_the_limit_stores_nothing(make_app, city):
+    """A file over FORMS_FILE_MAX_BYTES is refused with the limit named; no row is stored."""
+    application = make_app(FORMS_FILE_MAX_BYTES=2048)
+    with application.app_context():
+        fid = make_form(db.session, city.users["admin"]).id
+        db.session.commit()
+    officer = _login(application, "officer")
+    big = b"%PDF-1.4\n" + b"0" * 4096
+    resp = officer.post(f"/forms/{fid}", data={"action": "draft", "file_proof": (io.BytesIO(big), "big.pdf")},
+                        content_type="multipart/form-data")
+    assert resp.status_code == 422
+    assert "上限" in resp.get_data(as_text=True)
+    with application.app_context():
+        assert db.session.scalar(select(func.count(FormFile.id))) == 0

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -65,10 +66,14 @@ def start(session: Session, form: Form, user: User) -> FormSubmission:
         version = latest_version(session, form.id)
         if version is None:
             raise FormError("unpublished")
-        sub = FormSubmission(form_id=form.id, version_id=version.id, user_id=user.id, status="draft",
-                             answers_token="")
-        session.add(sub)
-        session.flush()
+        try:
+            with session.begin_nested():  # two autosaves racing for the first draft (rule 5)
+                sub = FormSubmission(form_id=form.id, version_id=version.id, user_id=user.id, status="draft",
+                                     answers_token="")
+                session.add(sub)
+        except IntegrityError:
+            sub = session.scalar(select(FormSubmission).where(FormSubmission.form_id == form.id,
+                                                              FormSubmission.user_id == user.id))
     return sub
 
 
