@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.db import db
 from app.forms_ import access
-from app.models import Form, FormFile, FormSubmission, FormVersion, Unit, User
+from app.models import Form, FormFile, FormSubmission, FormVersion, Notification, Unit, User
 from tests.factories import make_form, make_user, png_bytes
 
 PW = "correct horse battery staple"
@@ -69,6 +69,9 @@ def test_draft_autosave_submit_once_and_reopen(app, form_id):
     assert inspector.post(f"/forms/submissions/{sub.id}/reopen", data={"reason": "请补充亲属情况"}).status_code == 302
     assert _answers(app, "officer")[0].status == "draft"
     assert "请补充亲属情况" in officer.get(f"/forms/{form_id}").get_data(as_text=True)
+    with app.app_context():
+        note = db.session.scalar(select(Notification).where(Notification.kind == "form_reopened"))
+        assert note.user_id == sub.user_id and note.link == f"/forms/{form_id}"
     assert officer.post(f"/forms/{form_id}", data={**COMPLETE, "f_other": "已补充", "action": "submit"}).status_code == 302
     assert _answers(app, "officer")[1]["other"] == "已补充"
 

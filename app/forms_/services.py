@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..models import Form, FormFile, FormSubmission, FormVersion, User
+from ..models import Form, FormFile, FormSubmission, FormVersion, Notification, User
 from ..tasks.photos import PhotoError, clean_jpeg
 from . import crypto, definition as defn
 from .queries import FILLER_ROLES, latest_version
@@ -126,6 +126,9 @@ def reopen(session: Session, sub: FormSubmission, reviewer: User, reason: str, n
     sub.reopened_at = now
     sub.reopened_by_id = reviewer.id
     sub.reopen_reason = reason
+    # Only the person hears of it: the reason may be as confidential as the answers.
+    session.add(Notification(user_id=sub.user_id, kind="form_reopened", title=f"表单退回修改：{sub.form.title}"[:120],
+                             body=reason, link=f"/forms/{sub.form_id}", created_at=now))
     audit.record(session, "form.reopen", actor=reviewer, target_type="form_submission", target_id=sub.id)
     session.flush()
 
