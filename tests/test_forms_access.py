@@ -167,3 +167,17 @@ def test_inspector_scope_is_their_units_subtree(app, city):
         assert scope.unit_in_scope(db.session, inspector, city.station_a2)
         assert not scope.unit_in_scope(db.session, inspector, city.branch_b)
         assert not scope.unit_in_scope(db.session, inspector, city.root)
+
+
+def test_a_confidential_form_cannot_be_opened_up_once_answered(app, filed):
+    """The office cannot turn a confidential form with submissions into an open one; the supervisor still gets 404."""
+    admin = _login(app, "admin")
+    resp = admin.post(f"/forms/manage/{filed['form']}", data={
+        "title": "个人有关事项报告", "confidentiality": "open", "stage_id": 0, "target_unit_id": 0,
+        "target_roles": ["officer"], "due_at": "2026-03-20T18:00"}, follow_redirects=True)
+    assert "不能改为一般表单" in resp.get_data(as_text=True)
+    with app.app_context():
+        from app.models import Form
+
+        assert db.session.get(Form, filed["form"]).confidentiality == "confidential"
+    assert _login(app, "supervisor").get(f"/forms/submissions/{filed['sub']}").status_code == 404

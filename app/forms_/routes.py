@@ -36,6 +36,7 @@ def form_message(code: str, params: dict | None = None) -> str:
         "too_many_files": _("每项最多上传 %(n)d 个附件。", n=p.get("n", 3)),
         "reason_required": _("请填写退回修改的原因。"),
         "roles": _("请至少选择一类填报人员。"),
+        "confidentiality_locked": _("已有人按保密表单填写，不能改为一般表单。"),
         "bad_position": _("无效的位置。"),
         "unchanged": _("与已发布的版本相同，无需再次发布。"),
         "field_empty": _("至少需要一道题才能发布。"),

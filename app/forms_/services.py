@@ -144,6 +144,11 @@ def save_settings(session: Session, form: Form | None, actor: User, *, title: st
     if form is None:
         form = Form(created_by_id=actor.id, draft_definition={"fields": []})
         session.add(form)
+    elif form.confidential and confidentiality != "confidential" and session.scalar(
+            select(func.count(FormSubmission.id)).where(FormSubmission.form_id == form.id)):
+        # Answers given in confidence stay confidential: opening them up would hand them to
+        # supervisors and the office after the fact.
+        raise FormError("confidentiality_locked")
     form.title, form.description = title.strip()[:120], description.strip()[:2000]
     form.confidentiality = confidentiality if confidentiality in ("open", "confidential") else "confidential"
     form.target_unit_id, form.target_roles, form.due_at, form.stage_id = target_unit_id, roles, due_at, stage_id
