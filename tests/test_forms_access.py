@@ -181,3 +181,18 @@ def test_a_confidential_form_cannot_be_opened_up_once_answered(app, filed):
 
         assert db.session.get(Form, filed["form"]).confidentiality == "confidential"
     assert _login(app, "supervisor").get(f"/forms/submissions/{filed['sub']}").status_code == 404
+
+
+def test_a_draft_never_submitted_is_the_persons_alone(app, city):
+    """Before the first submission even the inspector of the subtree gets 404 for a draft."""
+    with app.app_context():
+        from app.models import Unit
+
+        make_user(db.session, "inspector", db.session.get(Unit, city.branch_a), role="inspector")
+        form_id = make_form(db.session, city.users["admin"]).id
+        db.session.commit()
+    _login(app, "officer").post(f"/forms/{form_id}/autosave", data={"f_other": ANSWER})
+    with app.app_context():
+        sub_id = db.session.scalar(select(FormSubmission.id))
+    assert _login(app, "inspector").get(f"/forms/submissions/{sub_id}").status_code == 404
+    assert _login(app, "officer").get(f"/forms/submissions/{sub_id}").status_code == 200

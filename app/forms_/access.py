@@ -1,6 +1,6 @@
 """Who may read a form submission: the one home of the confidentiality rule (issue 17, point 2).
 
-* The person who filled it, always.
+* The person who filled it, always; nobody else before it was first submitted.
 * A **confidential** form (个人有关事项报告, 自查自纠报告): 纪检督察 (``inspector``) whose subtree holds
   the person's unit — nobody else. Supervisors, leaders and the campaign office see only
   whether it was submitted (counts and status, app/forms_/queries.py), never the answers.
@@ -40,6 +40,8 @@ def may_read(session: Session, user: User | None, submission: FormSubmission) ->
         return False
     if submission.user_id == user.id:
         return True
+    if submission.submitted_at is None:
+        return False  # a draft never submitted is the person's own work in progress
     if not _reader_role_ok(user, submission.form):
         return False
     owner = session.get(User, submission.user_id)
