@@ -77,6 +77,8 @@ def test_officer_fills_inspector_reads_officer_sees_the_read(browser, live_serve
     login(ip, "inspector")
     assert "/forms/desk" in ip.url
     ip.click("text=个人有关事项报告")
+    fits(ip, "the inspector's desk")
+    ip.screenshot(path=str(screens / "forms-desk-inspector-360.png"))
     ip.click("text=李晓东")
     assert ip.url == submission_url
     body = ip.inner_text("body")
