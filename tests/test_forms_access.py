@@ -196,3 +196,18 @@ def test_a_draft_never_submitted_is_the_persons_alone(app, city):
         sub_id = db.session.scalar(select(FormSubmission.id))
     assert _login(app, "inspector").get(f"/forms/submissions/{sub_id}").status_code == 404
     assert _login(app, "officer").get(f"/forms/submissions/{sub_id}").status_code == 200
+
+
+def test_export_cells_never_run_as_formulas(app, city):
+    """A25: an answer that looks like a formula is written to the export as text."""
+    with app.app_context():
+        from app.models import Unit
+
+        make_user(db.session, "inspector", db.session.get(Unit, city.branch_a), role="inspector")
+        form_id = make_form(db.session, city.users["admin"]).id
+        db.session.commit()
+    _login(app, "officer").post(f"/forms/{form_id}", data={
+        "f_marital": "已婚", "f_lawyer": "no", "f_other": '=HYPERLINK("http://x","y")', "action": "submit"})
+    book = load_workbook(io.BytesIO(_login(app, "inspector").get(f"/forms/desk/{form_id}/export.xlsx").data))
+    values = [c.value for c in book.worksheets[0][2]]
+    assert "'=HYPERLINK(\"http://x\",\"y\")" in values
