@@ -201,3 +201,13 @@ def test_an_attachment_over_the_limit_stores_nothing(make_app, city):
     assert "上限" in resp.get_data(as_text=True)
     with application.app_context():
         assert db.session.scalar(select(func.count(FormFile.id))) == 0
+
+
+def test_add_row_works_without_javascript(app, form_id):
+    """"添加一行" posted by a browser without JavaScript saves the draft and shows one more empty row."""
+    officer = _login(app, "officer")
+    assert "第 2 行" not in officer.get(f"/forms/{form_id}").get_data(as_text=True)
+    page = officer.post(f"/forms/{form_id}", data={"f_relatives__0__c1": "王磊", "action": "addrow:relatives"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'value="王磊"' in html and "第 3 行" in html
+    assert _answers(app, "officer")[1]["relatives"][0]["c1"] == "王磊"
