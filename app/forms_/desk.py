@@ -28,7 +28,7 @@ def desk():
     now = clock.now()
     rows = []
     for form in queries.desk_forms(db.session, current_user):
-        rows.append((form, queries.counts(queries.status_rows(db.session, current_user, form, now))))
+        rows.append((form, queries.status_counts(db.session, current_user, form, now)))
     return render_template("forms/desk.html", rows=rows, now=now)
 
 
@@ -39,13 +39,13 @@ def desk_form(form_id: int):
     form = db.session.get(Form, form_id)
     if form is None or form not in queries.desk_forms(db.session, current_user):
         abort(404)
-    people = queries.status_rows(db.session, current_user, form, now)
     # Names and status for the unit's own staff; only counts for the city-wide roles.
     show_people = current_user.role in ("supervisor", "inspector")
+    people = queries.status_rows(db.session, current_user, form, now) if show_people else []
     readable = {p.submission_id for p in people if p.submission_id and p.status == "submitted"
                 and rule.may_read(db.session, current_user, db.session.get(FormSubmission, p.submission_id))}
-    return render_template("forms/desk_form.html", form=form, people=people if show_people else [],
-                           counts=queries.counts(people), readable=readable, now=now,
+    return render_template("forms/desk_form.html", form=form, people=people,
+                           counts=queries.status_counts(db.session, current_user, form, now), readable=readable, now=now,
                            can_export=rule.may_export(current_user, form))
 
 
