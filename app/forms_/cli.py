@@ -42,7 +42,10 @@ def rotate_key():
     With keys from instance/forms_keys the file is rewritten: first "new,old…" (so a crash
     midway leaves every token readable), then "new" alone once the database has committed.
     With FORMS_KEYS from the environment it prints the value to set."""
-    old = crypto.keys_of(current_app.config)
+    try:
+        old = crypto.keys_of(current_app.config)
+    except crypto.KeysMissing as err:
+        raise click.ClickException(str(err)) from None
     key = crypto.new_key()
     from_env = "FORMS_KEYS" in os.environ
     path = _instance_keys_file()
