@@ -21,7 +21,7 @@ run: setup db ## Serve the platform on http://$(HOST):$(PORT) with the scheduler
 test: setup ## The whole suite (SQLite always; PostgreSQL when TEST_DATABASE_URL is set or a server can be started)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-setup: venv assets translations instance/secret_key
+setup: venv assets translations instance/secret_key instance/forms_keys
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -72,6 +72,14 @@ instance/secret_key:
 	@mkdir -p instance
 	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))' > $@
 	@echo "generated instance/secret_key"
+
+# The Fernet key of confidential forms (FORMS_KEYS), generated once like the secret key. Keep it
+# with the database's backups: without it the answers cannot be read. `flask forms rotate-key`
+# replaces it.
+instance/forms_keys:
+	@mkdir -p instance
+	@umask 077 && $(PYTHON) -c 'import base64, secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())' > $@
+	@echo "generated instance/forms_keys"
 
 db: setup ## Migrate, then load the question bank and demo data if the database is new
 	$(FLASK) db upgrade

@@ -6,6 +6,7 @@ environment; nothing secret lives in this file (QUALITY A7).
 """
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 import secrets
@@ -50,9 +51,31 @@ def _read_instance_secret() -> str | None:
     return None
 
 
+def _read_forms_keys() -> list[str]:
+    """FORMS_KEYS (comma separated, newest first), else instance/forms_keys that ``make run``
+    generated once. The keys of confidential form answers and attachments (app/forms_/crypto.py)."""
+    raw = os.environ.get("FORMS_KEYS")
+    if raw is None:
+        path = INSTANCE_DIR / "forms_keys"
+        raw = path.read_text() if path.exists() else ""
+    return [part.strip() for part in raw.replace("\n", ",").split(",") if part.strip()]
+
+
+def _valid_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+    except (ValueError, UnicodeEncodeError):
+        return False
+
+
 class BaseConfig:
     APP_ENV = "base"
     SECRET_KEY = os.environ.get("SECRET_KEY") or _read_instance_secret()
+    #: Fernet keys for confidential forms, newest first: the first encrypts, all decrypt. Rotate
+    #: with ``flask forms rotate-key``. Production refuses to start without one.
+    FORMS_KEYS = _read_forms_keys()
+    #: Cap for one photo or PDF attached to a form.
+    FORMS_FILE_MAX_BYTES = 5 * 1024 * 1024
     DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'platform.db'}"
     #: Seconds a SQLite writer waits for the lock before giving up (QUALITY L2).
     SQLITE_BUSY_TIMEOUT_MS = 15000
@@ -175,6 +198,10 @@ class BaseConfig:
 
 
 def _check_common(config: dict) -> None:
+    bad = [i + 1 for i, key in enumerate(config.get("FORMS_KEYS") or ()) if not _valid_fernet_key(key)]
+    if bad:
+        raise RuntimeError(f"FORMS_KEYS: key {bad[0]} is not a Fernet key (32 url-safe base64 bytes); "
+                           "make one with `flask --app wsgi forms new-key`")
     if config.get("EXAM_REVEAL_POLICY") not in ("after_close", "after_submit"):
         raise RuntimeError("EXAM_REVEAL_POLICY must be after_close or after_submit")
     for network in config.get("METRICS_NETWORKS") or ():
@@ -206,6 +233,7 @@ class TestingConfig(BaseConfig):
     TESTING = True
     # Random per test process: no key literal lives in the repository (A7).
     SECRET_KEY = secrets.token_urlsafe(32)
+    FORMS_KEYS = [base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()]
     WTF_CSRF_ENABLED = False
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; production cost is measured in bench
     REPORTS_CACHE_SECONDS = 0  # every change shows at once; the cache has its own tests
@@ -226,6 +254,9 @@ class ProductionConfig(BaseConfig):
             raise RuntimeError("Production needs SECRET_KEY: at least 32 random bytes, not a known value.")
         if config.get("DEBUG") or _env_bool("FLASK_DEBUG"):
             raise RuntimeError("Production refuses to start with debug on (FLASK_DEBUG).")
+        if not config.get("FORMS_KEYS"):
+            raise RuntimeError("Production needs FORMS_KEYS (the keys of confidential forms, newest first); "
+                               "make one with `flask --app wsgi forms new-key`.")
 
 
 CONFIGS = {

@@ -44,6 +44,8 @@ ACTIONS = {
     "task.delete": _l("删除任务"), "task.withdraw": _l("撤回任务"), "task.restore": _l("恢复任务"),
     "task.attendance": _l("确认参加活动"), "campaign.stage": _l("设置整顿阶段"),
     "announcement.send": _l("发布通知"), "audit.export": _l("导出操作日志"),
+    "form.read": _l("查阅保密表单"), "form.submit": _l("提交表单"), "form.reopen": _l("退回表单修改"),
+    "form.settings": _l("设置表单"), "form.publish": _l("发布表单版本"),
 }
 
 #: The part of an action before the dot (the audit log's 类别 filter).

@@ -115,3 +115,42 @@ def make_weekly_exam(app, week: str, now) -> int:
         db.session.commit()
         assert created
         return exam.id
+
+
+#: A small confidential form: a yes/no, a repeating group of relatives and an attachment.
+PERSONAL_FORM = {"fields": [
+    {"key": "s1", "type": "section", "label": "一、基本情况"},
+    {"key": "marital", "type": "single", "label": "婚姻状况", "required": True, "options": ["未婚", "已婚"]},
+    {"key": "lawyer", "type": "yesno", "label": "亲属是否从事律师职业", "required": True},
+    {"key": "relatives", "type": "group", "label": "亲属从业情况",
+     "columns": [{"label": "姓名"}, {"label": "关系"}, {"label": "职业"}, {"label": "单位"}]},
+    {"key": "proof", "type": "file", "label": "证明材料"},
+    {"key": "other", "type": "textarea", "label": "其他事项"},
+]}
+
+
+def make_form(session, creator_id: int, definition: dict | None = None, *, confidential: bool = True,
+              due_at: datetime | None = None, target_unit_id: int | None = None, roles=("officer",),
+              title: str = "个人有关事项报告"):
+    """A published form (version 1); needs an app context (the services audit and encrypt)."""
+    from app.forms_ import services
+
+    creator = session.get(User, creator_id)
+    form = services.save_settings(session, None, creator, title=title, description="", target_unit_id=target_unit_id,
+                                  confidentiality="confidential" if confidential else "open",
+                                  target_roles=list(roles), due_at=due_at or datetime(2026, 3, 20, 10, 0),
+                                  stage_id=None)
+    form.draft_definition = definition or PERSONAL_FORM
+    services.publish(session, form, creator, datetime(2026, 3, 1, 2, 0))
+    return form
+
+
+def png_bytes(color=(200, 30, 30)) -> bytes:
+    """A small real PNG made with Pillow."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (24, 16), color).save(out, format="PNG")
+    return out.getvalue()

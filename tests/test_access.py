@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 from app.db import db
 from app.models import Base
 
-ALL = {"officer", "supervisor", "leader", "admin"}
+ALL = {"officer", "supervisor", "leader", "admin", "inspector"}
 STAFF = {"supervisor", "leader", "admin"}
 
 #: endpoint -> roles allowed ("public" for everyone). Reviewed by hand: a new route fails the
@@ -111,6 +111,24 @@ POLICY = {
     "tasks.restore": {"supervisor", "admin"},
     "tasks.events": {"supervisor", "admin"},
     "tasks.attendance": {"supervisor", "admin"},
+    # Forms (issue 17). Submissions and their files admit everyone signed in: app/forms_/access.py
+    # then answers 404 to whoever may not read one (tests/test_forms_access.py).
+    "forms.index": {"officer", "supervisor", "inspector"},
+    "forms.fill": {"officer", "supervisor", "inspector"},
+    "forms.autosave": {"officer", "supervisor", "inspector"},
+    "forms.submission": ALL,
+    "forms.file": ALL,
+    "forms.reopen": {"supervisor", "inspector", "admin"},
+    "forms.desk": STAFF | {"inspector"},
+    "forms.desk_form": STAFF | {"inspector"},
+    "forms.export_xlsx": STAFF | {"inspector"},
+    "forms.manage": {"admin"},
+    "forms.new": {"admin"},
+    "forms.edit": {"admin"},
+    "forms.add_field": {"admin"},
+    "forms.move_field": {"admin"},
+    "forms.delete_field": {"admin"},
+    "forms.publish": {"admin"},
 }
 #: Writes on one's own account that every role, the read-only leader included, may make.
 SELF_SERVICE = {"auth.logout", "auth.change_password", "auth.set_language", "auth.login", "notices.mark_read",
@@ -130,7 +148,7 @@ def fill(rule, city, unit_id: int | None = None) -> str:
     when the object-level check is not what is being tested)."""
     values = {"user_id": city.users["officer_b"], "unit_id": unit_id or city.branch_a, "code": "en", "exam_id": 1,
               "attempt_id": 1, "question_id": 1, "item_id": 1, "flag_id": 1, "fmt": "xlsx",
-              "task_id": 1, "submission_id": 1, "index": 0, "notice_id": 1, "announcement_id": 1}
+              "task_id": 1, "submission_id": 1, "index": 0, "form_id": 1, "file_id": 1, "notice_id": 1, "announcement_id": 1}
     return rule.build(values, append_unknown=False)[1]
 
 

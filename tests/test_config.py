@@ -1,6 +1,7 @@
 """Configuration safety: QUALITY A6, A7, A30 and the factory rule (ARCHITECTURE rule 1)."""
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 import subprocess
@@ -17,6 +18,7 @@ from app.preflight import UnsafeDeployment, production_preflight
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_KEY = secrets.token_urlsafe(40)
+FORMS_KEY = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
 @pytest.mark.parametrize("key", [None, "", "short", "dev", "development key", "x" * 31])
@@ -52,7 +54,8 @@ def test_a6_migration_creates_no_users(app):
 def test_a6_production_refuses_active_demo_accounts(database_url, runner_for):
     """A6: production refuses to start while any demo account is active, and starts once they are off."""
     runner_for("seed", "demo")
-    prod = create_app({"APP_ENV": "production", "SECRET_KEY": GOOD_KEY, "DATABASE_URL": database_url})
+    prod = create_app({"APP_ENV": "production", "SECRET_KEY": GOOD_KEY, "DATABASE_URL": database_url,
+                       "FORMS_KEYS": [FORMS_KEY]})
     with pytest.raises(UnsafeDeployment):
         production_preflight(prod)
     runner_for("users", "disable-demo")

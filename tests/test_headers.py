@@ -1,6 +1,7 @@
 """Security headers, caching and exposed files: QUALITY A21, A27–A30."""
 from __future__ import annotations
 
+import base64
 import secrets
 
 import pytest
@@ -43,7 +44,8 @@ def test_a27_a28_headers_everywhere(client, path):
 
 def test_a28_hsts_in_production(make_app):
     """A28: production (behind TLS) sends HSTS for at least a year."""
-    prod = make_app(APP_ENV="production", SECRET_KEY=secrets.token_urlsafe(40))
+    prod = make_app(APP_ENV="production", SECRET_KEY=secrets.token_urlsafe(40),
+                    FORMS_KEYS=[base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()])
     resp = prod.test_client().get("/login")
     assert "max-age=31536000" in resp.headers["Strict-Transport-Security"]
 

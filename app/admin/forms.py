@@ -11,7 +11,7 @@ from ..forms import FullMatch
 BADGE_RULE = FullMatch(r"[A-Za-z0-9]{4,20}", message=_l("警号应为 4–20 位字母或数字。"))
 PHONE_RULE = FullMatch(r"1[0-9]{10}", message=_l("手机号应为 11 位数字。"))
 
-ROLE_CHOICES = [("officer", _l("干警")), ("supervisor", _l("单位管理员")), ("leader", _l("领导")), ("admin", _l("教育整顿办"))]
+ROLE_CHOICES = [("officer", _l("干警")), ("supervisor", _l("单位管理员")), ("leader", _l("领导")), ("admin", _l("教育整顿办")), ("inspector", _l("纪检督察"))]
 
 
 class UserForm(FlaskForm):

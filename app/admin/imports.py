@@ -38,6 +38,7 @@ ROLE_ALIASES = {
     "supervisor": "supervisor", "单位管理员": "supervisor", "管理员": "supervisor",
     "leader": "leader", "领导": "leader",
     "admin": "admin", "教育整顿办": "admin", "系统管理员": "admin",
+    "inspector": "inspector", "纪检督察": "inspector", "纪检": "inspector",
 }
 #: A row whose 警号 or 姓名 starts with this is the template's sample and is never imported; a
 #: row whose 警号 starts with NOTE_MARK is the template's note. Neither can be a real account

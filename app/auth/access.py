@@ -24,7 +24,7 @@ from ..extensions import csrf, login_manager
 from ..models import AuthSession, User
 from . import decisions
 
-ALL_ROLES = frozenset({"officer", "supervisor", "leader", "admin"})
+ALL_ROLES = frozenset({"officer", "supervisor", "leader", "admin", "inspector"})
 STAFF_ROLES = frozenset({"supervisor", "leader", "admin"})
 
 

@@ -83,7 +83,7 @@ def _login_message(result) -> str:
 
 
 @bp.route("/logout", methods=["POST"])
-@access("officer", "supervisor", "leader", "admin", during_password_change=True)
+@access("officer", "supervisor", "leader", "admin", "inspector", during_password_change=True)
 def logout():
     sid = session.get("sid")
     if sid:
@@ -97,7 +97,7 @@ def logout():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@access("officer", "supervisor", "leader", "admin", during_password_change=True)
+@access("officer", "supervisor", "leader", "admin", "inspector", during_password_change=True)
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():

@@ -2,8 +2,8 @@
 
 Every supervisor query goes through it (ARCHITECTURE rules 8 and 13; tests/test_scope.py fails
 when another module builds a unit-path filter or a second "is this unit in scope"). Officers see
-no unit-level rows; supervisors see their own unit's subtree; leaders and admins see the whole
-city. Anything else sees nothing: the helpers fail closed.
+no unit-level rows; supervisors and 纪检督察 (inspectors) see their own unit's subtree; leaders and
+admins see the whole city. Anything else sees nothing: the helpers fail closed.
 
 The tree is a materialised path of ids (``Unit.path``, e.g. ``"/1/4/17/"``): a unit lies in the
 subtree of the unit at ``root_path`` when its path starts with ``root_path``. That rule is
@@ -18,6 +18,8 @@ from ..models import Unit, User
 from ..ids import parse_id_arg
 
 CITY_WIDE_ROLES = frozenset({"leader", "admin"})
+#: Roles whose scope is the subtree of their own unit.
+SUBTREE_ROLES = frozenset({"supervisor", "inspector"})
 
 
 # --- the tree ---------------------------------------------------------------------------------
@@ -65,7 +67,7 @@ def scope_root(session: Session, user: User) -> Unit | None:
         return None
     if user.role in CITY_WIDE_ROLES:
         return session.scalar(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id).limit(1))
-    if user.role == "supervisor":
+    if user.role in SUBTREE_ROLES:
         return session.get(Unit, user.unit_id)
     return None
 

@@ -9,12 +9,13 @@ from ..auth.access import access, public, signed_in
 from ..db import db
 from ..exams.home import home_context as exam_home
 from ..study.home import home_context as study_home
+from ..forms_.home import home_context as forms_home
 from ..tasks.home import home_context as tasks_home
 
 bp = Blueprint("main", __name__)
 
 HOME_BY_ROLE = {"officer": "main.home", "supervisor": "reports.dashboard", "leader": "reports.dashboard",
-                "admin": "admin.index"}
+                "admin": "admin.index", "inspector": "forms.desk"}
 
 
 @bp.route("/")
@@ -28,7 +29,7 @@ def index():
 def home():
     now = clock.now()
     context = {}
-    for feature_home in (study_home, exam_home, tasks_home):
+    for feature_home in (study_home, exam_home, tasks_home, forms_home):
         context.update(feature_home(db.session, current_user, now))
     return render_template("main/home.html", **context)
 

@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see one metadata."""
 from .audit import AuditLog
 from .base import Base, utc_now
+from .forms import CONFIDENTIALITY, FORM_SUBMISSION_STATUSES, Form, FormFile, FormSubmission, FormVersion
 from .exams import Attempt, AttemptQuestion, Exam, ExamBlueprint, ExamGrant, ExamPoolItem, JobRun
 from .practice import PracticeCard, PracticeItem, PracticeSet
 from .notices import AUDIENCES, BODY_FORMATS, Announcement, Notification
@@ -21,5 +22,6 @@ __all__ = [
     "ExamPoolItem", "ITEM_KINDS", "PracticeCard", "PracticeItem", "PracticeSet", "JobRun", "MODULES", "Notification", "QUESTION_TYPES", "Question",
     "QuestionVersion", "ROLES", "ReportSnapshot", "ReportSnapshotUnit", "STAGES", "StudyBeat", "StudyCursor", "StudyDay", "StudyFlag", "StudyItem",
     "StudyPolicy", "StudyProgress", "UNIT_LEVELS", "Unit", "User", "utc_now",
-    "LoginThrottle",
+    "LoginThrottle", "CONFIDENTIALITY", "FORM_SUBMISSION_STATUSES", "Form", "FormFile", "FormSubmission",
+    "FormVersion",
 ]

@@ -9,13 +9,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, utc_now
 from .units import Unit
 
-ROLES = ("officer", "supervisor", "leader", "admin")
+#: ``inspector``: 纪检督察 (discipline inspection), scoped to their unit's subtree like a supervisor;
+#: the only staff role that reads confidential form submissions (app/forms_/access.py).
+ROLES = ("officer", "supervisor", "leader", "admin", "inspector")
 
 
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('officer', 'supervisor', 'leader', 'admin')", name="role"),
+        CheckConstraint("role IN ('officer', 'supervisor', 'leader', 'admin', 'inspector')", name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

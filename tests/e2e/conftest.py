@@ -6,6 +6,7 @@ loaded with ``seed demo``, exactly as ``make run`` does.
 """
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import socket
@@ -88,6 +89,8 @@ def live_server(tmp_path_factory):
     env.update(
         APP_ENV="development",
         SECRET_KEY="".join(secrets.choice(alphabet) for _ in range(48)),
+        # The key of confidential forms, as `make run` writes to instance/forms_keys.
+        FORMS_KEYS=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         DATABASE_URL=f"sqlite:///{tmp / 'e2e.db'}",
         DEMO_PASSWORD=DEMO_PASSWORD,
         INSTANCE_PATH=str(tmp / "instance"),  # never touch the checkout's instance/

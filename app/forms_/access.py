@@ -1,0 +1,156 @@
+"""Who may read a form submission: the one home of the confidentiality rule (issue 17, point 2).
+
+* The person who filled it, always; nobody else before it was first submitted.
+* A **confidential** form (个人有关事项报告, 自查自纠报告): 纪检督察 (``inspector``) whose subtree holds
+  the person's unit — nobody else. Supervisors, leaders and the campaign office see only
+  whether it was submitted (counts and status, app/forms_/queries.py), never the answers.
+* An **open** form: also supervisors, inspectors and admins whose subtree holds the person.
+
+Whoever may not read a submission gets 404 from every path to it — the page, its files, the
+export — exactly as if it did not exist. Every read by someone other than the person writes an
+audit row (``form.read``), which the person sees on their submission page. Answers and files
+are decrypted here and nowhere else (besides key rotation, app/forms_/crypto.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..auth.scope import unit_in_scope, people_in_scope
+from ..db import db
+from ..models import AuditLog, Form, FormFile, FormSubmission, User
+from . import crypto
+
+READ_ACTION = "form.read"
+TARGET = "form_submission"
+OPEN_READERS = frozenset({"supervisor", "inspector", "admin"})
+
+
+def _reader_role_ok(user: User, form: Form) -> bool:
+    return user.role == "inspector" if form.confidential else user.role in OPEN_READERS
+
+
+def may_read(session: Session, user: User | None, submission: FormSubmission) -> bool:
+    """The rule above, for one submission."""
+    if user is None or not user.is_active:
+        return False
+    if submission.user_id == user.id:
+        return True
+    if submission.submitted_at is None:
+        return False  # a draft never submitted is the person's own work in progress
+    if not _reader_role_ok(user, submission.form):
+        return False
+    owner = session.get(User, submission.user_id)
+    return owner is not None and unit_in_scope(session, user, owner.unit_id)
+
+
+def may_reopen(session: Session, user: User, submission: FormSubmission) -> bool:
+    """The reviewer: someone other than the person who may read it (for a confidential form,
+    the inspector of the person's subtree)."""
+    return submission.user_id != user.id and submission.status == "submitted" and may_read(session, user, submission)
+
+
+def may_export(user: User, form: Form) -> bool:
+    """Whether the export of ``form`` exists for this user at all (its rows are filtered too)."""
+    return _reader_role_ok(user, form)
+
+
+@dataclass
+class Opened:
+    """A submission someone may read, with its answers decrypted."""
+
+    submission: FormSubmission
+    owner: User
+    answers: dict
+
+
+def _record_reads(reader: User, submissions: list[FormSubmission], how: str) -> None:
+    """One audit row per submission read by someone other than its owner, committed at once in
+    its own transaction (reads come by GET, whose session does not write)."""
+    rows = [s for s in submissions if s.user_id != reader.id]
+    if not rows:
+        return
+    side = db.new_write_session()
+    try:
+        for sub in rows:
+            side.add(audit.build(READ_ACTION, actor=reader, target_type=TARGET, target_id=sub.id, detail=how))
+        side.commit()
+    finally:
+        side.close()
+
+
+def submission_or_404(session: Session, user: User, submission_id: int) -> FormSubmission:
+    """The submission if the user may read it; 404 otherwise (no trace of whether it exists)."""
+    sub = session.get(FormSubmission, submission_id)
+    if sub is None or not may_read(session, user, sub):
+        abort(404)
+    return sub
+
+
+def open_submission(session: Session, user: User, submission_id: int, how: str = "page") -> Opened:
+    """Read a submission: 404 unless allowed; audited unless the reader is its owner."""
+    sub = submission_or_404(session, user, submission_id)
+    opened = Opened(sub, session.get(User, sub.user_id), crypto.open_json(sub.answers_token))
+    _record_reads(user, [sub], how)
+    return opened
+
+
+def own_answers(user: User, submission: FormSubmission | None) -> dict:
+    """The person's own draft or submission, for their fill page (no audit: it is theirs)."""
+    if submission is None:
+        return {}
+    if submission.user_id != user.id:
+        abort(404)
+    return crypto.open_json(submission.answers_token)
+
+
+def open_file(session: Session, user: User, submission_id: int, file_id: int) -> tuple[FormFile, str, bytes]:
+    """An attachment through the same check as its submission: (row, original name, bytes)."""
+    sub = submission_or_404(session, user, submission_id)
+    row = session.get(FormFile, file_id)
+    if row is None or row.submission_id != sub.id:
+        abort(404)
+    data = crypto.open_bytes(row.data_token)
+    name = crypto.open_json(row.name_token) if row.name_token else ""
+    _record_reads(user, [sub], "file")
+    return row, str(name or ""), data
+
+
+def file_names(submission: FormSubmission, user: User) -> dict[int, str]:
+    """Original names of a submission's files, for a page already allowed to show it."""
+    return {f.id: str(crypto.open_json(f.name_token) or "") if f.name_token else "" for f in submission.files}
+
+
+def export_rows(session: Session, user: User, form: Form) -> list[Opened]:
+    """Every submitted answer of ``form`` the user may read (inspector: their subtree), audited
+    per submission; 404 when the user may not export this form at all."""
+    if not may_export(user, form):
+        abort(404)
+    stmt = (select(FormSubmission, User).join(User, User.id == FormSubmission.user_id)
+            .where(FormSubmission.form_id == form.id, FormSubmission.status == "submitted",
+                   people_in_scope(session, user))
+            .order_by(User.unit_id, User.id))
+    rows = [Opened(sub, owner, crypto.open_json(sub.answers_token)) for sub, owner in session.execute(stmt)]
+    _record_reads(user, [r.submission for r in rows], "export")
+    return rows
+
+
+def reads_of(session: Session, submission: FormSubmission) -> list[tuple]:
+    """(when, reader's name, reader's unit name, how) of every read of a submission, newest
+    first: what the person sees on their page."""
+    stmt = (select(AuditLog.at, User.name, User.unit_id, AuditLog.detail)
+            .outerjoin(User, User.id == AuditLog.actor_id)
+            .where(AuditLog.action == READ_ACTION, AuditLog.target_type == TARGET,
+                   AuditLog.target_id == str(submission.id))
+            .order_by(AuditLog.at.desc(), AuditLog.id.desc()))
+    from ..models import Unit
+
+    out = []
+    for at, name, unit_id, how in session.execute(stmt):
+        unit = session.get(Unit, unit_id) if unit_id else None
+        out.append((at, name or "", unit.name if unit else "", how or ""))
+    return out

@@ -1,0 +1,171 @@
+"""Staff pages of forms: the 查纠整改 desk (status for everyone, answers for the inspector of the
+subtree), the Excel export, and the campaign office's form builder. Same blueprint as routes.py."""
+from __future__ import annotations
+
+import io
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import clock
+from ..auth.access import access
+from ..db import db
+from ..models import Form, FormSubmission, Unit
+from ..tasks.queries import stages as campaign_stages, unit_choices_in_scope
+from ..timeutils import to_local, to_utc
+from . import access as rule, export, queries, services
+from .routes import bp, form_message
+from .webforms import FieldForm, SettingsForm
+
+desk_roles = access("supervisor", "leader", "admin", "inspector")
+office = access("admin", mfa=True)
+
+
+@bp.route("/desk")
+@desk_roles
+def desk():
+    now = clock.now()
+    rows = []
+    for form in queries.desk_forms(db.session, current_user):
+        rows.append((form, queries.status_counts(db.session, current_user, form, now)))
+    return render_template("forms/desk.html", rows=rows, now=now)
+
+
+@bp.route("/desk/<int:form_id>")
+@desk_roles
+def desk_form(form_id: int):
+    now = clock.now()
+    form = db.session.get(Form, form_id)
+    if form is None or form not in queries.desk_forms(db.session, current_user):
+        abort(404)
+    # Names and status for the unit's own staff; only counts for the city-wide roles.
+    show_people = current_user.role in ("supervisor", "inspector")
+    people = queries.status_rows(db.session, current_user, form, now) if show_people else []
+    readable = {p.submission_id for p in people if p.submission_id and p.status == "submitted"
+                and rule.may_read(db.session, current_user, db.session.get(FormSubmission, p.submission_id))}
+    return render_template("forms/desk_form.html", form=form, people=people,
+                           counts=queries.status_counts(db.session, current_user, form, now), readable=readable, now=now,
+                           can_export=rule.may_export(current_user, form))
+
+
+@bp.route("/desk/<int:form_id>/export.xlsx")
+@desk_roles
+def export_xlsx(form_id: int):
+    form = db.session.get(Form, form_id) or abort(404)
+    rows = rule.export_rows(db.session, current_user, form)
+    names = {u.id: u.name for u in db.session.query(Unit).filter(Unit.id.in_({r.owner.unit_id for r in rows}))}
+    data = export.workbook(form.title, rows, names)
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"form-{form.id}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0)
+
+
+# --- the office's builder ---------------------------------------------------------------------
+
+@bp.route("/manage/")
+@office
+def manage():
+    return render_template("forms/manage.html", rows=queries.all_forms(db.session))
+
+
+def _settings_form(form: Form | None) -> SettingsForm:
+    sf = SettingsForm(obj=None)
+    sf.stage_id.choices = [(0, _("（不限阶段）"))] + [(s.id, s.name) for s in campaign_stages(db.session)]
+    sf.target_unit_id.choices = [(0, _("全市（所有单位）"))] + unit_choices_in_scope(db.session, current_user)
+    if request.method == "GET" and form is not None:
+        sf.title.data, sf.description.data = form.title, form.description
+        sf.confidentiality.data, sf.stage_id.data = form.confidentiality, form.stage_id or 0
+        sf.target_unit_id.data, sf.target_roles.data = form.target_unit_id or 0, list(form.target_roles or [])
+        sf.due_at.data = to_local(form.due_at).replace(tzinfo=None)
+    return sf
+
+
+def _save_settings(form: Form | None, sf: SettingsForm) -> Form:
+    return services.save_settings(db.session, form, current_user, title=sf.title.data,
+                                  description=sf.description.data or "", confidentiality=sf.confidentiality.data,
+                                  target_unit_id=sf.target_unit_id.data or None, target_roles=sf.target_roles.data or [],
+                                  due_at=to_utc(sf.due_at.data), stage_id=sf.stage_id.data or None)
+
+
+@bp.route("/manage/new", methods=["GET", "POST"])
+@office
+def new():
+    sf = _settings_form(None)
+    if sf.validate_on_submit():
+        try:
+            form = _save_settings(None, sf)
+        except services.FormError as err:
+            db.session.rollback()
+            flash(form_message(err.code), "error")
+        else:
+            db.session.commit()
+            flash(_("表单已创建，请添加题目。"), "success")
+            return redirect(url_for("forms.edit", form_id=form.id))
+    return render_template("forms/edit.html", form=None, sf=sf, ff=FieldForm(formdata=None), fields=[],
+                           version=None), 422 if request.method == "POST" else 200
+
+
+@bp.route("/manage/<int:form_id>", methods=["GET", "POST"])
+@office
+def edit(form_id: int):
+    form = db.session.get(Form, form_id) or abort(404)
+    sf = _settings_form(form)
+    if request.method == "POST" and sf.validate_on_submit():
+        try:
+            _save_settings(form, sf)
+        except services.FormError as err:
+            db.session.rollback()
+            flash(form_message(err.code), "error")
+        else:
+            db.session.commit()
+            flash(_("设置已保存。"), "success")
+            return redirect(url_for("forms.edit", form_id=form_id))
+    return render_template("forms/edit.html", form=form, sf=sf, ff=FieldForm(formdata=None),
+                           fields=(form.draft_definition or {}).get("fields", []),
+                           version=queries.latest_version(db.session, form.id)), 422 if request.method == "POST" else 200
+
+
+def _builder_step(form_id: int, change) -> object:
+    form = db.session.get(Form, form_id) or abort(404)
+    try:
+        change(form)
+    except services.FormError as err:
+        db.session.rollback()
+        flash(form_message(err.code), "error")
+    else:
+        db.session.commit()
+    return redirect(url_for("forms.edit", form_id=form_id) + "#fields")
+
+
+@bp.route("/manage/<int:form_id>/fields", methods=["POST"])
+@office
+def add_field(form_id: int):
+    ff = FieldForm()
+    if not ff.validate_on_submit():
+        flash(_("请填写题目。"), "error")
+        return redirect(url_for("forms.edit", form_id=form_id) + "#fields")
+    return _builder_step(form_id, lambda form: services.add_field(
+        form, kind=ff.kind.data, label=ff.label.data, help_text=ff.help_text.data or "", required=ff.required.data,
+        options=ff.options.data or "", columns=ff.columns.data or ""))
+
+
+@bp.route("/manage/<int:form_id>/fields/<int:index>/move", methods=["POST"])
+@office
+def move_field(form_id: int, index: int):
+    step = -1 if request.form.get("direction") == "up" else 1
+    return _builder_step(form_id, lambda form: services.move_field(form, index, step))
+
+
+@bp.route("/manage/<int:form_id>/fields/<int:index>/delete", methods=["POST"])
+@office
+def delete_field(form_id: int, index: int):
+    return _builder_step(form_id, lambda form: services.delete_field(form, index))
+
+
+@bp.route("/manage/<int:form_id>/publish", methods=["POST"])
+@office
+def publish(form_id: int):
+    def run(form):
+        version = services.publish(db.session, form, current_user, clock.now())
+        flash(_("已发布第 %(n)d 版。已开始填写的人保留原来的版本。", n=version.number), "success")
+    return _builder_step(form_id, run)

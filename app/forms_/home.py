@@ -1,0 +1,17 @@
+"""What the home page shows about forms: how many the person still has to fill."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from ..models import User
+from . import queries
+
+
+def home_context(session: Session, user: User, now: datetime) -> dict:
+    rows = queries.forms_for(session, user)
+    pending = [form for form, sub in rows if sub is None or sub.status != "submitted"]
+    return {"forms_card": {"total": len(rows), "pending": len(pending),
+                           "overdue": sum(1 for form in pending if form.due_at < now),
+                           "next": pending[0] if pending else None}}

@@ -1,0 +1,110 @@
+"""Reads about forms: who is asked to fill which form, and the status (never the answers) of a
+form across the viewer's subtree — what supervisors, leaders and the office see."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from ..auth.scope import aimed_at, overlaps_scope, people_in_scope
+from ..models import Form, FormSubmission, FormVersion, Unit, User
+
+#: Roles a form may ask to fill it (the leader is read-only; the office designs them).
+FILLER_ROLES = ("officer", "supervisor", "inspector")
+
+
+def latest_version(session: Session, form_id: int) -> FormVersion | None:
+    return session.scalar(select(FormVersion).where(FormVersion.form_id == form_id)
+                          .order_by(FormVersion.number.desc()).limit(1))
+
+
+def _targets(form: Form, user: User) -> bool:
+    return user.role in (form.target_roles or [])
+
+
+def forms_for(session: Session, user: User) -> list[tuple[Form, FormSubmission | None]]:
+    """Published forms aimed at the user's unit (or above) and role, with their own submission,
+    soonest deadline first."""
+    unit_path = select(Unit.path).where(Unit.id == user.unit_id).scalar_subquery()
+    published = select(FormVersion.form_id).distinct()
+    stmt = (select(Form, FormSubmission)
+            .outerjoin(FormSubmission, and_(FormSubmission.form_id == Form.id, FormSubmission.user_id == user.id))
+            .where(Form.id.in_(published), aimed_at(Form.target_unit_id, unit_path))
+            .order_by(Form.due_at, Form.id))
+    return [(form, sub) for form, sub in session.execute(stmt) if _targets(form, user)]
+
+
+def form_for(session: Session, user: User, form_id: int) -> tuple[Form, FormSubmission | None] | None:
+    return next(((f, s) for f, s in forms_for(session, user) if f.id == form_id), None)
+
+
+def own_submission(session: Session, user: User, form_id: int) -> FormSubmission | None:
+    return session.scalar(select(FormSubmission).where(FormSubmission.form_id == form_id,
+                                                       FormSubmission.user_id == user.id))
+
+
+@dataclass
+class PersonStatus:
+    user_id: int
+    name: str
+    unit_name: str
+    #: ``submitted``, ``draft`` (started, not submitted) or ``todo``.
+    status: str
+    overdue: bool
+    submission_id: int | None
+    submitted_at: datetime | None
+
+
+def status_rows(session: Session, viewer: User, form: Form, now: datetime) -> list[PersonStatus]:
+    """Everyone in the viewer's subtree the form asks to fill it, with where they stand."""
+    stmt = (select(User.id, User.name, Unit.name, FormSubmission.id, FormSubmission.status,
+                   FormSubmission.submitted_at)
+            .join(Unit, Unit.id == User.unit_id)
+            .join(Form, Form.id == form.id)
+            .outerjoin(FormSubmission, and_(FormSubmission.form_id == form.id, FormSubmission.user_id == User.id))
+            .where(User.is_active.is_(True), User.role.in_(form.target_roles or []),
+                   people_in_scope(session, viewer), aimed_at(Form.target_unit_id, Unit.path))
+            .order_by(Unit.path, User.id))
+    rows = []
+    for uid, name, unit_name, sub_id, status, submitted_at in session.execute(stmt):
+        status = status or "todo"
+        rows.append(PersonStatus(uid, name, unit_name, status, status != "submitted" and form.due_at < now,
+                                 sub_id, submitted_at))
+    return rows
+
+
+def status_counts(session: Session, viewer: User, form: Form, now: datetime) -> dict:
+    """The counts of ``status_rows`` in one SQL aggregation (the desk's list of forms, city-wide)."""
+    submitted = func.coalesce(func.sum(case((FormSubmission.status == "submitted", 1), else_=0)), 0)
+    stmt = (select(func.count(User.id), submitted)
+            .join(Unit, Unit.id == User.unit_id)
+            .join(Form, Form.id == form.id)
+            .outerjoin(FormSubmission, and_(FormSubmission.form_id == form.id, FormSubmission.user_id == User.id))
+            .where(User.is_active.is_(True), User.role.in_(form.target_roles or []),
+                   people_in_scope(session, viewer), aimed_at(Form.target_unit_id, Unit.path)))
+    total, done = session.execute(stmt).one()
+    pending = total - int(done)
+    return {"total": total, "submitted": int(done), "pending": pending, "overdue": pending if form.due_at < now else 0}
+
+
+def counts(rows: list[PersonStatus]) -> dict:
+    return {"total": len(rows), "submitted": sum(r.status == "submitted" for r in rows),
+            "pending": sum(r.status != "submitted" for r in rows), "overdue": sum(r.overdue for r in rows)}
+
+
+def desk_forms(session: Session, viewer: User) -> list[Form]:
+    """Published forms that reach people the viewer may see, newest deadline first."""
+    published = select(FormVersion.form_id).distinct()
+    stmt = select(Form).where(Form.id.in_(published)).order_by(Form.due_at.desc(), Form.id.desc())
+    return [f for f in session.scalars(stmt)
+            if f.target_unit_id is None or overlaps_scope(session, viewer, session.get(Unit, f.target_unit_id).path)]
+
+
+def all_forms(session: Session) -> list[tuple[Form, int, int]]:
+    """The office's list: every form with its latest version number and submissions so far."""
+    version = select(func.max(FormVersion.number)).where(FormVersion.form_id == Form.id).scalar_subquery()
+    subs = (select(func.count(FormSubmission.id))
+            .where(FormSubmission.form_id == Form.id, FormSubmission.status == "submitted").scalar_subquery())
+    return session.execute(select(Form, version, subs).order_by(Form.id.desc())).all()

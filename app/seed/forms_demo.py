@@ -1,0 +1,105 @@
+"""Demo forms of the 查纠整改 stage (issue 17): the office's 个人有关事项报告 (with the relatives
+who practise law, one of the six 顽瘴痼疾) and a 自查自纠报告, both confidential. The demo officer
+has the 个人事项 form still to fill; a few colleagues of 小店分局 and one of 迎泽分局 have submitted
+(the inspector of 小店分局 reads the first, not the second)."""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from flask import current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..forms_ import services
+from ..models import CampaignStage, Form, Unit, User
+from .units import SUPERVISOR_BRANCH
+
+PERSONAL = {"fields": [
+    {"key": "s1", "type": "section", "label": "一、基本情况"},
+    {"key": "marital", "type": "single", "label": "婚姻状况", "required": True,
+     "options": ["未婚", "已婚", "离异", "丧偶"]},
+    {"key": "s2", "type": "section", "label": "二、配偶、子女及其配偶从业情况",
+     "help": "对照防止干预司法“三个规定”和从业禁止规定，如实填报。"},
+    {"key": "lawyer", "type": "yesno", "required": True,
+     "label": "配偶、子女及其配偶是否从事律师职业，或在律师事务所、法律服务机构任职",
+     "help": "包括担任律师事务所合伙人、律师助理、行政人员，以及以律师身份担任诉讼代理人、辩护人。"},
+    {"key": "relatives", "type": "group", "label": "亲属从业情况",
+     "help": "逐人填写从事律师职业或在法律服务机构任职的亲属；没有的不填。",
+     "columns": [{"label": "姓名"}, {"label": "关系"}, {"label": "职业"}, {"label": "单位"}]},
+    {"key": "business", "type": "yesno", "required": True,
+     "label": "本人及配偶、子女是否存在违规经商办企业、违规参股借贷"},
+    {"key": "s3", "type": "section", "label": "三、其他事项"},
+    {"key": "interfere", "type": "yesno", "required": True,
+     "label": "是否存在过问、干预、插手案件或为案件当事人说情打招呼的情况"},
+    {"key": "proof", "type": "file", "label": "证明材料（照片或 PDF，选填）",
+     "help": "如亲属的执业证、任职证明，或已辞去相关职务的证明。"},
+    {"key": "other", "type": "textarea", "label": "其他需要向组织说明的事项"},
+]}
+
+SELF_CHECK = {"fields": [
+    {"key": "kind", "type": "single", "label": "自查发现的问题属于", "required": True,
+     "options": ["违反防止干预司法“三个规定”", "违规经商办企业", "违规参股借贷", "有案不立、压案不查、有罪不究",
+                 "违规违法减刑、假释、暂予监外执行", "配偶子女违规从事律师职业", "其他问题", "未发现问题"]},
+    {"key": "found", "type": "textarea", "label": "问题的具体情况", "help": "“自查从宽、被查从严”：主动说清问题的，依规从宽处理。"},
+    {"key": "measures", "type": "textarea", "label": "整改措施"},
+    {"key": "done_by", "type": "date", "label": "计划整改完成日期"},
+    {"key": "cases", "type": "number", "label": "涉及案件数（没有填 0）"},
+]}
+
+SAMPLE_ANSWERS = [
+    {"marital": "已婚", "lawyer": {"value": "yes", "details": "儿子在本市一家律师事务所任专职律师，已按规定报告。"},
+     "relatives": [{"c1": "王磊", "c2": "儿子", "c3": "律师", "c4": "山西某律师事务所"}],
+     "business": {"value": "no", "details": ""}, "interfere": {"value": "no", "details": ""}, "other": ""},
+    {"marital": "已婚", "lawyer": {"value": "no", "details": ""}, "relatives": [],
+     "business": {"value": "no", "details": ""}, "interfere": {"value": "no", "details": ""}, "other": "无"},
+    {"marital": "未婚", "lawyer": {"value": "yes", "details": "配偶在法律服务所任行政人员。"},
+     "relatives": [{"c1": "赵敏", "c2": "配偶", "c3": "行政人员", "c4": "太原市某法律服务所"}],
+     "business": {"value": "no", "details": ""}, "interfere": {"value": "no", "details": ""}, "other": ""},
+]
+
+
+def _form(session: Session, admin: User, stage_id: int | None, title: str, description: str, definition: dict,
+          due_at: datetime, now: datetime) -> Form:
+    form = services.save_settings(session, None, admin, title=title, description=description,
+                                  confidentiality="confidential", target_unit_id=None, target_roles=["officer"],
+                                  due_at=due_at, stage_id=stage_id)
+    form.draft_definition = definition
+    services.publish(session, form, admin, now - timedelta(days=3))
+    return form
+
+
+def load_content(session: Session, now: datetime) -> None:
+    admin = session.scalar(select(User).where(User.role == "admin").order_by(User.id).limit(1))
+    stage = session.scalar(select(CampaignStage).where(CampaignStage.code == "rectify").limit(1))
+    if admin is None:
+        return
+    stage_id = stage.id if stage else None
+    _form(session, admin, stage_id, "个人有关事项报告",
+          "按照教育整顿要求，干警如实报告配偶、子女及其配偶从业等个人有关事项。本表保密：只有本人和本单位纪检督察可以查阅。",
+          PERSONAL, now + timedelta(days=7), now)
+    _form(session, admin, stage_id, "自查自纠报告",
+          "对照“六大顽瘴痼疾”逐项自查，如实填写问题和整改措施。", SELF_CHECK, now + timedelta(days=10), now)
+
+
+def seed_activity(session: Session, now: datetime, officer_ids: list[int], weeks: int, rng: random.Random) -> None:
+    """Three officers of the inspector's branch and one outside it have submitted 个人事项."""
+    form = session.scalar(select(Form).where(Form.title == "个人有关事项报告").limit(1))
+    if form is None or not officer_ids or not has_app_context() or not current_app.config.get("FORMS_KEYS"):
+        return  # no key (a bench or script with its own instance folder): the forms, without answers
+    branch = session.scalar(select(Unit).where(Unit.code == SUPERVISOR_BRANCH))
+    demo_officer = session.scalar(select(User.id).where(User.username == "officer"))
+    inside, outside = [], []
+    for user in session.scalars(select(User).where(User.id.in_(officer_ids[:400])).order_by(User.id)):
+        if user.id == demo_officer:
+            continue
+        unit = session.get(Unit, user.unit_id)
+        mine = branch is not None and unit.parent_id == branch.id
+        (inside if mine else outside).append(user)
+    chosen = inside[:3] + outside[:1]
+    for i, user in enumerate(chosen):
+        sub = services.start(session, form, user)
+        answers = SAMPLE_ANSWERS[i % len(SAMPLE_ANSWERS)]
+        done = services.save(session, sub, answers, submit=True, now=now - timedelta(days=2, hours=i),
+                             max_bytes=5 * 1024 * 1024)
+        assert not done.problems, done.problems.by_key
