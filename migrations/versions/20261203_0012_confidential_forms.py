@@ -8,7 +8,7 @@ CHECK constraint (writable_schema, then schema_version + 1): a batch rebuild of 
 drop the table under foreign keys that are ON, deleting every session and submission with it.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-03 00:00:00
 """
 from alembic import op
