@@ -54,6 +54,7 @@ CATEGORIES = {
     "content": _l("学习内容"), "study": _l("学习核查"), "question": _l("试题"), "bank": _l("题库"),
     "exam": _l("每周测试"), "attempt": _l("答卷"), "settings": _l("设置"), "report": _l("统计报表"),
     "task": _l("任务"), "campaign": _l("整顿阶段"), "announcement": _l("通知"), "audit": _l("操作日志"),
+    "form": _l("查纠整改表单"),
 }
 
 #: ``target_type`` → the kind of object. Model targets are the class name in lower case
@@ -64,6 +65,8 @@ TARGET_TYPES = {
     "file": lazy_pgettext("audit object", "文件"), "path": lazy_pgettext("audit object", "文件"),
     "setting": lazy_pgettext("audit object", "设置"), "appsetting": lazy_pgettext("audit object", "设置"),
     "unit": _l("单位"), "endpoint": _l("页面"), "week": _l("周次"), "officers": _l("干警"), "audit_log": _l("操作日志"),
+    "form": _l("表单"), "form_submission": _l("表单填报"), "formsubmission": _l("表单填报"),
+    "formversion": _l("表单版本"), "formfile": _l("表单附件"),
     "studyitem": _l("学习内容"), "studypolicy": _l("学时规则"), "studyflag": _l("可疑学时"),
     "studybeat": _l("学习记录"), "studyday": _l("每日学时"), "studycursor": _l("学习记录"),
     "studyprogress": _l("学习进度"), "question": _l("试题"), "questionversion": _l("试题版本"),
@@ -249,6 +252,17 @@ def _detail_flag(detail: str) -> str:
     return f"{FLAG_LABELS[reason]} · {_week(week)}" if WEEK_KEY_RE.fullmatch(week) else str(FLAG_LABELS[reason])
 
 
+def _detail_form_read(detail: str) -> str:
+    """How a confidential submission was read (app/forms_/access.py)."""
+    ways = {"page": _l("查看填报内容"), "file": _l("查看附件"), "export": _l("导出 Excel")}
+    return str(ways.get(detail, detail))
+
+
+def _detail_form_version(detail: str) -> str:
+    """The version a form was published as: ``v3`` → 第 3 版."""
+    return str(_l("第 %(n)s 版", n=detail[1:])) if detail.startswith("v") and detail[1:].isdigit() else detail
+
+
 def _verbatim(detail: str) -> str:
     """Already words for people (a reminder's title, the bank's reasons in Chinese)."""
     return detail
@@ -259,6 +273,7 @@ DETAIL_FORMATS = {
     "access.denied": _denied, "audit.export": _detail_export, "user.disable_demo": _detail_accounts,
     "attempt.flagged": _detail_burst, "study.flag_void": _detail_flag, "study.flag_dismiss": _detail_flag,
     "exam.create_failed": _verbatim, "report.remind": _verbatim,
+    "form.read": _detail_form_read, "form.publish": _detail_form_version,
 }
 
 

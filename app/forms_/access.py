@@ -25,6 +25,7 @@ from ..db import db
 from ..models import AuditLog, Form, FormFile, FormSubmission, User
 from . import crypto
 
+#: The audit row of a read (written literally in _record_reads, where the audit-words scan reads it).
 READ_ACTION = "form.read"
 TARGET = "form_submission"
 OPEN_READERS = frozenset({"supervisor", "inspector", "admin"})
@@ -77,7 +78,7 @@ def _record_reads(reader: User, submissions: list[FormSubmission], how: str) -> 
     side = db.new_write_session()
     try:
         for sub in rows:
-            side.add(audit.build(READ_ACTION, actor=reader, target_type=TARGET, target_id=sub.id, detail=how))
+            side.add(audit.build("form.read", actor=reader, target_type="form_submission", target_id=sub.id, detail=how))
         side.commit()
     finally:
         side.close()
