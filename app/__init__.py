@@ -56,6 +56,8 @@ def register_blueprints(app: Flask) -> None:
     from .exams.bank_routes import bp as bank_bp
     from .exams.manage_routes import bp as exam_admin_bp
     from .exams.routes import bp as exams_bp
+    from .ledger.orders import bp as orders_bp
+    from .ledger.routes import bp as ledger_bp
     from .main.routes import bp as main_bp
     from .notices.routes import bp as notices_bp
     from .reports.routes import bp as reports_bp
@@ -73,6 +75,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(notices_bp, url_prefix="/notices")
     app.register_blueprint(tasks_bp, url_prefix="/tasks")
+    app.register_blueprint(ledger_bp, url_prefix="/ledger")
+    app.register_blueprint(orders_bp, url_prefix="/ledger/orders")
     app.register_blueprint(audit_bp, url_prefix="/admin/audit")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")

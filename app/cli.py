@@ -54,7 +54,8 @@ def _print_demo_accounts() -> None:
     pw = current_app.config["DEMO_PASSWORD"]
     click.echo("Demo accounts (password: %s):" % pw)
     for name, desc in (("admin", "教育整顿办 city admin"), ("leader", "领导 city-wide, read-only"),
-                       ("supervisor", "单位管理员 of 小店分局"), ("officer", "干警, 坞城派出所")):
+                       ("supervisor", "单位管理员 of 小店分局"), ("officer", "干警, 坞城派出所"),
+                       ("wucheng", "单位管理员 of 坞城派出所 (整改台账)")):
         click.echo(f"  {name:<11} {desc}")
 
 

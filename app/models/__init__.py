@@ -1,6 +1,8 @@
 """All models, imported here so Alembic and the app see one metadata."""
 from .audit import AuditLog
 from .base import Base, utc_now
+from .ledger import (EVIDENCE_KINDS, LEDGER_CATEGORIES, LEDGER_SOURCES, LEDGER_STATUSES, LedgerEvidence,
+                     LedgerItem, SupervisionOrder, SupervisionTarget)
 from .exams import Attempt, AttemptQuestion, Exam, ExamBlueprint, ExamGrant, ExamPoolItem, JobRun
 from .practice import PracticeCard, PracticeItem, PracticeSet
 from .notices import AUDIENCES, BODY_FORMATS, Announcement, Notification
@@ -22,4 +24,6 @@ __all__ = [
     "QuestionVersion", "ROLES", "ReportSnapshot", "ReportSnapshotUnit", "STAGES", "StudyBeat", "StudyCursor", "StudyDay", "StudyFlag", "StudyItem",
     "StudyPolicy", "StudyProgress", "UNIT_LEVELS", "Unit", "User", "utc_now",
     "LoginThrottle",
+    "EVIDENCE_KINDS", "LEDGER_CATEGORIES", "LEDGER_SOURCES", "LEDGER_STATUSES", "LedgerEvidence", "LedgerItem",
+    "SupervisionOrder", "SupervisionTarget",
 ]
