@@ -269,3 +269,25 @@ def test_job_is_registered_and_idempotent(app, city, clock, ledger):
         db.session.commit()
     assert jobs.ledger_daily_job(app) == (1, 0)
     assert jobs.ledger_daily_job(app) == (0, 0)
+
+
+def test_demo_ledger(app, clock):
+    """seed demo: ledger items in several units (some closed, one overdue, one waiting for 销号),
+    one 督办令 answered by one branch and not yet by another, and ``wucheng`` supervising 坞城派出所."""
+    result = app.test_cli_runner().invoke(args=["seed", "demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        s = db.session
+        today = local_day(clock.now)
+        items = s.scalars(select(LedgerItem)).all()
+        assert len({i.unit_id for i in items}) >= 4
+        assert sum(i.status == "closed" for i in items) >= 2
+        assert sum(queries.is_overdue(i, today) for i in items) == 1
+        assert sum(i.status == "submitted" for i in items) == 1
+        states = sorted(queries.target_state(t, t.order, today) for t in s.scalars(select(SupervisionTarget)))
+        assert states == ["pending", "responded"]
+        wucheng = s.scalar(select(User).where(User.username == "wucheng"))
+        officer = s.scalar(select(User).where(User.username == "officer"))
+        assert wucheng.role == "supervisor" and wucheng.unit_id == officer.unit_id and wucheng.is_demo
+    client = app.test_client()
+    assert client.post("/login", data={"username": "wucheng", "password": "tiejun2021"}).status_code == 302
