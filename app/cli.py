@@ -243,6 +243,7 @@ def scheduler():
 def init_app(app: Flask) -> None:
     from .exams.bank_cli import bank_cli
     from .exams.cli import exam_cli
+    from .ledger.cli import ledger_cli
     from .reports.cli import reports_cli
     from .study.cli import study_cli
 
@@ -251,5 +252,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(bank_cli)
     app.cli.add_command(study_cli)
     app.cli.add_command(reports_cli)
+    app.cli.add_command(ledger_cli)
     app.cli.add_command(backup)
     app.cli.add_command(scheduler)

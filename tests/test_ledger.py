@@ -92,6 +92,9 @@ def test_close_requires_the_supervisor_above(app, city, auth, ledger):
     assert row.status == "closed" and row.closed_at is not None and row.reviewed_by_id == city.users["supervisor"]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "ledger.review")) == 1
+        denied = db.session.scalars(select(AuditLog.actor_name).where(AuditLog.action == "access.denied",
+                                                                     AuditLog.target_type == "ledgeritem")).all()
+        assert sorted(denied) == ["admin", "sup_a1"]
 
 
 def test_return_needs_a_reason_and_reopens_the_item(app, city, auth, ledger):
@@ -291,3 +294,14 @@ def test_demo_ledger(app, clock):
         assert wucheng.role == "supervisor" and wucheng.unit_id == officer.unit_id and wucheng.is_demo
     client = app.test_client()
     assert client.post("/login", data={"username": "wucheng", "password": "tiejun2021"}).status_code == 302
+
+
+def test_cli_daily_runs_the_job_by_hand(app, city, clock, ledger):
+    """``flask ledger daily`` reminds and escalates as the scheduled job does, once."""
+    with app.app_context():
+        db.session.get(LedgerItem, ledger["item"]).deadline = local_day(clock.now) - timedelta(days=1)
+        db.session.commit()
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["ledger", "daily"])
+    assert first.exit_code == 0 and "overdue reminders sent: 1" in first.output
+    assert "overdue reminders sent: 0" in runner.invoke(args=["ledger", "daily"]).output

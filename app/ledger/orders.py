@@ -16,7 +16,7 @@ from ..timeutils import local_day
 from . import evidence, policy, queries, services
 from .forms import OrderForm, RespondForm
 from .labels import TARGET_LABELS
-from .routes import FORM_SLACK, file_max, file_messages, ledger_message, size_message
+from .routes import FORM_SLACK, file_max, file_messages, ledger_message, refuse, size_message
 
 bp = Blueprint("orders", __name__)
 staff = access("supervisor", "leader", "admin", mfa=True)
@@ -90,7 +90,7 @@ def respond(order_id: int):
     targets = queries.visible_targets(db.session, current_user, order_id) or abort(404)
     mine = next((t for t, _name in targets if policy.may_answer(current_user, t.unit_id)), None)
     if mine is None:
-        abort(403)
+        refuse("supervisionorder", order_id, "not a target unit's supervisor")
     form = RespondForm()
     if not form.validate_on_submit():
         return _render_order(order, targets, form, 422)

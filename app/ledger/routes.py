@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import clock
+from .. import audit, clock
 from ..auth.access import access, signed_in
 from ..auth.scope import UnitRefused, requested_unit, scope_root
 from ..db import db
@@ -101,6 +101,14 @@ def _too_large(_err):
                            back_label=_("返回整改台账")), 413
 
 
+def refuse(target_type: str, target_id, why: str):
+    """403 for an object the caller sees but may not change; the refused write is audited (A31)."""
+    audit.record(db.session, "access.denied", target_type=target_type, target_id=target_id,
+                 detail=f"{request.method} {request.endpoint} {why}")
+    db.session.commit()
+    abort(403)
+
+
 def _asked_unit(root):
     try:
         return requested_unit(db.session, current_user, request.args.get("unit"), root)
@@ -186,7 +194,7 @@ def evidence_post(item_id: int):
     unit's own supervisor (policy.may_work_on); 403 for others who may see the item."""
     found = queries.item_for_viewer(db.session, current_user, item_id) or abort(404)
     if not policy.may_work_on(current_user, found):
-        abort(403)
+        refuse("ledgeritem", item_id, "not responsible")
     form, review_form = EvidenceForm(), ReviewForm()
     if not form.validate_on_submit():
         return _render_item(found, form, review_form, 422)
@@ -215,7 +223,7 @@ def review(item_id: int):
     """销号 or 退回 by the supervisor above (policy.may_close); 403 for the unit itself."""
     found = queries.item_for_viewer(db.session, current_user, item_id) or abort(404)
     if not policy.may_close(db.session, current_user, found):
-        abort(403)
+        refuse("ledgeritem", item_id, "not the supervisor above")
     form = ReviewForm()
     if not form.validate_on_submit():
         abort(400)
