@@ -146,7 +146,8 @@ def awaiting_me(session: Session, viewer: User) -> list:
         .join(User, User.id == LedgerItem.responsible_id)
         .where(LedgerItem.status == "submitted", LedgerItem.unit_id.in_(units_in_scope(session, viewer)))
         .order_by(LedgerItem.submitted_at, LedgerItem.id)).all()
-    return [r for r in rows if policy.may_close(session, viewer, r[0])]
+    supervised = policy.supervised_units(session) if viewer.role == "admin" and rows else None
+    return [r for r in rows if policy.may_close(session, viewer, r[0], supervised)]
 
 
 def responsible_choices(session: Session, unit_id: int) -> list[tuple[int, str]]:

@@ -85,8 +85,9 @@ def test_unit_closes_an_item_with_a_photo_and_the_supervisor_above_accepts(brows
     page_log.assert_clean()
 
 
-def test_dashboard_card_and_orders_at_360(page, page_log, screens):
-    """The dashboard's 整改台账 card links to the ledger; the 督办令 page shows each unit's answer."""
+def test_dashboard_card_and_orders_at_360(browser, live_server, page, page_log, screens):
+    """The dashboard's 整改台账 card links to the ledger; the 督办令 page shows each unit's answer;
+    the city-wide ledger on a desk (1366×768) shows every unit's figures."""
     login(page, "admin")
     page.goto("/ledger/orders/")
     page.locator(".lg-list a").first.click()
@@ -104,4 +105,12 @@ def test_dashboard_card_and_orders_at_360(page, page_log, screens):
     page.screenshot(path=str(screens / "ledger-dashboard-card-360.png"), full_page=True)
     page.click("#dashboard-ledger-link")
     page.wait_for_url(re.compile(r"/ledger/\?unit=\d+"))
+    desk_ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", base_url=live_server)
+    desk = desk_ctx.new_page()
+    page_log.attach(desk)
+    login(desk, "leader")
+    desk.goto("/ledger/?status=overdue")
+    assert desk.locator("#ledger-units tr[data-unit]").count() > 60
+    desk.screenshot(path=str(screens / "ledger-city-1366.png"))
+    desk_ctx.close()
     page_log.assert_clean()
