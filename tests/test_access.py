@@ -116,6 +116,7 @@ POLICY = {
     "ledger.evidence_post": {"officer", "supervisor"},
     "ledger.review": {"supervisor", "admin"},
     "ledger.file": ALL,
+    "ledger.export": STAFF,
     "orders.index": STAFF,
     "orders.new": {"admin"},
     "orders.show": STAFF,

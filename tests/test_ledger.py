@@ -305,3 +305,26 @@ def test_cli_daily_runs_the_job_by_hand(app, city, clock, ledger):
     first = runner.invoke(args=["ledger", "daily"])
     assert first.exit_code == 0 and "overdue reminders sent: 1" in first.output
     assert "overdue reminders sent: 0" in runner.invoke(args=["ledger", "daily"]).output
+
+
+def test_a25_export_lists_the_subtree_items_formula_safe(app, city, auth, clock, ledger):
+    """The ledger export holds the subtree's items only, labelled in Chinese, with formula-like
+    text neutralised (A25); another branch's supervisor gets none of them."""
+    from openpyxl import load_workbook
+
+    with app.app_context():
+        s = db.session
+        services.create_item(s, s.get(User, city.users["supervisor_b"]), unit_id=city.station_b1, source="public",
+                             category="other", description="=HYPERLINK(\"http://x\")", measures="整改",
+                             responsible_id=city.users["officer_b"], deadline=local_day(clock.now), now=clock.now)
+        s.commit()
+    resp = login(app, auth, "supervisor").get(f"/ledger/ledger.xlsx?unit={city.branch_a}")
+    assert resp.status_code == 200
+    ws = load_workbook(io.BytesIO(resp.data)).active
+    values = [[c for c in row] for row in ws.iter_rows(min_row=4, values_only=True)]
+    assert len(values) == 1 and values[0][1] == "自查" and values[0][2] == "违反防止干预司法“三个规定”"
+    b = login(app, auth, "supervisor_b")
+    assert b.get(f"/ledger/ledger.xlsx?unit={city.branch_a}").status_code == 403
+    ws = load_workbook(io.BytesIO(b.get("/ledger/ledger.xlsx").data)).active
+    rows = list(ws.iter_rows(min_row=4, values_only=True))
+    assert len(rows) == 1 and rows[0][3].startswith("'=")

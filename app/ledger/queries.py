@@ -131,6 +131,19 @@ def item_rows(session: Session, root: Unit, status: str, today: date, page: int 
     return session.execute(stmt).all(), total or 0
 
 
+def export_rows(session: Session, root: Unit, today: date) -> list[dict]:
+    """Every item of ``root``'s subtree (already scope-checked) for the Excel export, by unit."""
+    rows = session.execute(
+        select(LedgerItem, Unit.name, User.name).join(Unit, Unit.id == LedgerItem.unit_id)
+        .join(User, User.id == LedgerItem.responsible_id).where(LedgerItem.unit_id.in_(subtree_unit_ids(root)))
+        .order_by(Unit.path, LedgerItem.deadline, LedgerItem.id)).all()
+    return [{"unit": unit, "source": item.source, "category": item.category, "description": item.description,
+             "measures": item.measures, "responsible": person, "deadline": item.deadline.isoformat(),
+             "status": item.status, "overdue": is_overdue(item, today), "evidence": item.evidence_text,
+             "submitted_at": item.submitted_at, "closed_at": item.closed_at}
+            for item, unit, person in rows]
+
+
 def own_items(session: Session, user: User):
     """Items the user is responsible for, open ones first."""
     return session.execute(
