@@ -113,3 +113,17 @@ def test_dashboard_and_ledger_page_show_the_recount(app, city, clock, auth):
         found, closed, submitted, overdue = expected[uid]
         assert cells == [str(found), str(closed), rate_text(found, closed), str(submitted), str(overdue)]
     assert city.branch_b not in ledger and city.branch_b not in card
+
+
+def test_an_inactive_unit_still_counts_for_the_units_above(app, city, clock):
+    """A unit that was deactivated is not listed, but its items stay in its ancestors' figures."""
+    with app.app_context():
+        s = db.session
+        units = s.scalars(select(Unit).order_by(Unit.id)).all()
+        a2 = next(u for u in units if u.id == city.station_a2)
+        fill(s, city, clock, [(units.index(a2), "closed", 0), (units.index(a2), "open", -1)])
+        a2.is_active = False
+        s.commit()
+        rows = {r.unit_id: r for r in queries.unit_figures(s, s.get(Unit, city.branch_a), local_day(clock.now))}
+        assert city.station_a2 not in rows
+        assert (rows[city.branch_a].sums.found, rows[city.branch_a].sums.closed, rows[city.branch_a].sums.overdue) == (2, 1, 1)

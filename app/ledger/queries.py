@@ -19,7 +19,7 @@ from datetime import date
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from ..auth.scope import ancestor_ids, subtree_unit_ids, units_in_scope
+from ..auth.scope import ancestor_ids, scope_root, subtree_unit_ids, units_in_scope
 from ..models import LedgerItem, SupervisionOrder, SupervisionTarget, Unit, User
 from ..timeutils import local_day
 from . import policy
@@ -66,6 +66,25 @@ def is_overdue(item: LedgerItem, today: date) -> bool:
     return item.status != "closed" and item.deadline < today
 
 
+def tree_order(units, root_id: int) -> list:
+    """``units`` (rows with id, parent_id, sort_order) from ``root_id`` down, each parent before
+    its children, siblings by sort order (paths sort "/10/" before "/3/", so not by path)."""
+    children: dict = {}
+    for u in sorted(units, key=lambda u: (u.sort_order, u.id)):
+        children.setdefault(u.parent_id, []).append(u)
+    by_id = {u.id: u for u in units}
+    ordered: list = []
+
+    def walk(unit) -> None:
+        ordered.append(unit)
+        for child in children.get(unit.id, []):
+            walk(child)
+
+    if root_id in by_id:
+        walk(by_id[root_id])
+    return ordered
+
+
 def unit_figures(session: Session, root: Unit, today: date) -> list[FigureRow]:
     """``root`` (already checked against the caller's scope) and every unit below it, parents
     before their children, each with its subtree's sums. Two queries."""
@@ -76,28 +95,18 @@ def unit_figures(session: Session, root: Unit, today: date) -> list[FigureRow]:
                func.sum(case((LedgerItem.status == "submitted", 1), else_=0)).label("submitted"),
                func.sum(case((overdue_clause(today), 1), else_=0)).label("overdue"))
         .where(LedgerItem.unit_id.in_(inside)).group_by(LedgerItem.unit_id)).all()
-    units = session.execute(select(Unit.id, Unit.name, Unit.parent_id, Unit.depth, Unit.path, Unit.sort_order)
-                            .where(Unit.id.in_(inside), Unit.is_active.is_(True))).all()
+    every = session.execute(select(Unit.id, Unit.name, Unit.parent_id, Unit.depth, Unit.path, Unit.sort_order,
+                                   Unit.is_active).where(Unit.id.in_(inside))).all()
+    # An inactive unit is not listed, but its items still count for the units above it.
+    units = [u for u in every if u.is_active]
     rows = {u.id: FigureRow(u.id, u.name, u.parent_id, u.depth) for u in units}
-    path_of = {u.id: u.path for u in units}
+    path_of = {u.id: u.path for u in every}
     for c in counts:
         own = LedgerSums(int(c.found), int(c.closed or 0), int(c.submitted or 0), int(c.overdue or 0))
         for ancestor in ancestor_ids(path_of.get(c.unit_id, "")):
             if ancestor in rows:
                 rows[ancestor].sums.add(own)
-    children: dict = {}
-    for u in sorted(units, key=lambda u: (u.sort_order, u.id)):
-        children.setdefault(u.parent_id, []).append(rows[u.id])
-    ordered: list[FigureRow] = []
-
-    def walk(row: FigureRow) -> None:
-        ordered.append(row)
-        for child in children.get(row.unit_id, []):
-            walk(child)
-
-    if root.id in rows:
-        walk(rows[root.id])
-    return ordered
+    return [rows[u.id] for u in tree_order(units, root.id)]
 
 
 def item_for_viewer(session: Session, viewer: User, item_id: int) -> LedgerItem | None:
@@ -171,9 +180,13 @@ def responsible_choices(session: Session, unit_id: int) -> list[tuple[int, str]]
 
 
 def unit_choices(session: Session, viewer: User) -> list[tuple[int, str]]:
-    units = session.execute(select(Unit.id, Unit.name, Unit.depth).where(
-        Unit.id.in_(units_in_scope(session, viewer)), Unit.is_active.is_(True)).order_by(Unit.path)).all()
-    return [(u.id, "　" * max(u.depth - 1, 0) + u.name) for u in units]
+    """The active units of the viewer's scope, in tree order, indented by depth."""
+    root = scope_root(session, viewer)
+    if root is None:
+        return []
+    units = session.execute(select(Unit.id, Unit.name, Unit.depth, Unit.parent_id, Unit.sort_order).where(
+        Unit.id.in_(units_in_scope(session, viewer)), Unit.is_active.is_(True))).all()
+    return [(u.id, "　" * max(u.depth - root.depth, 0) + u.name) for u in tree_order(units, root.id)]
 
 
 # --- 督办令 -------------------------------------------------------------------------------------

@@ -114,3 +114,29 @@ def test_dashboard_card_and_orders_at_360(browser, live_server, page, page_log, 
     desk.screenshot(path=str(screens / "ledger-city-1366.png"))
     desk_ctx.close()
     page_log.assert_clean()
+
+
+#: The ledger's pages each demo account can open (GET only, nothing changes).
+LEDGER_PAGES = {
+    "officer": ["/ledger/", "/ledger/items/2"],
+    "wucheng": ["/ledger/", "/ledger/new", "/ledger/items/1"],
+    "supervisor": ["/ledger/", "/ledger/?status=all", "/ledger/?status=overdue", "/ledger/new", "/ledger/orders/",
+                   "/ledger/orders/1", "/ledger/items/4"],
+    "leader": ["/ledger/", "/ledger/orders/", "/ledger/orders/1"],
+    "admin": ["/ledger/", "/ledger/new", "/ledger/orders/", "/ledger/orders/new", "/ledger/items/5"],
+}
+
+
+@pytest.mark.parametrize("role", list(LEDGER_PAGES))
+def test_ledger_pages_fit_360_without_console_errors(page, page_log, screens, role):
+    """Every ledger page of every role opens (200), carries the CSRF meta, fits 360 px, and shows no
+    console error, CSP violation or foreign request."""
+    login(page, role)
+    for path in LEDGER_PAGES[role]:
+        response = page.goto(path)
+        assert response is not None and response.status == 200, (role, path, response and response.status)
+        assert page.locator('meta[name="csrf-token"]').get_attribute("content")
+        page.screenshot(path=str(screens / f"ledger_{role}_{path.strip('/').replace('/', '_').replace('?', '_')}.png"),
+                        full_page=True)
+        fits(page, f"{role} {path}")
+    page_log.assert_clean()
