@@ -328,3 +328,35 @@ def test_a25_export_lists_the_subtree_items_formula_safe(app, city, auth, clock,
     ws = load_workbook(io.BytesIO(b.get("/ledger/ledger.xlsx").data)).active
     rows = list(ws.iter_rows(min_row=4, values_only=True))
     assert len(rows) == 1 and rows[0][3].startswith("'=")
+
+
+def test_unit_removes_a_wrong_file_before_asking(app, city, auth, ledger):
+    """While the item is open the unit may drop an attachment: the row and the file go; a malformed
+    id is 400 and changes nothing."""
+    item = ledger["item"]
+    client = login(app, auth, "officer")
+    data = {"text": "先存草稿", "action": "save", "files": [(io.BytesIO(jpeg()), "a.jpg"), (io.BytesIO(PDF), "b.pdf")]}
+    assert client.post(f"/ledger/items/{item}/evidence", content_type="multipart/form-data", data=data).status_code == 302
+    with app.app_context():
+        ids = [e.id for e in db.session.get(LedgerItem, item).evidence]
+    assert len(ids) == 2 and len(ledger_files(app)) == 2
+    assert client.post(f"/ledger/items/{item}/evidence", data={"text": "x", "action": "save",
+                                                              "remove_file": "²"}).status_code == 400
+    assert client.post(f"/ledger/items/{item}/evidence", data={"text": "删掉照片", "action": "save",
+                                                              "remove_file": str(ids[0])}).status_code == 302
+    with app.app_context():
+        row = db.session.get(LedgerItem, item)
+        assert [e.id for e in row.evidence] == ids[1:] and row.evidence_text == "删掉照片"
+    assert [p.suffix for p in ledger_files(app)] == [".pdf"]
+
+
+def test_more_files_than_allowed_store_nothing(app, city, auth, ledger):
+    """Seven files at once (six allowed) are refused with a message, and no file or row is kept."""
+    client = login(app, auth, "officer")
+    files = [(io.BytesIO(PDF), f"{n}.pdf") for n in range(7)]
+    resp = client.post(f"/ledger/items/{ledger['item']}/evidence", content_type="multipart/form-data",
+                       data={"text": "七个附件", "action": "save", "files": files})
+    assert resp.status_code == 422 and "最多 6 个附件" in resp.get_data(as_text=True)
+    assert ledger_files(app) == []
+    with app.app_context():
+        assert db.session.get(LedgerItem, ledger["item"]).evidence == []

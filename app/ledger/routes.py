@@ -18,6 +18,7 @@ from .. import audit, clock
 from ..auth.access import access
 from ..auth.scope import UnitRefused, requested_unit, scope_root
 from ..db import db
+from ..ids import parse_id_arg
 from ..models import Unit, User
 from ..reports.export import workbook
 from ..timeutils import local_day
@@ -229,20 +230,23 @@ def evidence_post(item_id: int):
     if not form.validate_on_submit():
         return _render_item(found, form, review_form, 422)
     uploads = [f for f in request.files.getlist("files") if f and f.filename][:evidence.MAX_FILES + 1]
+    try:
+        remove_ids = [parse_id_arg(v) for v in request.form.getlist("remove_file")]
+    except ValueError:
+        abort(400)
     stored = []
     try:
-        if len(found.evidence) + len(uploads) > evidence.MAX_FILES:
-            raise services.LedgerError("too_many_files", n=evidence.MAX_FILES)
         for upload in uploads:
             stored.append(evidence.store(upload.stream, file_max(), file_messages()))
-        services.save_evidence(db.session, current_user, found, text=form.text.data or "", files=stored,
-                               submit=form.action.data == "submit", now=clock.now())
+        dropped = services.save_evidence(db.session, current_user, found, text=form.text.data or "", files=stored,
+                                         submit=form.action.data == "submit", now=clock.now(), remove_ids=remove_ids)
     except (services.LedgerError, evidence.EvidenceError) as err:
         db.session.rollback()
         evidence.remove(s.name for s in stored)
         flash(ledger_message(err) if isinstance(err, services.LedgerError) else str(err), "error")
         return _render_item(queries.item_for_viewer(db.session, current_user, item_id), form, review_form, 422)
     db.session.commit()
+    evidence.remove(dropped)
     flash(_("已申请销号，等待上级单位验收。") if form.action.data == "submit" else _("已保存。"), "success")
     return redirect(url_for("ledger.item", item_id=item_id))
 

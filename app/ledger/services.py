@@ -64,20 +64,24 @@ def create_item(session: Session, creator: User, *, unit_id: int, source: str, c
 
 
 def save_evidence(session: Session, user: User, item: LedgerItem, *, text: str, files: list[Stored], submit: bool,
-                  now: datetime) -> None:
+                  now: datetime, remove_ids: list[int] = ()) -> list[str]:
     """Keep the unit's account and files; with ``submit`` ask for 销号 (status ``submitted``).
     Only the person responsible or the unit's own supervisor, only while the item is open or
-    returned. A submission needs text of at least MIN_TEXT characters. A refusal changes nothing
-    (the caller removes the files it stored)."""
+    returned. A submission needs text of at least MIN_TEXT characters. ``remove_ids``: evidence
+    rows of this item to drop; their file names are returned for the caller to delete after the
+    commit. A refusal changes nothing (the caller removes the files it stored)."""
     if not policy.may_work_on(user, item):
         raise LedgerError("not_yours")
     if item.status not in ("open", "returned"):
         raise LedgerError("locked")
-    if len(item.evidence) + len(files) > MAX_FILES:
+    dropped = [e for e in item.evidence if e.id in set(remove_ids)]
+    if len(item.evidence) - len(dropped) + len(files) > MAX_FILES:
         raise LedgerError("too_many_files", n=MAX_FILES)
     if submit and len(_clean(text, 8000)) < MIN_TEXT:
         raise LedgerError("evidence_short")
     item.evidence_text = _clean(text, 8000)
+    for row in dropped:
+        item.evidence.remove(row)
     for stored in files:
         item.evidence.append(LedgerEvidence(kind=stored.kind, file_name=stored.name, size=stored.size,
                                             uploaded_by_id=user.id, created_at=now))
@@ -88,6 +92,7 @@ def save_evidence(session: Session, user: User, item: LedgerItem, *, text: str, 
         audit.record(session, "ledger.submit", actor=user, target=item, before={"status": before},
                      after={"status": "submitted", "files": len(item.evidence)})
     session.flush()
+    return [row.file_name for row in dropped]
 
 
 def review(session: Session, reviewer: User, item: LedgerItem, action: str, reason: str, now: datetime) -> None:
