@@ -360,3 +360,19 @@ def test_more_files_than_allowed_store_nothing(app, city, auth, ledger):
     assert ledger_files(app) == []
     with app.app_context():
         assert db.session.get(LedgerItem, ledger["item"]).evidence == []
+
+
+def test_officer_home_shows_own_open_items(app, city, auth, clock, ledger):
+    """The officer's home page names their open items and the overdue ones; closed items leave it."""
+    client = login(app, auth, "officer")
+    home = client.get("/home").get_data(as_text=True)
+    assert 'id="home-ledger"' in home and "未销号 1 项" in home and "已逾期" not in home
+    clock.advance(days=6)
+    client = login(app, auth, "officer")  # a new day, a new session (12 h absolute timeout)
+    home = client.get("/home").get_data(as_text=True)
+    assert "1 项已逾期" in home
+    assert 'id="home-ledger"' not in login(app, auth, "officer2").get("/home").get_data(as_text=True)
+    with app.app_context():
+        db.session.get(LedgerItem, ledger["item"]).status = "closed"
+        db.session.commit()
+    assert 'id="home-ledger"' not in client.get("/home").get_data(as_text=True)

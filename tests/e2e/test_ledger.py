@@ -118,7 +118,7 @@ def test_dashboard_card_and_orders_at_360(browser, live_server, page, page_log, 
 
 #: The ledger's pages each demo account can open (GET only, nothing changes).
 LEDGER_PAGES = {
-    "officer": ["/ledger/", "/ledger/items/2"],
+    "officer": ["/ledger/", "/ledger/items/2", "/home"],
     "wucheng": ["/ledger/", "/ledger/new", "/ledger/items/1"],
     "supervisor": ["/ledger/", "/ledger/?status=all", "/ledger/?status=overdue", "/ledger/new", "/ledger/orders/",
                    "/ledger/orders/1", "/ledger/items/4"],
