@@ -376,3 +376,22 @@ def test_officer_home_shows_own_open_items(app, city, auth, clock, ledger):
         db.session.get(LedgerItem, ledger["item"]).status = "closed"
         db.session.commit()
     assert 'id="home-ledger"' not in client.get("/home").get_data(as_text=True)
+
+
+def test_office_issues_an_order_and_units_are_told(app, city, auth, clock):
+    """The office issues a 督办令 from its form to two branches; their supervisors are notified; a
+    past deadline or no unit is refused and stores nothing; a supervisor may not issue one (403)."""
+    office = login(app, auth, "admin")
+    due = (local_day(clock.now) + timedelta(days=3)).isoformat()
+    bad = office.post("/ledger/orders/new", data={"title": "报告", "body": "如实报告", "deadline": "2020-01-01",
+                                                  "unit_ids": [str(city.branch_a)]})
+    assert bad.status_code == 422
+    assert office.post("/ledger/orders/new", data={"title": "报告", "body": "如实报告", "deadline": due}).status_code == 422
+    resp = office.post("/ledger/orders/new", data={"title": "近亲属从业情况报告", "body": "如实报告", "deadline": due,
+                                                   "unit_ids": [str(city.branch_a), str(city.branch_b)]})
+    assert resp.status_code == 302
+    with app.app_context():
+        told = set(db.session.scalars(select(Notification.user_id).where(Notification.kind == "order_issued")))
+        assert told == {city.users["supervisor"], city.users["supervisor_b"]}
+        assert db.session.scalar(select(func.count(SupervisionTarget.id))) == 2
+    assert login(app, auth, "supervisor").post("/ledger/orders/new", data={"title": "x"}).status_code == 403
