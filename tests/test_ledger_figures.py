@@ -11,7 +11,7 @@ from sqlalchemy import delete, event, select
 
 from app.db import db
 from app.ledger import queries
-from app.models import LedgerItem, Unit, User
+from app.models import LedgerItem, Unit
 from app.timeutils import local_day
 
 ROWS = st.lists(st.tuples(st.integers(0, 9), st.sampled_from(["open", "submitted", "closed", "returned"]),
