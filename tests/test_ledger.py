@@ -395,3 +395,21 @@ def test_office_issues_an_order_and_units_are_told(app, city, auth, clock):
         assert told == {city.users["supervisor"], city.users["supervisor_b"]}
         assert db.session.scalar(select(func.count(SupervisionTarget.id))) == 2
     assert login(app, auth, "supervisor").post("/ledger/orders/new", data={"title": "x"}).status_code == 403
+
+
+def test_double_accept_closes_once(app, city, clock, ledger):
+    """A second 销号 of the same item (a double tap, another tab) is refused: one close, one audit row."""
+    with app.app_context():
+        s = db.session
+        item = s.get(LedgerItem, ledger["item"])
+        services.save_evidence(s, s.get(User, city.users["officer"]), item, text="已整改完毕", files=[], submit=True,
+                               now=clock.now)
+        s.commit()
+        above = s.get(User, city.users["supervisor"])
+        services.review(s, above, item, "accept", "", clock.now)
+        s.commit()
+        with pytest.raises(services.LedgerError) as err:
+            services.review(s, above, s.get(LedgerItem, ledger["item"]), "accept", "", clock.now)
+        assert err.value.code == "not_waiting"
+        s.rollback()
+        assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "ledger.review")) == 1

@@ -72,6 +72,7 @@ def save_evidence(session: Session, user: User, item: LedgerItem, *, text: str, 
     commit. A refusal changes nothing (the caller removes the files it stored)."""
     if not policy.may_work_on(user, item):
         raise LedgerError("not_yours")
+    session.refresh(item, with_for_update=True)  # a double tap or a second tab waits, then sees the new status
     if item.status not in ("open", "returned"):
         raise LedgerError("locked")
     dropped = [e for e in item.evidence if e.id in set(remove_ids)]
@@ -100,6 +101,7 @@ def review(session: Session, reviewer: User, item: LedgerItem, action: str, reas
     Only the supervisor above (policy.may_close); the responsible person hears of it."""
     if not policy.may_close(session, reviewer, item):
         raise LedgerError("not_above")
+    session.refresh(item, with_for_update=True)  # two reviewers at once: the second sees it decided
     if item.status != "submitted":
         raise LedgerError("not_waiting")
     if action not in ("accept", "return"):
@@ -183,6 +185,7 @@ def respond(session: Session, user: User, target: SupervisionTarget, *, text: st
     """A unit's response, once and final (a late one is kept and shown as late)."""
     if not policy.may_answer(user, target.unit_id):
         raise LedgerError("not_yours")
+    session.refresh(target, with_for_update=True)
     if target.responded_at is not None:
         raise LedgerError("already_answered")
     text = _clean(text, 8000)
