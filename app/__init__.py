@@ -58,6 +58,8 @@ def register_blueprints(app: Flask) -> None:
     from .exams.routes import bp as exams_bp
     from .forms_ import desk as _forms_desk  # noqa: F401 (adds the staff pages to the blueprint)
     from .forms_.routes import bp as forms_bp
+    from .ledger.orders import bp as orders_bp
+    from .ledger.routes import bp as ledger_bp
     from .main.routes import bp as main_bp
     from .notices.routes import bp as notices_bp
     from .reports.officer import bp as officers_bp
@@ -78,6 +80,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notices_bp, url_prefix="/notices")
     app.register_blueprint(tasks_bp, url_prefix="/tasks")
     app.register_blueprint(forms_bp, url_prefix="/forms")
+    app.register_blueprint(ledger_bp, url_prefix="/ledger")
+    app.register_blueprint(orders_bp, url_prefix="/ledger/orders")
     app.register_blueprint(audit_bp, url_prefix="/admin/audit")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -55,7 +55,8 @@ def _print_demo_accounts() -> None:
     click.echo("Demo accounts (password: %s):" % pw)
     for name, desc in (("admin", "教育整顿办 city admin"), ("leader", "领导 city-wide, read-only"),
                        ("supervisor", "单位管理员 of 小店分局"), ("officer", "干警, 坞城派出所"),
-                       ("inspector", "纪检督察 of 小店分局 (reads confidential 查纠整改 forms)")):
+                       ("inspector", "纪检督察 of 小店分局 (reads confidential 查纠整改 forms)"),
+                       ("wucheng", "单位管理员 of 坞城派出所 (整改台账)")):
         click.echo(f"  {name:<11} {desc}")
 
 
@@ -244,6 +245,7 @@ def init_app(app: Flask) -> None:
     from .exams.bank_cli import bank_cli
     from .exams.cli import exam_cli
     from .forms_.cli import forms_cli
+    from .ledger.cli import ledger_cli
     from .reports.cli import reports_cli
     from .study.cli import study_cli
 
@@ -253,5 +255,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(study_cli)
     app.cli.add_command(reports_cli)
     app.cli.add_command(forms_cli)
+    app.cli.add_command(ledger_cli)
     app.cli.add_command(backup)
     app.cli.add_command(scheduler)

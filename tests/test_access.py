@@ -129,6 +129,18 @@ POLICY = {
     "forms.move_field": {"admin"},
     "forms.delete_field": {"admin"},
     "forms.publish": {"admin"},
+    "ledger.index": ALL,
+    "ledger.new": {"supervisor", "admin"},
+    "ledger.item": ALL,
+    "ledger.evidence_post": {"officer", "supervisor"},
+    "ledger.review": {"supervisor", "admin"},
+    "ledger.file": ALL,
+    "ledger.export": STAFF,
+    "orders.index": STAFF,
+    "orders.new": {"admin"},
+    "orders.show": STAFF,
+    "orders.respond": {"supervisor"},
+    "orders.file": STAFF,
 }
 #: Writes on one's own account that every role, the read-only leader included, may make.
 SELF_SERVICE = {"auth.logout", "auth.change_password", "auth.set_language", "auth.login", "notices.mark_read",
@@ -148,7 +160,7 @@ def fill(rule, city, unit_id: int | None = None) -> str:
     when the object-level check is not what is being tested)."""
     values = {"user_id": city.users["officer_b"], "unit_id": unit_id or city.branch_a, "code": "en", "exam_id": 1,
               "attempt_id": 1, "question_id": 1, "item_id": 1, "flag_id": 1, "fmt": "xlsx",
-              "task_id": 1, "submission_id": 1, "index": 0, "form_id": 1, "file_id": 1, "notice_id": 1, "announcement_id": 1}
+              "task_id": 1, "submission_id": 1, "index": 0, "form_id": 1, "file_id": 1, "order_id": 1, "notice_id": 1, "announcement_id": 1}
     return rule.build(values, append_unknown=False)[1]
 
 

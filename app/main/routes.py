@@ -8,6 +8,7 @@ from .. import clock, metrics as platform_metrics
 from ..auth.access import access, public, signed_in
 from ..db import db
 from ..exams.home import home_context as exam_home
+from ..ledger.home import home_context as ledger_home
 from ..study.home import home_context as study_home
 from ..forms_.home import home_context as forms_home
 from ..tasks.home import home_context as tasks_home
@@ -29,7 +30,7 @@ def index():
 def home():
     now = clock.now()
     context = {}
-    for feature_home in (study_home, exam_home, tasks_home, forms_home):
+    for feature_home in (study_home, exam_home, tasks_home, forms_home, ledger_home):
         context.update(feature_home(db.session, current_user, now))
     return render_template("main/home.html", **context)
 

@@ -2,6 +2,8 @@
 from .audit import AuditLog
 from .base import Base, utc_now
 from .forms import CONFIDENTIALITY, FORM_SUBMISSION_STATUSES, Form, FormFile, FormSubmission, FormVersion
+from .ledger import (EVIDENCE_KINDS, LEDGER_CATEGORIES, LEDGER_SOURCES, LEDGER_STATUSES, LedgerEvidence,
+                     LedgerItem, SupervisionOrder, SupervisionTarget)
 from .exams import Attempt, AttemptQuestion, Exam, ExamBlueprint, ExamGrant, ExamPoolItem, JobRun
 from .practice import PracticeCard, PracticeItem, PracticeSet
 from .notices import AUDIENCES, BODY_FORMATS, Announcement, Notification
@@ -24,4 +26,6 @@ __all__ = [
     "StudyPolicy", "StudyProgress", "UNIT_LEVELS", "Unit", "User", "utc_now",
     "LoginThrottle", "CONFIDENTIALITY", "FORM_SUBMISSION_STATUSES", "Form", "FormFile", "FormSubmission",
     "FormVersion",
+    "EVIDENCE_KINDS", "LEDGER_CATEGORIES", "LEDGER_SOURCES", "LEDGER_STATUSES", "LedgerEvidence", "LedgerItem",
+    "SupervisionOrder", "SupervisionTarget",
 ]

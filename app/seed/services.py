@@ -23,9 +23,9 @@ ActivitySeeder = Callable[[Session, datetime, list[int], int, random.Random], No
 def _features():
     """Each feature's demo module: ``load_content(session, now)`` (study items, the question
     bank, the campaign) and ``seed_activity(session, now, officer_ids, weeks, rng)`` (history)."""
-    from . import exams_demo, forms_demo, notices_demo, study_demo, tasks_demo
+    from . import exams_demo, forms_demo, ledger_demo, notices_demo, study_demo, tasks_demo
 
-    return (study_demo, exams_demo, tasks_demo, notices_demo, forms_demo)
+    return (study_demo, exams_demo, tasks_demo, notices_demo, forms_demo, ledger_demo)
 
 DEMO_ACCOUNTS = (
     # username, name, role, unit code (None = city root)
@@ -35,6 +35,8 @@ DEMO_ACCOUNTS = (
     ("officer", "李晓东", "officer", OFFICER_STATION),
     # 纪检督察 of the supervisor's branch: reads that subtree's confidential 查纠整改 forms (issue 17).
     ("inspector", "小店分局纪检督察", "inspector", SUPERVISOR_BRANCH),
+    # Beside the contract's four: the station's own supervisor, who asks the branch for 销号.
+    ("wucheng", "坞城派出所管理员", "supervisor", OFFICER_STATION),
 )
 
 

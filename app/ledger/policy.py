@@ -1,0 +1,65 @@
+"""Who may do what with a ledger item or a supervision order: the one home of these rules.
+
+- **See** an item: staff whose unit scope holds the item's unit (app/auth/scope.py), and the
+  person responsible for it. Anyone else gets 404, as if it did not exist.
+- **Record** an item for a unit: a supervisor whose scope holds the unit, or the campaign
+  office (admin). The leader reads only.
+- **Work on** an item (evidence, 申请销号): the person responsible, or a supervisor *of the
+  item's own unit*.
+- **Close** (销号) or return it: a supervisor of a unit *above* the item's unit (its scope
+  holds the unit and it is not the unit itself); when no active supervisor sits above the unit
+  (a branch whose system has none, a top-level unit) the campaign office does it. The unit's
+  own supervisor never closes its own item — the check is the supervisor above, not oneself.
+- **Answer** a 督办令 for a unit: a supervisor of that unit. **See** it: the office, and staff
+  whose scope holds the target unit.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..auth.scope import ancestor_ids, unit_in_scope
+from ..models import LedgerItem, Unit, User
+
+STAFF = frozenset({"supervisor", "leader", "admin"})
+
+
+def may_see(session: Session, user: User, item: LedgerItem) -> bool:
+    if item.responsible_id == user.id:
+        return True
+    return user.role in STAFF and unit_in_scope(session, user, item.unit_id)
+
+
+def may_record(session: Session, user: User, unit_id: int) -> bool:
+    return user.role in ("supervisor", "admin") and unit_in_scope(session, user, unit_id)
+
+
+def may_work_on(user: User, item: LedgerItem) -> bool:
+    return item.responsible_id == user.id or (user.role == "supervisor" and user.unit_id == item.unit_id)
+
+
+def supervised_units(session: Session) -> set[int]:
+    """Ids of the units that have an active supervisor."""
+    return set(session.scalars(select(User.unit_id).where(User.role == "supervisor", User.is_active.is_(True))))
+
+
+def office_closes(unit: Unit, supervised: set[int]) -> bool:
+    """No active supervisor sits above ``unit`` (``supervised``: supervised_units), so the
+    campaign office accepts its items."""
+    return not any(i in supervised for i in ancestor_ids(unit.path) if i != unit.id)
+
+
+def may_close(session: Session, user: User, item: LedgerItem, supervised: set[int] | None = None) -> bool:
+    """The supervisor above the item's unit, or the office where no supervisor is above it.
+    ``supervised`` (supervised_units) may be passed by a caller checking many items."""
+    if user.role == "supervisor":
+        return user.unit_id != item.unit_id and unit_in_scope(session, user, item.unit_id)
+    if user.role == "admin":
+        unit = session.get(Unit, item.unit_id)
+        return unit is not None and office_closes(unit, supervised if supervised is not None
+                                                  else supervised_units(session))
+    return False
+
+
+def may_answer(user: User, unit_id: int) -> bool:
+    return user.role == "supervisor" and user.unit_id == unit_id
