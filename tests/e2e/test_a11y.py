@@ -170,7 +170,9 @@ def sweep_context(browser, base: str, axe: Path):
     """A 360×640 zh-CN context with axe-core in every page. It is injected as an init script
     (through the DevTools protocol) because the app's CSP rightly refuses an inline <script> tag,
     and the sweep must see the pages under their real CSP."""
-    context = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN", base_url=base)
+    # Reduced motion: a toast fading in mid-check would read as low contrast (app.css honours it).
+    context = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN", base_url=base,
+                                  reduced_motion="reduce")
     context.set_default_timeout(10_000)
     context.add_init_script(path=str(axe))
     return context
@@ -295,6 +297,9 @@ def test_every_page_passes_axe_and_tap_targets(browser, live_server, live_db, sc
             login(page, role)
         sweep = Sweep(page, role, screens)
         sweep.crawl(SEEDS[role], live_server)
+        if role == "anon":  # the login page with its error message
+            login(page, "a11y-nobody", "wrong-password")
+            sweep.check_current("anon /login (error)", "/login (error)")
         if role == "officer":
             _study_item_kinds(sweep, live_db)
             _another_officer(sweep, page, live_db)
