@@ -255,6 +255,20 @@ def _last_untaken_officer(live_db: Path) -> str:
         conn.close()
 
 
+def _give_unread_notice(live_db: Path, username: str) -> None:
+    """A personal unread notice (the demo has only announcements), so 全部标为已读 is on the page.
+    Written straight into the database: sending one through 一键提醒 would reach a whole unit."""
+    conn = sqlite3.connect(live_db)
+    try:
+        with conn:
+            conn.execute(
+                "INSERT INTO notifications (user_id, kind, title, body, created_at) "
+                "SELECT id, 'task_returned', '任务被退回：无障碍检查', '请修改后重新提交。', "
+                "strftime('%Y-%m-%d %H:%M:%S.000000', 'now') FROM users WHERE username = ?", (username,))
+    finally:
+        conn.close()
+
+
 def _study_item_kinds(sweep: Sweep, live_db: Path) -> None:
     """One study item of each kind (article, video, document): each draws a different reader."""
     conn = sqlite3.connect(live_db)
@@ -272,6 +286,7 @@ def _another_officer(sweep: Sweep, page, live_db: Path) -> None:
     username = _last_untaken_officer(live_db)
     if not username:
         return
+    _give_unread_notice(live_db, username)
     page.context.clear_cookies()
     login(page, username)
     for path in ("/home", "/notices/"):
@@ -341,3 +356,24 @@ def test_tap_target_check_flags_small_controls_and_exempts_only_links_in_sentenc
     for fine in ("学习规定", "a.big", "记住我", "隐藏", "a#folded"):  # #folded: closed <details>
         assert fine not in text, (fine, flagged)
     assert len(flagged) == 5, flagged
+
+
+def test_keyboard_focus_is_visible(browser, live_server):
+    """WCAG 2.4.7: tabbing through the login page shows an outline on each focused control
+    (WeUI's reset removes outlines; app.css puts them back with :focus-visible)."""
+    context = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN", base_url=live_server)
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        seen = []
+        for _ in range(6):
+            page.keyboard.press("Tab")
+            seen.append(page.evaluate("""() => {
+                const el = document.activeElement, s = getComputedStyle(el);
+                return [el.tagName.toLowerCase() + (el.id ? '#' + el.id : ''), s.outlineStyle, s.outlineWidth];
+            }"""))
+    finally:
+        context.close()
+    focused = [s for s in seen if s[0] != "body"]
+    assert len(focused) >= 4, seen
+    assert all(style != "none" and width != "0px" for _, style, width in focused), seen
