@@ -42,10 +42,10 @@ SEEDS = {
 }
 
 #: Query parameters that only filter, page or pick a week: a page differing only in these is the
-#: same template, so the crawl checks it once. (``unit`` is kept: a drilled dashboard differs.)
+#: same template, so the crawl checks it once. Other parameters count only under /reports/ (a
+#: dashboard drilled to a unit is a different page); elsewhere the path pattern alone is the key.
 FILTER_PARAMS = {"page", "status", "view", "only", "week", "month", "q", "action", "sort", "dir"}
 SKIP_PATH = re.compile(r"\.(xlsx|csv|yaml|pdf|png|jpe?g|webp|json|txt)$|/media$|/photos/|^/static/|^/api/|^/logout")
-
 
 
 def expected_status(role: str, path: str) -> int:
@@ -161,7 +161,7 @@ SCREENSHOTS = {
     "anon": {"/login"},
     "officer": {"/home", "/exams/", "/tasks/N", "/notices/", "/exams/attempts/N"},
     "supervisor": {"/reports/", "/reports/?unit", "/reports/leaderboard", "/tasks/review/N"},
-    "leader": {"/reports/", "/reports/print", "/desk"},
+    "leader": {"/reports/", "/reports/print", "/reports/?unit"},
     "admin": {"/admin/", "/admin/users/N", "/admin/audit/", "/admin/content/N"},
 }
 
@@ -235,6 +235,11 @@ class Sweep:
             seen.add(key)
             links = self.check(url, key, expected_status(self.role, parts.path))
             queue += [link.split("#")[0] for link in links]
+        pending = [u for u in queue if urlsplit(u).netloc == urlsplit(origin).netloc
+                   and not SKIP_PATH.search(urlsplit(u).path) and page_key(u) not in seen]
+        if pending:
+            self.failures.append(f"{self.role}: crawl stopped at {MAX_PAGES_PER_ROLE} route patterns with "
+                                 f"pages still unchecked (e.g. {pending[0]}); raise MAX_PAGES_PER_ROLE")
 
     def report(self) -> str:
         return (f"{len(self.failures)} accessibility failure(s) on {len(self.checked)} {self.role} pages "
