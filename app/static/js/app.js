@@ -38,6 +38,15 @@
     if (btn && !window.confirm(btn.getAttribute("data-confirm"))) { ev.preventDefault(); }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { initBars(); });
+  // A table wider than the phone scrolls sideways inside its wrapper (as does the content
+  // preview's phone screen): keyboard users can only scroll what they can focus (WCAG 2.1.1).
+  function focusScrollers(root) {
+    (root || document).querySelectorAll(".app-table-wrap, .st-phone__screen").forEach(function (el) {
+      var scrolls = el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight;
+      if (scrolls && !el.hasAttribute("tabindex")) { el.setAttribute("tabindex", "0"); }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { initBars(); focusScrollers(); });
   window.App = { api: api, csrfToken: csrfToken, initBars: initBars };
 })();
