@@ -12,7 +12,6 @@ here, so a new key arrives with its label.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from functools import lru_cache
 from typing import Any, Mapping
 
@@ -20,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
-from .timeutils import WEEK_KEY_RE, to_local
+from .timeutils import ISO_INSTANT_RE, WEEK_KEY_RE, parse_stored_instant, to_local
 from .web import week_label
 
 #: Dotted action code → what happened.
@@ -46,6 +45,8 @@ ACTIONS = {
     "announcement.send": _l("发布通知"), "audit.export": _l("导出操作日志"),
     "form.read": _l("查阅保密表单"), "form.submit": _l("提交表单"), "form.reopen": _l("退回表单修改"),
     "form.settings": _l("设置表单"), "form.publish": _l("发布表单版本"),
+    "ledger.create": _l("登记整改问题"), "ledger.submit": _l("提交销号申请"), "ledger.review": _l("审核销号"),
+    "order.create": _l("下发督办令"), "order.respond": _l("回复督办令"), "order.escalate": _l("督办令逾期升级"),
 }
 
 #: The part of an action before the dot (the audit log's 类别 filter).
@@ -54,7 +55,7 @@ CATEGORIES = {
     "content": _l("学习内容"), "study": _l("学习核查"), "question": _l("试题"), "bank": _l("题库"),
     "exam": _l("每周测试"), "attempt": _l("答卷"), "settings": _l("设置"), "report": _l("统计报表"),
     "task": _l("任务"), "campaign": _l("整顿阶段"), "announcement": _l("通知"), "audit": _l("操作日志"),
-    "form": _l("查纠整改表单"),
+    "form": _l("查纠整改表单"), "ledger": _l("整改台账"), "order": _l("督办令"),
 }
 
 #: ``target_type`` → the kind of object. Model targets are the class name in lower case
@@ -67,6 +68,8 @@ TARGET_TYPES = {
     "unit": _l("单位"), "endpoint": _l("页面"), "week": _l("周次"), "officers": _l("干警"), "audit_log": _l("操作日志"),
     "form": _l("表单"), "form_submission": _l("表单填报"), "formsubmission": _l("表单填报"),
     "formversion": _l("表单版本"), "formfile": _l("表单附件"),
+    "ledgeritem": _l("整改问题"), "ledgerevidence": _l("整改佐证材料"), "supervisionorder": _l("督办令"),
+    "supervisiontarget": _l("督办令（单位）"),
     "studyitem": _l("学习内容"), "studypolicy": _l("学时规则"), "studyflag": _l("可疑学时"),
     "studybeat": _l("学习记录"), "studyday": _l("每日学时"), "studycursor": _l("学习记录"),
     "studyprogress": _l("学习进度"), "question": _l("试题"), "questionversion": _l("试题版本"),
@@ -123,6 +126,8 @@ FIELDS = {
     "target_id": _l("对象编号"), "date_from": _l("开始日期"), "date_to": _l("结束日期"), "outcome": _l("结果"),
     "ip": _l("IP 地址"),
     # 一键提醒 (app/reports/services.py remind)
+    "deadline": _l("整改期限"), "responsible_id": _l("责任人"), "unit_ids": _l("督办单位"),
+    "attachment": _l("附件"), "order_id": _l("督办令"), "files": _l("佐证材料数"),
     "sent": _l("已发送人数"), "skipped": _l("今日已提醒（跳过）"),
 }
 
@@ -152,14 +157,13 @@ AREAS = {
 _YES, _NO = _l("是"), _l("否")
 #: Separators, translated like words: 角色：干警；手机号：… reads "Role: Officer; Phone: …" in English.
 _COLON, _SEMI, _LIST = _l("："), _l("；"), _l("、")
-_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2})?")
 _CHARS = re.compile(r"(\d+) chars")
 _UNIT_KEYS = frozenset({"unit_id", "parent_id", "target_unit_id"})
 _SECONDS_KEYS = frozenset({"heartbeat_seconds", "slack_seconds", "min_gap_seconds", "idle_seconds",
                            "daily_cap_seconds", "daily_target_seconds", "weekly_target_seconds", "voided_seconds"})
 #: Where ``names`` (see ``audit_queries.target_names``) keeps the names an id of this key refers to.
 REFERENCE_KINDS = {**{k: "unit" for k in _UNIT_KEYS}, "user_id": "user", "withdrawn_by_id": "user",
-                   "task_id": "task", "stage_id": "stage", "item_id": "item"}
+                   "task_id": "task", "stage_id": "stage", "item_id": "item", "responsible_id": "user"}
 
 
 @lru_cache(maxsize=1)
@@ -168,6 +172,7 @@ def value_labels() -> dict[str, Mapping]:
     pull in WTForms, and this module is imported by the app's template setup)."""
     from .admin.forms import ROLE_CHOICES
     from .exams.bank_format import TYPE_LABELS
+    from .ledger import labels as ledger
     from .notices.forms import AUDIENCE_LABELS, FORMAT_LABELS
     from .study import labels as study
     from .tasks.forms import KIND_LABELS as TASK_KINDS
@@ -179,7 +184,8 @@ def value_labels() -> dict[str, Mapping]:
                       "exam_failed": _l("本周测试未及格")}
     return {
         "module": study.MODULE_LABELS, "role": dict(ROLE_CHOICES), "kind": {**study.KIND_LABELS, **TASK_KINDS, **REMINDER_KINDS},
-        "stage": stages, "code": stages, "status": {**TASK_STATUSES, **study.FLAG_STATUS_LABELS},
+        "stage": stages, "code": stages, "status": {**ledger.STATUS_LABELS, **TASK_STATUSES, **study.FLAG_STATUS_LABELS},
+        "source": ledger.SOURCE_LABELS, "category": ledger.CATEGORY_LABELS,
         "audience": AUDIENCE_LABELS, "body_format": FORMAT_LABELS, "type": TYPE_LABELS, "qtype": TYPE_LABELS,
         "difficulty": {1: _l("易"), 2: _l("中"), 3: _l("难")},
         "reason": {"deadline": _l("到时自动交卷"), "submitted": _l("本人交卷")},
@@ -316,7 +322,7 @@ def _duration(seconds: Any) -> str:
 
 def _local(text: str) -> str:
     try:
-        moment = datetime.fromisoformat(text)
+        moment = parse_stored_instant(text)
     except ValueError:
         return text
     return f"{to_local(moment):%Y-%m-%d %H:%M}"
@@ -355,7 +361,7 @@ def value_text(key: str, value: Any, names: Mapping | None = None, limit: int = 
             text = _("%(n)s 字", n=m.group(1))
         elif key in ("week", "exam") and WEEK_KEY_RE.fullmatch(value):
             text = _week(value)
-        elif _ISO_TIME.fullmatch(value):
+        elif ISO_INSTANT_RE.fullmatch(value):
             text = _local(value)
         else:
             text = value

@@ -22,6 +22,9 @@ MONTH_KEY_RE = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
 #: fromisoformat takes "20260319" and "2026-W11-1", and both take year 0001, which overflows
 #: the local/UTC conversion (A36).
 DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
+#: An ISO 8601 instant as ``datetime.isoformat()`` writes it into stored JSON (audit details):
+#: ``2026-12-02T14:00`` with optional seconds, fraction and offset; searched, not matched whole.
+ISO_INSTANT_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([+-][0-9]{2}:[0-9]{2})?")
 LOCAL_MINUTE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})", re.ASCII)
 #: Years a week or month from outside (query string, CLI option) may name: the platform has
 #: nothing to show outside this century, and far years (0001, 9999) overflow date arithmetic.
@@ -200,3 +203,13 @@ def week_progress(week: str, now: datetime) -> WeekProgress:
         return WeekProgress(week, "past", local, 7, 0)
     elapsed = (today - monday).days
     return WeekProgress(week, "current", local, elapsed, 6 - elapsed)
+
+
+def parse_stored_instant(text: str) -> datetime:
+    """An instant the platform itself wrote as ``isoformat()`` (audit details, stored JSON), as
+    naive UTC; ValueError unless ISO_INSTANT_RE matches it whole. Not for input from outside:
+    those go through the parse_*_arg functions above."""
+    if not isinstance(text, str) or not ISO_INSTANT_RE.fullmatch(text):
+        raise ValueError("not a stored instant")
+    moment = datetime.fromisoformat(text)
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
