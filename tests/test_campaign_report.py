@@ -220,3 +220,16 @@ def test_campaign_report_without_campaign_says_so(app, city, auth, client):
     page = client.get("/reports/campaign")
     assert page.status_code == 200 and "还没有设置教育整顿的阶段" in page.get_data(as_text=True)
     assert client.get("/reports/campaign.xlsx").status_code == 404
+
+
+def test_campaign_chart_breaks_at_weeks_without_values(app, session, city, clock):
+    """Issue 17 point 5: the overview's SVG chart leaves a week without an exam out of the 参考率 line and draws the week in progress hollow."""
+    from app.reports.campaign import trend_chart
+
+    build_campaign(session, city)
+    chart = trend_chart(CampaignReport(session, session.get(Unit, city.root), clock.now))
+    study, exams = chart["series"]
+    assert [p["week"] for p in study["points"]] == [W09, W10, W11] and study["points"][-1]["open"]
+    assert [p["week"] for p in exams["points"]] == [W09, W10] and len(exams["segments"]) == 1
+    assert study["points"][0]["y"] < study["points"][-1]["y"]  # 40% above 0%
+    assert chart["open_week"] == W11

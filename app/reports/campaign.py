@@ -389,3 +389,53 @@ def stage_rows(r: CampaignReport) -> list[dict]:
 STAGE_COLUMNS = (Column("stage", _l("阶段"), "text", 10), Column("dates", _l("起止日期"), "text", 24),
                  Column("status", _l("状态"), "text", 8))
 
+
+
+# --- the overview's chart (server-rendered SVG: the printed page needs no script) ------------
+
+CHART_W, CHART_H, CHART_PAD = 360, 170, (30, 20, 12, 26)  # width, height, (left, right, top, bottom)
+
+
+def trend_chart(r: CampaignReport) -> dict:
+    """The weekly 学习达标率 and 参考率 of the report's unit as SVG coordinates: per series its
+    line segments (a week without a value, such as a week without an exam, breaks the line) and
+    points (``open``: the week in progress, drawn hollow, its figures provisional); the x
+    position and ISO key of the labelled weeks; the y of the 0/50/100% grid lines."""
+    left, right, top, bottom = CHART_PAD
+    inner_w, inner_h = CHART_W - left - right, CHART_H - top - bottom
+    weeks = r.weeks
+    step = inner_w / (len(weeks) - 1) if len(weeks) > 1 else 0
+    xs = [round(left + (i * step if len(weeks) > 1 else inner_w / 2), 1) for i in range(len(weeks))]
+
+    def y(rate):
+        return round(top + (1 - rate) * inner_h, 1)
+
+    study = {row["week"]: row["rate"] for row in section_rows(r, "study")}
+    exams = {row["week"]: row["participation"] for row in section_rows(r, "exams")}
+    series = []
+    for key, label, values in (("study", _l("学习达标率"), study), ("exams", _l("参考率"), exams)):
+        segments, current, points = [], [], []
+        for x, week in zip(xs, weeks):
+            value = values.get(week)
+            if value is None:
+                if current:
+                    segments.append(current)
+                current = []
+                continue
+            current.append(f"{x},{y(value)}")
+            points.append({"x": x, "y": y(value), "week": week, "value": value, "open": r.week_open(week)})
+        if current:
+            segments.append(current)
+        series.append({"key": key, "label": label, "segments": [" ".join(s) for s in segments], "points": points})
+    # Label every week when they fit, else every other one (a 20-week campaign on a phone).
+    every = 1 if len(weeks) <= 8 else 2 if len(weeks) <= 16 else 4
+    open_week = next((w for w in weeks if r.week_open(w)), None)
+    return {"open_week": open_week, "w": CHART_W, "h": CHART_H, "left": left, "right": CHART_W - right, "bottom": CHART_H - bottom,
+            "grid": [(p, y(p / 100)) for p in (0, 50, 100)], "series": series,
+            "weeks": [{"x": x, "week": w} for i, (x, w) in enumerate(zip(xs, weeks)) if i % every == 0]}
+
+
+def section_rows(r: CampaignReport, key: str) -> list[dict]:
+    """The first table's rows of the section ``key`` (its weekly table), [] without it."""
+    result = next((result for section, result in r.sections if section.key == key), None)
+    return result.tables[0].rows if result and result.tables else []

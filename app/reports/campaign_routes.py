@@ -16,7 +16,7 @@ from ..db import db
 from ..models import Unit
 from ..timeutils import to_local
 from . import campaign_xlsx
-from .campaign import PAGE_DEPTH, CampaignReport, stage_rows
+from .campaign import PAGE_DEPTH, CampaignReport, stage_rows, trend_chart
 
 bp = Blueprint("campaign_report", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -36,7 +36,7 @@ def page():
     now = clock.now()
     report = CampaignReport(db.session, _unit(), now)
     return render_template("reports/campaign.html", r=report, now=now, stages=stage_rows(report),
-                           page_depth=PAGE_DEPTH)
+                           page_depth=PAGE_DEPTH, chart=trend_chart(report) if report.weeks else None)
 
 
 @bp.route("/campaign.xlsx")
