@@ -233,3 +233,31 @@ def test_campaign_chart_breaks_at_weeks_without_values(app, session, city, clock
     assert [p["week"] for p in exams["points"]] == [W09, W10] and len(exams["segments"]) == 1
     assert study["points"][0]["y"] < study["points"][-1]["y"]  # 40% above 0%
     assert chart["open_week"] == W11
+
+
+def test_campaign_weeks_equal_the_dashboards_figures(app, session, city, clock):
+    """Issue 17 point 5: each week of the report is the dashboard's own figures of that week (snapshot or live), per unit."""
+    from app.reports import queries
+
+    build_campaign(session, city)
+    report = CampaignReport(session, session.get(Unit, city.root), clock.now)
+    for week in report.weeks:
+        dashboard = {r.unit_id: r for r in queries.unit_rows(session, week, clock.now)}
+        for unit_id, sums in report.unit_week_sums[week].items():
+            mine, theirs = report.figures(sums), dashboard[unit_id]
+            assert (mine.officers, mine.study_completion_rate, mine.avg_study_hours, mine.exam_participation_rate,
+                    mine.avg_score, mine.pass_rate) == \
+                (theirs.officers, theirs.study_completion_rate, theirs.avg_study_hours,
+                 theirs.exam_participation_rate, theirs.avg_score, theirs.pass_rate), (week, unit_id)
+
+
+def test_campaign_report_in_english_keeps_a_chinese_workbook(app, city, auth, client):
+    """Issue 17 point 5: the page follows the chosen language (English weeks), the workbook's sheets stay Chinese like every export."""
+    with app.app_context():
+        build_campaign(db.session, city)
+    auth.login(client, "leader")
+    client.set_cookie("lang", "en")
+    page = client.get("/reports/campaign")
+    assert page.status_code == 200 and "Week 10" in page.get_data(as_text=True)
+    wb = load_workbook(io.BytesIO(client.get("/reports/campaign.xlsx").data))
+    assert wb.sheetnames == ["概况", "学习情况", "每周测试", "规定动作"] and wb["学习情况"]["A3"].value.startswith("第9周")
