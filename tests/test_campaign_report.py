@@ -261,3 +261,29 @@ def test_campaign_report_in_english_keeps_a_chinese_workbook(app, city, auth, cl
     assert page.status_code == 200 and "Week 10" in page.get_data(as_text=True)
     wb = load_workbook(io.BytesIO(client.get("/reports/campaign.xlsx").data))
     assert wb.sheetnames == ["概况", "学习情况", "每周测试", "规定动作"] and wb["学习情况"]["A3"].value.startswith("第9周")
+
+
+def test_a_section_added_to_the_registry_reaches_page_and_workbook(app, city, auth, client, monkeypatch):
+    """Issue 17 point 5: one function appended to SECTIONS adds a part to the page and a sheet to the workbook, its unit rows rolled up the tree."""
+    from sqlalchemy import func
+
+    from app.reports import campaign
+    from app.reports.campaign import UNIT_COLUMN, Column, Section, SectionResult, Table
+
+    def accounts(r):
+        counts = {unit_id: {"people": n} for unit_id, n in r.session.execute(
+            select(User.unit_id, func.count(User.id)).where(User.unit_id.in_(r.unit_ids)).group_by(User.unit_id))}
+        rows = r.tree_rows(counts)
+        return SectionResult([("账号数", rows[0]["people"], "int")],
+                             [Table("各单位账号", (UNIT_COLUMN, Column("people", "账号数")), rows, tree=True)])
+
+    monkeypatch.setattr(campaign, "SECTIONS", [*campaign.SECTIONS, Section("accounts", "账号情况", accounts)])
+    with app.app_context():
+        build_campaign(db.session, city)
+    auth.login(client, "supervisor")
+    page = client.get("/reports/campaign").get_data(as_text=True)
+    assert 'id="section-accounts"' in page and "各单位账号" in page
+    wb = load_workbook(io.BytesIO(client.get("/reports/campaign.xlsx").data))
+    sheet = list(wb["账号情况"].iter_rows(values_only=True))
+    # 甲分局: its supervisor, officer and officer2 in 甲一所, officer_a2 in 甲二所.
+    assert sheet[2][:2] == ("甲分局", 4) and ("\u3000甲一所", 2) in [r[:2] for r in sheet]
