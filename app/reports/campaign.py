@@ -358,7 +358,8 @@ def tasks_section(r: CampaignReport) -> SectionResult:
                    Column("accepted", _l("已通过")), Column("returned", _l("退回待改")),
                    Column("rate", _l("完成率"), "pct"))
     stage_cols = (Column("stage", _l("阶段"), "text", 10), Column("dates", _l("起止日期"), "text", 24),
-                  Column("required", _l("规定动作")), Column("optional", _l("自选动作")), *figure_cols)
+                  Column("required", _l("规定动作")), Column("optional", _l("自选动作")), *figure_cols,
+                  Column("status", _l("状态"), "text", 8))
     return SectionResult(
         [(_l("规定动作和自选动作"), sum(s["required"] + s["optional"] for s in stages), "int"),
          (_l("任务完成率"), top.get("rate"), "pct"), (_l("退回待改"), top.get("returned", 0), "int")],
