@@ -62,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     from .ledger.routes import bp as ledger_bp
     from .main.routes import bp as main_bp
     from .notices.routes import bp as notices_bp
+    from .reports.campaign_routes import bp as campaign_report_bp
     from .reports.officer import bp as officers_bp
     from .reports.routes import bp as reports_bp
     from .study.admin import bp as content_bp
@@ -77,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(bank_bp, url_prefix="/admin/questions")
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(officers_bp, url_prefix="/reports/officers")
+    app.register_blueprint(campaign_report_bp, url_prefix="/reports")
     app.register_blueprint(notices_bp, url_prefix="/notices")
     app.register_blueprint(tasks_bp, url_prefix="/tasks")
     app.register_blueprint(forms_bp, url_prefix="/forms")

@@ -59,6 +59,8 @@ POLICY = {
     "reports.units_csv": STAFF,
     "reports.officers_export": STAFF,
     "reports.printable": STAFF,
+    "campaign_report.page": STAFF,
+    "campaign_report.workbook": STAFF,
     "reports.remind": {"supervisor", "admin"},
     "reports.weights": {"admin"},
     "reports.leaderboard": ALL,

@@ -41,7 +41,7 @@ from datetime import date, timedelta
 from functools import cached_property
 
 from flask import current_app
-from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Integer, String, and_, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from ..auth.scope import aimed_at, ancestor_ids, ancestors_in_scope, path_within, subtree_unit_ids
@@ -173,6 +173,35 @@ def _direct_sums(session: Session, week: str, now) -> tuple[dict[int, WeeklySums
         return sums, {unit_id: s.target_met for unit_id, s in sums.items()}
     target = weekly_target_seconds(session, week)
     return _live_sums(session, week, now, target, pace_target_seconds(target, week, now))
+
+
+def direct_sums_by_week(session: Session, weeks: list[str], now) -> dict[str, dict[int, WeeklySums]]:
+    """``_direct_sums`` for many weeks at once (the campaign report, app/reports/campaign.py):
+    each unit's own officers' sums per week, from the week's snapshot when it has one, else live.
+    At most three queries whatever the number of weeks: the snapshots' rows, the targets of the
+    weeks without one, and one statement gluing their live aggregations (``_sums_select``,
+    verbatim, per week) with UNION ALL."""
+    out: dict[str, dict[int, WeeklySums]] = {week: {} for week in weeks}
+    if not weeks:
+        return out
+    snapped = set()
+    for row in session.execute(select(ReportSnapshot.week, ReportSnapshotUnit.unit_id, *_snapshot_columns())
+                               .outerjoin(ReportSnapshotUnit, ReportSnapshotUnit.week == ReportSnapshot.week)
+                               .where(ReportSnapshot.week.in_(weeks))):
+        snapped.add(row.week)
+        if row.unit_id is not None:
+            out[row.week][row.unit_id] = WeeklySums.of(row._mapping)
+    live = [week for week in weeks if week not in snapped]
+    if live:
+        targets = weekly_targets(session, live)
+        parts = []
+        for week in live:
+            facts, columns = _sums_select(session, week, now, targets[week])
+            parts.append(select(cast(literal(week, String), String(8)).label("week"), facts.c.unit_id, *columns)
+                         .group_by(facts.c.unit_id))
+        for row in session.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+            out[row.week][row.unit_id] = WeeklySums.of(row._mapping)
+    return out
 
 
 def _snapshot_totals(session: Session, weeks: list[str], unit_ids) -> dict[str, WeeklySums]:

@@ -14,7 +14,7 @@ BUNDLE = "vendor/echarts.custom.js"
 #: Staff sign in to /desk, which is the dashboard: the requests are counted after sign-in.
 CHARTLESS = {
     "officer": ["/home", "/study/", "/exams/", "/exams/practice", "/exams/mistakes", "/tasks/", "/notices/", "/me"],
-    "supervisor": ["/reports/leaderboard", "/reports/print", "/tasks/review", "/notices/", "/me"],
+    "supervisor": ["/reports/leaderboard", "/reports/print", "/reports/campaign", "/tasks/review", "/notices/", "/me"],
     "admin": ["/admin/", "/admin/content/", "/admin/content/new", "/admin/users", "/admin/audit/",
               "/admin/questions/", "/admin/exams/", "/notices/announcements/new"],
 }

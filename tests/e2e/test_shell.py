@@ -18,7 +18,8 @@ TABS = ("首页", "学习", "考试", "我的")
 PAGES = {
     "officer": ["/home", "/study/", "/exams/", "/exams/mistakes", "/exams/practice", "/notices/",
                 "/reports/leaderboard", "/me", "/account/password"],
-    "supervisor": ["/reports/", "/reports/?only=exam_not_taken", "/reports/print", "/admin/exams/grants",
+    "supervisor": ["/reports/", "/reports/?only=exam_not_taken", "/reports/print", "/reports/campaign",
+                   "/admin/exams/grants",
                    "/reports/leaderboard", "/me", "/notices/announcements", "/notices/announcements?view=others",
                    "/notices/announcements/new", "/notices/announcements/5"],
     "leader": ["/reports/", "/reports/leaderboard", "/me"],
