@@ -196,7 +196,7 @@ def test_campaign_workbook_sheets_and_totals(app, city, auth, client):
     resp = client.get("/reports/campaign.xlsx")
     assert resp.status_code == 200 and resp.mimetype.endswith("spreadsheetml.sheet")
     wb = load_workbook(io.BytesIO(resp.data))
-    assert wb.sheetnames == ["概况", "学习情况", "每周测试", "规定动作"]
+    assert wb.sheetnames == ["概况", "学习情况", "每周测试", "规定动作", "查纠整改表单", "整改台账"]
     study = wb["学习情况"]
     assert study.freeze_panes == "A3" and study["A2"].value == "周次"
     assert study["A3"].value.startswith("第9周（02-23")
@@ -260,7 +260,7 @@ def test_campaign_report_in_english_keeps_a_chinese_workbook(app, city, auth, cl
     page = client.get("/reports/campaign")
     assert page.status_code == 200 and "Week 10" in page.get_data(as_text=True)
     wb = load_workbook(io.BytesIO(client.get("/reports/campaign.xlsx").data))
-    assert wb.sheetnames == ["概况", "学习情况", "每周测试", "规定动作"] and wb["学习情况"]["A3"].value.startswith("第9周")
+    assert wb.sheetnames == ["概况", "学习情况", "每周测试", "规定动作", "查纠整改表单", "整改台账"] and wb["学习情况"]["A3"].value.startswith("第9周")
 
 
 def test_a_section_added_to_the_registry_reaches_page_and_workbook(app, city, auth, client, monkeypatch):
@@ -287,3 +287,32 @@ def test_a_section_added_to_the_registry_reaches_page_and_workbook(app, city, au
     sheet = list(wb["账号情况"].iter_rows(values_only=True))
     # 甲分局: its supervisor, officer and officer2 in 甲一所, officer_a2 in 甲二所.
     assert sheet[2][:2] == ("甲分局", 4) and ("\u3000甲一所", 2) in [r[:2] for r in sheet]
+
+
+def test_campaign_ledger_and_forms_sections_equal_a_recount(app, session, city, clock):
+    """Issue 17 point 5: the report's 整改台账 part (found, closed, overdue, 整改完成率 per subtree) and forms part equal a recount of the rows."""
+    from app.ledger.queries import is_overdue
+    from app.models import LedgerItem
+    from app.timeutils import local_day
+
+    build_campaign(session, city)
+    today = local_day(clock.now)
+    units = {u.id: u for u in session.scalars(select(Unit))}
+    someone = city.users["officer"]
+    spec = [(city.branch_a, "closed", -3), (city.branch_a, "open", -1), (city.branch_b, "submitted", 5),
+            (city.root, "open", 2)]
+    for n, (uid, status, offset) in enumerate(spec):
+        session.add(LedgerItem(unit_id=uid, source="self", category="other", description=f"问题{n}", measures="",
+                               responsible_id=someone, deadline=today + timedelta(days=offset), status=status))
+    session.commit()
+    items = session.scalars(select(LedgerItem)).all()
+    report = CampaignReport(session, units[city.root], clock.now)
+    rows = {r["unit_id"]: r for r in section(report, "ledger").tables[0].rows}
+    for uid, row in rows.items():
+        mine = [i for i in items if units[i.unit_id].path.startswith(units[uid].path)]
+        closed = sum(i.status == "closed" for i in mine)
+        assert (row["found"], row["closed"], row["overdue"]) == \
+            (len(mine), closed, sum(is_overdue(i, today) for i in mine))
+        assert row["rate"] == (closed / len(mine) if mine else None)
+    assert rows[city.root]["found"] == 4 and rows[city.root]["overdue"] == 1
+    assert section(report, "forms").tables[0].rows[0]["submitted"] == 0  # no form handed in yet

@@ -37,7 +37,8 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from ..auth.scope import aimed_at, ancestor_ids, subtree_unit_ids
-from ..models import Campaign, Exam, Task, TaskSubmission, Unit, User
+from ..ledger.queries import overdue_clause
+from ..models import Campaign, Exam, FormSubmission, LedgerItem, Task, TaskSubmission, Unit, User
 from ..tasks.queries import stages as campaign_stages
 from ..timeutils import local_day, parse_week_key, week_key, week_progress
 from .figures import UnitRow, WeeklySums, apply_sums
@@ -368,12 +369,51 @@ def tasks_section(r: CampaignReport) -> SectionResult:
          Table(_l("各单位任务情况（全程）"), (UNIT_COLUMN, *figure_cols), units, tree=True)])
 
 
-#: The report's sections, in order. The forms, ledger and talks figures are added here, one
-#: function each (see the module's docstring).
+def forms_section(r: CampaignReport) -> SectionResult:
+    """查纠整改 forms handed in, per unit of the person who filled them: counts only (no answer
+    is read here; who may read one is app/forms_/access.py's rule) — one query."""
+    direct = {uid: {"submitted": n} for uid, n in r.session.execute(
+        select(User.unit_id, func.count(FormSubmission.id)).join(User, User.id == FormSubmission.user_id)
+        .where(FormSubmission.status == "submitted", User.unit_id.in_(r.unit_ids)).group_by(User.unit_id))}
+    units = r.tree_rows(direct)
+    for row in units:
+        row.setdefault("submitted", 0)
+    top = units[0] if units else {}
+    return SectionResult([(_l("查纠整改表单已提交"), top.get("submitted", 0), "int")],
+                         [Table(_l("各单位表单提交情况"), (UNIT_COLUMN, Column("submitted", _l("已提交份数"))), units,
+                                _l("只统计份数；保密表单的内容仅本人和本单位纪检督察可见。"), tree=True)])
+
+
+def ledger_section(r: CampaignReport) -> SectionResult:
+    """整改台账 over the campaign: problems found, closed (已销号), overdue (the ledger's own
+    rule, ledger.queries.overdue_clause) per unit, rolled up the tree — one query."""
+    overdue = case((overdue_clause(r.today), 1), else_=0)
+    direct = {uid: {"found": found, "closed": int(closed or 0), "overdue": int(late or 0)}
+              for uid, found, closed, late in r.session.execute(
+                  select(LedgerItem.unit_id, func.count(LedgerItem.id),
+                         func.sum(case((LedgerItem.status == "closed", 1), else_=0)), func.sum(overdue))
+                  .where(LedgerItem.unit_id.in_(r.unit_ids)).group_by(LedgerItem.unit_id))}
+    units = r.tree_rows(direct, {"rate": ("closed", "found")})
+    for row in units:
+        for key in ("found", "closed", "overdue"):
+            row.setdefault(key, 0)
+    top = units[0] if units else {}
+    return SectionResult(
+        [(_l("查摆问题"), top.get("found", 0), "int"), (_l("整改完成率"), top.get("rate"), "pct"),
+         (_l("逾期未整改"), top.get("overdue", 0), "int")],
+        [Table(_l("各单位整改台账"), (UNIT_COLUMN, Column("found", _l("查摆问题")), Column("closed", _l("已销号")),
+                                      Column("rate", _l("整改完成率"), "pct"), Column("overdue", _l("逾期未整改"))),
+               units, _l("整改完成率 = 已销号 ÷ 查摆问题；逾期：过了整改期限仍未销号。"), tree=True)])
+
+
+#: The report's sections, in order; a part of the campaign is one function appended here (see
+#: the module's docstring). Talks (谈心谈话) are not built yet.
 SECTIONS: list[Section] = [
     Section("study", _l("学习情况"), study_section),
     Section("exams", _l("每周测试"), exams_section),
     Section("tasks", _l("规定动作"), tasks_section),
+    Section("forms", _l("查纠整改表单"), forms_section),
+    Section("ledger", _l("整改台账"), ledger_section),
 ]
 
 
