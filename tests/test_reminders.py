@@ -105,12 +105,13 @@ def test_confirmation_counts_those_reminded_today_by_someone_else(app, city, aut
 
 def test_kinds_are_separate_and_a_new_local_day_allows_another(app, city, auth, clock):
     """Once a day per kind: a study reminder still goes out; after local midnight (16:00 UTC) the exam one may again."""
+    clock.now = datetime(2026, 3, 10, 2, 0)  # Tuesday 10:00: from Tuesday officers can be behind the study pace
     sup = client_of(app, auth, "supervisor")
     remind(sup)
     assert "已向 3 名干警发送提醒。" in remind(sup, only="target_not_met")
-    clock.now = datetime(2026, 3, 9, 15, 59)  # 23:59 in Taiyuan: still Monday
+    clock.now = datetime(2026, 3, 10, 15, 59)  # 23:59 in Taiyuan: still Tuesday
     assert "已向 0 名干警发送提醒" in remind(client_of(app, auth, "supervisor"))  # a fresh sign-in: hours passed
-    clock.now = datetime(2026, 3, 9, 16, 1)  # 00:01 Tuesday
+    clock.now = datetime(2026, 3, 10, 16, 1)  # 00:01 Wednesday
     assert "已向 3 名干警发送提醒。" in remind(client_of(app, auth, "supervisor"))
     assert per_officer(app, city) == {name: 2 for name in BRANCH_A}
     assert per_officer(app, city, "study_reminder") == {name: 1 for name in BRANCH_A}
@@ -224,9 +225,10 @@ def test_midweek_job_goes_through_the_same_key(app, city, auth, clock):
 
 # --- resolved when done -----------------------------------------------------------------------
 
-def test_exam_submission_resolves_that_weeks_exam_reminder(app, city, auth):
+def test_exam_submission_resolves_that_weeks_exam_reminder(app, city, auth, clock):
     """交卷 resolves the week's 本周测试还未参加 (shown 已完成, off the badge); the study reminder stays open."""
     exam = make_weekly_exam(app, WEEK, datetime(2026, 3, 9, 2, 0))
+    clock.now = datetime(2026, 3, 10, 2, 0)  # Tuesday: the study filter selects officers behind the pace
     sup = client_of(app, auth, "supervisor")
     remind(sup)
     remind(sup, only="target_not_met")
@@ -270,12 +272,13 @@ def test_reaching_the_weekly_target_resolves_the_study_reminder(make_app, auth, 
     item = make_item(app, minutes=60)
     clock.now = datetime(2026, 3, 11, 2, 0)  # Wednesday 10:00 local
     uid = city.users["officer"]
+    # Reminded while behind the pace (nothing studied yet), then the week's study is recorded.
+    remind(client_of(app, auth, "supervisor"), only="target_not_met")
     with app.app_context():
         for day, secs in ((date(2026, 3, 9), 4 * 3600), (date(2026, 3, 10), 4 * 3600), (date(2026, 3, 11), 2 * 3600 - 45)):
             db.session.add(StudyDay(user_id=uid, day=day, seconds=secs))
         db.session.add(StudyDay(user_id=uid, day=date(2026, 3, 8), seconds=4 * 3600))  # last week's Sunday
         db.session.commit()
-    remind(client_of(app, auth, "supervisor"), only="target_not_met")
     officer = client_of(app, auth, "officer")
 
     def study_reminder():

@@ -41,7 +41,7 @@ from datetime import date, timedelta
 from functools import cached_property
 
 from flask import current_app
-from sqlalchemy import Integer, String, and_, case, cast, func, literal, or_, select, union_all
+from sqlalchemy import Integer, String, and_, case, cast, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from ..auth.scope import aimed_at, ancestor_ids, ancestors_in_scope, path_within, subtree_unit_ids
@@ -315,8 +315,11 @@ def officer_rows(session: Session, week: str, now, root: Unit, *, only: str | No
                  sort: str = "unit") -> list[dict]:
     """Every active officer in ``root``'s subtree with their week (one query). ``on_pace``: their
     study so far reached the pro-rated target (``figures.pace_target_seconds``; None on the
-    week's first day). ``only="behind"`` (the printed report's list, not a dashboard filter):
-    officers behind that pace or without a finished exam."""
+    week's first day). ``only="target_not_met"``: officers not on pace, that is, behind the
+    pro-rated target while the week is in progress (nobody on its first day) and short of the
+    full target for a past week, where the pace is the whole target. ``only="behind"`` (the
+    printed report's list, not a dashboard filter): officers behind that pace or without a
+    finished exam."""
     target = weekly_target_seconds(session, week)
     pace = pace_target_seconds(target, week, now)
     facts = officer_facts(session, week, now, unit_filter=subtree_unit_ids(root)).subquery()
@@ -327,7 +330,9 @@ def officer_rows(session: Session, week: str, now, root: Unit, *, only: str | No
         untested = and_(facts.c.finished == 0, facts.c.pending == 0)
         stmt = stmt.where(or_(untested, *([facts.c.study_seconds < pace] if pace is not None else [])))
     elif only == "target_not_met":
-        stmt = stmt.where(facts.c.study_seconds < target)
+        # One definition of "behind" (figures.pace_target_seconds): mid-week the 学习进度落后
+        # filter, and 一键提醒 with it, must not flag everyone short of the full week's target.
+        stmt = stmt.where(facts.c.study_seconds < pace if pace is not None else false())
     elif only == "exam_not_taken":
         stmt = stmt.where(facts.c.finished == 0)
     elif only == "failed":

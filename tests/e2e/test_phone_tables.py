@@ -104,8 +104,9 @@ def test_phone_officer_cards_sort_and_open_the_officer_page(open_page, page_log,
         first.click()
     assert re.search(r"/reports/officers/\d+$", page.url)
     assert page.locator("h1").inner_text().startswith(name)
-    page.wait_for_selector("#chart-officer-weeks canvas")
+    page.wait_for_selector("#chart-officer-weeks[data-live] canvas")
     assert page.locator(".of-weeks tbody tr").count() == 12
+    assert page.locator("#chart-officer-weeks").get_attribute("data-drawn") is not None
     assert horizontal_overflow(page) == []
     page.screenshot(path=str(screens / f"phone_tables_{role}_officer_360.png"), full_page=True)
     page_log.assert_clean()
@@ -131,7 +132,7 @@ def test_desk_table_keeps_every_column_and_headers_sort(open_page, page_log, liv
     with page.expect_navigation():
         page.locator(".rt-officers .rt-title a").first.click()
     assert re.search(r"/reports/officers/\d+$", page.url)
-    page.wait_for_selector("#chart-officer-weeks canvas")
+    page.wait_for_selector("#chart-officer-weeks[data-live] canvas")
     page.screenshot(path=str(screens / f"phone_tables_{role}_officer_1366.png"), full_page=True)
     page_log.assert_clean()
 

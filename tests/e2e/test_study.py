@@ -153,10 +153,12 @@ def test_modules_and_item_list(page, page_log, screens):
 
 
 def test_history_week_and_calendar(page, page_log, screens):
-    """The week view draws the bars (ECharts, no CSP error) and the calendar shows past days' minutes."""
+    """The week view draws the bars (server SVG, then ECharts after load; no CSP error) and the calendar shows past days' minutes."""
     login(page, "officer")
+    html = page.request.get("/study/history").text()  # as the server sends it, before any script
+    assert 'id="chart-week" data-drawn' in html and html.count('class="ch-bar') == 7
     page.goto("/study/history")
-    page.wait_for_selector(".st-chart canvas")
+    page.wait_for_selector("#chart-week[data-live] canvas")
     assert page.locator(".st-week-list li").count() == 7
     filled = page.locator(".st-cal td.lvl-1, .st-cal td.lvl-2, .st-cal td.lvl-3").count()
     page.goto("/study/history?month=" + page.evaluate("""() => {
@@ -165,7 +167,7 @@ def test_history_week_and_calendar(page, page_log, screens):
     filled += page.locator(".st-cal td.lvl-1, .st-cal td.lvl-2, .st-cal td.lvl-3").count()
     assert filled >= 15  # four weeks of history across this month and the last
     page.goto("/study/history")
-    page.wait_for_selector(".st-chart canvas")
+    page.wait_for_selector("#chart-week[data-live] canvas")
     page.screenshot(path=str(screens / "study_history.png"), full_page=True)
     assert not horizontal_overflow(page)
     page_log.assert_clean()

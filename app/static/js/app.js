@@ -47,6 +47,50 @@
     });
   }
 
+  // Charts are drawn on the server as SVG (templates/_macros/charts.html). ECharts only adds
+  // tooltips, so its bundle (`src`) is fetched after the page's load event, or at the first touch
+  // of a chart, never competing with the page on a slow link (issue 16). draw(chart, data, labels)
+  // sets the options of one [data-chart] box; the SVG is removed once the canvas is complete, and
+  // stays if the bundle fails to load or the drawing throws.
+  function upgradeCharts(src, draw) {
+    var boxes = Array.prototype.slice.call(document.querySelectorAll("[data-chart]"));
+    var started = false;
+    if (!src || !boxes.length) { return; }
+    function parse(el, name) {
+      try { return JSON.parse(el.getAttribute(name) || "null"); } catch (e) { return null; }
+    }
+    function upgrade(el) {
+      var svg = el.querySelector("svg"), data = parse(el, "data-chart"), chart = null;
+      if (!data || !window.echarts) { return; }
+      el.style.height = (svg ? svg.getBoundingClientRect().height : 240) + "px";
+      el.classList.add("is-upgrading");
+      try {
+        chart = window.echarts.init(el);
+        chart.on("finished", function done() {
+          chart.off("finished", done);
+          if (svg) { svg.remove(); }
+          el.classList.remove("is-upgrading");
+        });
+        draw(chart, data, parse(el, "data-labels"), el);
+        window.addEventListener("resize", function () { chart.resize(); });
+      } catch (e) {
+        if (chart) { chart.dispose(); }
+        el.style.height = "";
+        el.classList.remove("is-upgrading");
+      }
+    }
+    function start() {
+      if (started) { return; }
+      started = true;
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = function () { boxes.forEach(upgrade); };
+      document.head.appendChild(script);
+    }
+    boxes.forEach(function (el) { el.addEventListener("pointerdown", start, { passive: true }); });
+    if (document.readyState === "complete") { start(); } else { window.addEventListener("load", start); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () { initBars(); focusScrollers(); });
-  window.App = { api: api, csrfToken: csrfToken, initBars: initBars };
+  window.App = { api: api, csrfToken: csrfToken, initBars: initBars, upgradeCharts: upgradeCharts };
 })();

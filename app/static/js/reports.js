@@ -1,4 +1,4 @@
-/* Dashboard charts (ECharts, served locally) and the week picker. Data comes from
+/* Dashboard charts (server-drawn SVG, made interactive by ECharts after load) and the week picker. Data comes from
    data-chart attributes: no inline scripts (CSP). */
 (function () {
   "use strict";
@@ -8,33 +8,32 @@
   document.querySelectorAll("[data-print]").forEach(function (el) {
     el.addEventListener("click", function () { window.print(); });
   });
-  if (!window.echarts) { return; }
+  // The charts are SVG in the page already; ECharts makes them interactive (tooltips) after the
+  // load event (App.upgradeCharts), drawing the same data-chart data as the SVG.
+  var me = document.currentScript;
   var navy = "#1a3a6b", blue = "#24508f", green = "#07a35a", gold = "#c9a227";
+  var draw = {};
 
-  function read(el) { try { return JSON.parse(el.getAttribute("data-chart")); } catch (e) { return null; } }
+  // Tooltips are plain text: ECharts' default markers are spans with inline styles, which the
+  // CSP refuses.
+  function esc(s) { return String(s).replace(/[&<>"]/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }); }
 
-  var children = document.getElementById("chart-children");
-  if (children) {
-    var d = read(children);
-    if (d && d.names.length) {
-      children.style.height = Math.max(160, d.names.length * 28 + 40) + "px";
-      var chart = echarts.init(children);
-      chart.setOption({
-        grid: { left: 8, right: 36, top: 8, bottom: 8, containLabel: true },
-        xAxis: { type: "value", max: 100, splitLine: { lineStyle: { color: "#eef1f6" } } },
-        yAxis: { type: "category", inverse: true, data: d.names, axisLabel: { width: 96, overflow: "truncate" } },
-        series: [{ type: "bar", data: d.values, barMaxWidth: 18, itemStyle: { color: blue, borderRadius: [0, 4, 4, 0] },
-                   label: { show: true, position: "right", formatter: function (p) { return p.value ? p.value.toFixed(1) : "—"; } } }]
-      });
-      window.addEventListener("resize", function () { chart.resize(); });
-    } else { children.remove(); }
-  }
+  draw["chart-children"] = function (chart, d) {
+    chart.setOption({
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: function (items) {
+        var it = items[0];
+        return esc(it.name) + " " + (it.value ? it.value.toFixed(1) : "—");
+      } },
+      grid: { left: 8, right: 36, top: 8, bottom: 8, containLabel: true },
+      xAxis: { type: "value", max: 100, splitLine: { lineStyle: { color: "#eef1f6" } } },
+      yAxis: { type: "category", inverse: true, data: d.names, axisLabel: { width: 96, overflow: "truncate" } },
+      series: [{ type: "bar", data: d.values, barMaxWidth: 18, itemStyle: { color: blue, borderRadius: [0, 4, 4, 0] },
+                 label: { show: true, position: "right", formatter: function (p) { return p.value ? p.value.toFixed(1) : "—"; } } }]
+    });
+  };
 
-  var trend = document.getElementById("chart-trend");
-  if (trend) {
-    var t = read(trend), labels = JSON.parse(trend.getAttribute("data-labels"));
+  draw["chart-trend"] = function (line, t, labels) {
     var pct = function (xs) { return xs.map(function (v) { return v === null || v === undefined ? null : Math.round(v * 1000) / 10; }); };
-    var line = echarts.init(trend);
     // A week in progress (t.open) is the last point: drawn hollow at the end of a dashed
     // segment (a second series of the same name, so the legend toggles both), and named
     // 本周进行中 in the tooltip and the legend; closed weeks are solid, filled points.
@@ -71,17 +70,17 @@
       yAxis: { type: "value", max: 100, splitLine: { lineStyle: { color: "#eef1f6" } } },
       series: series
     });
-    window.addEventListener("resize", function () { line.resize(); });
-  }
+  };
 
   // One officer's last 12 weeks (reports/officer.html): credited hours against each week's
   // target; the week in progress is drawn lighter, since its bar is still growing.
-  var weeks = document.getElementById("chart-officer-weeks");
-  if (weeks) {
-    var w = read(weeks), wl = JSON.parse(weeks.getAttribute("data-labels"));
-    var bars = echarts.init(weeks);
+  draw["chart-officer-weeks"] = function (bars, w, wl) {
     bars.setOption({
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", formatter: function (items) {
+        return [esc(items[0].name)].concat(items.map(function (it) {
+          return esc(it.seriesName) + " " + Math.round(it.value * 10) / 10;
+        })).join("<br>");
+      } },
       legend: { bottom: 0, data: [wl.hours, wl.target] },
       grid: { left: 8, right: 12, top: 16, bottom: 36, containLabel: true },
       xAxis: { type: "category", data: w.weeks, axisLabel: { interval: 0, rotate: 45, fontSize: 10 } },
@@ -96,6 +95,11 @@
           lineStyle: { type: "dashed", width: 2, color: navy } }
       ]
     });
-    window.addEventListener("resize", function () { bars.resize(); });
+  };
+
+  if (me && window.App) {
+    window.App.upgradeCharts(me.getAttribute("data-echarts"), function (chart, data, labels, el) {
+      draw[el.id](chart, data, labels);
+    });
   }
 })();

@@ -161,19 +161,19 @@
     toastTimer = window.setTimeout(function () { el.classList.add("is-hidden"); }, 2500);
   }
 
-  function weekChart(el) {
-    var data;
-    try { data = JSON.parse(el.getAttribute("data-chart")); } catch (e) { return; }
-    if (!window.echarts) { return; }
-    var fallback = el.querySelector(".st-chart__fallback");
-    if (fallback) { fallback.remove(); }
-    var chart = window.echarts.init(el, null, { renderer: "canvas" });
+  // The week's bars are SVG in the page (templates/_macros/charts.html); ECharts draws the same
+  // data-chart data with tooltips once the page has loaded (App.upgradeCharts).
+  function weekChart(chart, data) {
     var navy = "#24508f", green = "#07a35a", future = "#e5e8ef";
     chart.setOption({
       animation: false,
-      grid: { left: 30, right: 8, top: 24, bottom: 22 },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: function (items) {
+        var i = items[0].dataIndex, v = data.minutes[i];  // plain text: the CSP refuses styled markers
+        return data.labels[i].replace("\n", " ") + " " + (v === null ? "—" : v);
+      } },
+      grid: { left: 30, right: 8, top: 24, bottom: 36 },
       xAxis: { type: "category", data: data.labels, axisTick: { show: false },
-               axisLine: { lineStyle: { color: "#c3c9d4" } }, axisLabel: { color: "#6b7380", fontSize: 11 } },
+               axisLine: { lineStyle: { color: "#c3c9d4" } }, axisLabel: { color: "#6b7380", fontSize: 11, interval: 0 } },
       yAxis: { type: "value", min: 0, max: Math.max(data.target, Math.max.apply(null, data.minutes.map(function (v) { return v || 0; }))),
                splitNumber: 3, axisLabel: { color: "#6b7380", fontSize: 10 }, splitLine: { lineStyle: { color: "#eef1f6" } } },
       series: [{
@@ -188,12 +188,12 @@
                     lineStyle: { color: "#c9a227", type: "dashed" }, data: [{ yAxis: data.target }] }
       }]
     });
-    window.addEventListener("resize", function () { chart.resize(); });
   }
 
+  var me = document.currentScript;
   document.addEventListener("DOMContentLoaded", function () {
     var root = document.querySelector("[data-study-item]");
     if (root) { reader(root); }
-    document.querySelectorAll("[data-chart]").forEach(weekChart);
+    if (me && window.App) { window.App.upgradeCharts(me.getAttribute("data-echarts"), weekChart); }
   });
 })();
