@@ -185,7 +185,7 @@ LECTURE_MINUTES = 120
 #: Monday to Friday: one module a day, in the registry's order.
 LECTURE_DAYS = MODULES
 
-_H3 = re.compile(r"<h3>(.*?)</h3>\s*(?:<p>(.*?)</p>)?", re.S)
+_SECTION = re.compile(r"<h2>(.*?)</h2>\s*(?:<p>(.*?)</p>)?", re.S)  # an article's section headings
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -246,7 +246,7 @@ def plan(entries: list[dict]) -> tuple[list[Film], list[Lecture]]:
             outline = []
             for article in chunk:
                 raw.append((article["title"], "本讲内容", _wrap(article.get("summary", ""), 22, 2)))
-                for heading, para in _H3.findall(article.get("body") or ""):
+                for heading, para in _SECTION.findall(article.get("body") or ""):
                     heading = _TAG.sub("", heading).strip()
                     raw.append((article["title"], heading, _wrap(para, 22, 3)))
                     outline.append(heading)
