@@ -172,6 +172,7 @@ def value_labels() -> dict[str, Mapping]:
     pull in WTForms, and this module is imported by the app's template setup)."""
     from .admin.forms import ROLE_CHOICES
     from .exams.bank_format import TYPE_LABELS
+    from .exams.keys import REVEAL_POLICY_LABELS
     from .ledger import labels as ledger
     from .notices.forms import AUDIENCE_LABELS, FORMAT_LABELS
     from .study import labels as study
@@ -189,7 +190,7 @@ def value_labels() -> dict[str, Mapping]:
         "audience": AUDIENCE_LABELS, "body_format": FORMAT_LABELS, "type": TYPE_LABELS, "qtype": TYPE_LABELS,
         "difficulty": {1: _l("易"), 2: _l("中"), 3: _l("难")},
         "reason": {"deadline": _l("到时自动交卷"), "submitted": _l("本人交卷")},
-        "reveal_policy": {"after_close": _l("测试关闭后"), "after_submit": _l("交卷后"), None: _l("按系统设置")},
+        "reveal_policy": {**REVEAL_POLICY_LABELS, None: _l("按系统设置")},
         "format": {"xlsx": "Excel", "csv": "CSV"},
         "outcome": {"failure": _l("失败"), "success": _l("成功")},
         "points": TYPE_LABELS,

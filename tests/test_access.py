@@ -131,12 +131,12 @@ POLICY = {
     "forms.move_field": {"admin"},
     "forms.delete_field": {"admin"},
     "forms.publish": {"admin"},
-    "ledger.index": ALL,
+    "ledger.index": ALL - {"inspector"},  # the 纪检督察 reads forms and talks, not the ledger (yet)
     "ledger.new": {"supervisor", "admin"},
-    "ledger.item": ALL,
+    "ledger.item": ALL - {"inspector"},  # the 纪检督察 reads forms and talks, not the ledger (yet)
     "ledger.evidence_post": {"officer", "supervisor"},
     "ledger.review": {"supervisor", "admin"},
-    "ledger.file": ALL,
+    "ledger.file": ALL - {"inspector"},  # the 纪检督察 reads forms and talks, not the ledger (yet)
     "ledger.export": STAFF,
     "orders.index": STAFF,
     "orders.new": {"admin"},

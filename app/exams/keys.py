@@ -30,11 +30,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..models import Attempt, AttemptQuestion, Exam, ExamGrant, ExamPoolItem, QuestionVersion
 
+#: The reveal policies as people read them (the audit trail's words for a blueprint change).
+REVEAL_POLICY_LABELS = {"after_close": _l("测试关闭后"), "after_submit": _l("交卷后")}
 #: Saves are accepted this long after the deadline (network latency), by server receipt time (E2).
 GRACE_SECONDS = 15
 #: Make-ups and extra time end by default this long after the close, and never later than
