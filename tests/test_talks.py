@@ -171,3 +171,33 @@ def test_coverage_page_and_dashboard_card_show_counts_only(app, city, talks):
     assert dash.status_code == 200 and 'id="dashboard-talks"' in dash.get_data(as_text=True)
     mine = _login(app, "officer").get("/talks/").get_data(as_text=True)
     assert "2026-03-08" in mine and NOTE not in mine
+
+
+def test_campaign_report_talks_section_equals_a_recount(app, city, talks):
+    """The campaign report's 谈心谈话 part (officers, talked with, talks, coverage per subtree) equals a recount of the rows."""
+    from app.reports.campaign import CampaignReport
+    from app.talks import services
+
+    with app.app_context():
+        session = db.session
+        supervisor = session.get(User, city.users["supervisor"])
+        today = date(2026, 3, 9)
+        services.record_talk(session, supervisor, session.get(User, city.users["officer"]), date(2026, 2, 24),
+                             "admonish", ["integrity"], "", today)
+        services.record_talk(session, supervisor, session.get(User, city.users["officer_a2"]), date(2026, 2, 25),
+                             "heart", ["thought"], "", today)
+        session.commit()
+        talks_rows = session.scalars(select(Talk)).all()
+        officers = [u for u in session.scalars(select(User)) if u.role == "officer" and u.is_active]
+        units = {u.id: u for u in session.scalars(select(Unit))}
+
+        report = CampaignReport(session, units[city.root], app.config["CLOCK"].now)
+        result = next(res for sec, res in report.sections if sec.key == "talks")
+        for row in result.tables[0].rows:
+            mine = [o for o in officers if units[o.unit_id].path.startswith(units[row["unit_id"]].path)]
+            ids = {o.id for o in mine}
+            talked = {t.officer_id for t in talks_rows if t.officer_id in ids}
+            assert (row["officers"], row["talked"], row["talks"]) == \
+                (len(mine), len(talked), sum(t.officer_id in ids for t in talks_rows)), row["unit_name"]
+            assert row["rate"] == (len(talked) / len(mine) if mine else None)
+        assert result.headline[0][1] == 3

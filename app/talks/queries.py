@@ -36,10 +36,20 @@ class Coverage:
     children: list[CoverageRow] = field(default_factory=list)
 
 
+def talked_between(first: date, last: date):
+    """SQL: the officer (``User``) has at least one talk dated from ``first`` to ``last``."""
+    return exists().where(Talk.officer_id == User.id, Talk.talked_on >= first, Talk.talked_on <= last)
+
+
 def talked_clause(stage: CampaignStage):
     """SQL: the officer (``User``) has at least one talk dated within ``stage``."""
-    return exists().where(Talk.officer_id == User.id, Talk.talked_on >= stage.starts_on,
-                          Talk.talked_on <= stage.ends_on)
+    return talked_between(stage.starts_on, stage.ends_on)
+
+
+def talks_between(first: date, last: date):
+    """SQL: how many talks the officer (``User``) had from ``first`` to ``last`` (a scalar subquery)."""
+    return (select(func.count(Talk.id)).where(Talk.officer_id == User.id, Talk.talked_on >= first,
+                                              Talk.talked_on <= last).scalar_subquery())
 
 
 def coverage(session: Session, unit: Unit, today: date) -> Coverage:
