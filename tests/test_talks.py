@@ -201,3 +201,36 @@ def test_campaign_report_talks_section_equals_a_recount(app, city, talks):
                 (len(mine), len(talked), sum(t.officer_id in ids for t in talks_rows)), row["unit_name"]
             assert row["rate"] == (len(talked) / len(mine) if mine else None)
         assert result.headline[0][1] == 3
+
+
+def test_coverage_costs_a_fixed_number_of_queries(app, city, talks):
+    """谈心谈话覆盖率 costs the same three queries for the whole city as for one station, however many officers and talks."""
+    from sqlalchemy import event
+
+    from app.talks import queries
+
+    def count(unit_id):
+        seen = []
+        listener = lambda conn, cursor, sql, *rest: seen.append(sql)  # noqa: E731
+        with app.app_context():
+            unit = db.session.get(Unit, unit_id)
+            event.listen(db.engine, "before_cursor_execute", listener)
+            try:
+                queries.coverage(db.session, unit, date(2026, 3, 9))
+            finally:
+                event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    assert count(city.root) == count(city.station_a1) == 3
+
+
+def test_a36_a_talk_without_topics_or_kind_changes_nothing(app, city, talks):
+    """Bad input (no topic, an unknown kind or topic, a malformed date) gets a clear message and adds no row."""
+    client = talks["author"]
+    base = {"officer_id": city.users["officer2"], "talked_on": "2026-03-08", "kind": "heart", "topics": ["other"]}
+    for bad, message in (({"topics": []}, "请至少选择一项谈话内容"), ({"kind": "chat"}, "谈话类型"),
+                         ({"topics": ["gossip"]}, "谈话内容"), ({"talked_on": "2026-13-40"}, "谈话日期")):
+        resp = client.post(f"/talks/new?unit={city.station_a1}", data={**base, **bad})
+        assert resp.status_code == 422 and message in resp.get_data(as_text=True), bad
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Talk.id))) == 1
