@@ -67,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     from .reports.routes import bp as reports_bp
     from .study.admin import bp as content_bp
     from .study.routes import bp as study_bp
+    from .talks.routes import bp as talks_bp
     from .tasks.routes import bp as tasks_bp
 
     app.register_blueprint(auth_bp)
@@ -83,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(tasks_bp, url_prefix="/tasks")
     app.register_blueprint(forms_bp, url_prefix="/forms")
     app.register_blueprint(ledger_bp, url_prefix="/ledger")
+    app.register_blueprint(talks_bp, url_prefix="/talks")
     app.register_blueprint(orders_bp, url_prefix="/ledger/orders")
     app.register_blueprint(audit_bp, url_prefix="/admin/audit")
     app.register_blueprint(admin_bp, url_prefix="/admin")

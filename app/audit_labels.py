@@ -47,6 +47,7 @@ ACTIONS = {
     "form.settings": _l("设置表单"), "form.publish": _l("发布表单版本"),
     "ledger.create": _l("登记整改问题"), "ledger.submit": _l("提交销号申请"), "ledger.review": _l("审核销号"),
     "order.create": _l("下发督办令"), "order.respond": _l("回复督办令"), "order.escalate": _l("督办令逾期升级"),
+    "talk.record": _l("记录谈心谈话"), "talk.read": _l("查阅谈话记录"),
 }
 
 #: The part of an action before the dot (the audit log's 类别 filter).
@@ -56,6 +57,7 @@ CATEGORIES = {
     "exam": _l("每周测试"), "attempt": _l("答卷"), "settings": _l("设置"), "report": _l("统计报表"),
     "task": _l("任务"), "campaign": _l("整顿阶段"), "announcement": _l("通知"), "audit": _l("操作日志"),
     "form": _l("查纠整改表单"), "ledger": _l("整改台账"), "order": _l("督办令"),
+    "talk": _l("谈心谈话"),
 }
 
 #: ``target_type`` → the kind of object. Model targets are the class name in lower case
@@ -69,7 +71,7 @@ TARGET_TYPES = {
     "form": _l("表单"), "form_submission": _l("表单填报"), "formsubmission": _l("表单填报"),
     "formversion": _l("表单版本"), "formfile": _l("表单附件"),
     "ledgeritem": _l("整改问题"), "ledgerevidence": _l("整改佐证材料"), "supervisionorder": _l("督办令"),
-    "supervisiontarget": _l("督办令（单位）"),
+    "supervisiontarget": _l("督办令（单位）"), "talk": _l("谈心谈话"),
     "studyitem": _l("学习内容"), "studypolicy": _l("学时规则"), "studyflag": _l("可疑学时"),
     "studybeat": _l("学习记录"), "studyday": _l("每日学时"), "studycursor": _l("学习记录"),
     "studyprogress": _l("学习进度"), "question": _l("试题"), "questionversion": _l("试题版本"),
@@ -86,6 +88,7 @@ TARGET_TYPES = {
 #: Keys of ``before``/``after`` → the field's name.
 FIELDS = {
     "": _l("内容"),
+    "officer_id": _l("谈话对象"), "talked_on": _l("谈话日期"),
     # people and units
     "name": _l("名称"), "unit_id": _l("单位"), "role": _l("角色"), "is_active": _l("启用"), "phone": _l("手机号"),
     "badge_no": _l("警号"), "code": _l("代码"), "parent_id": _l("上级单位"), "sort_order": _l("排序"),
@@ -163,7 +166,8 @@ _SECONDS_KEYS = frozenset({"heartbeat_seconds", "slack_seconds", "min_gap_second
                            "daily_cap_seconds", "daily_target_seconds", "weekly_target_seconds", "voided_seconds"})
 #: Where ``names`` (see ``audit_queries.target_names``) keeps the names an id of this key refers to.
 REFERENCE_KINDS = {**{k: "unit" for k in _UNIT_KEYS}, "user_id": "user", "withdrawn_by_id": "user",
-                   "task_id": "task", "stage_id": "stage", "item_id": "item", "responsible_id": "user"}
+                   "task_id": "task", "stage_id": "stage", "item_id": "item", "responsible_id": "user",
+                   "officer_id": "user"}
 
 
 @lru_cache(maxsize=1)
@@ -177,6 +181,7 @@ def value_labels() -> dict[str, Mapping]:
     from .notices.forms import AUDIENCE_LABELS, FORMAT_LABELS
     from .study import labels as study
     from .tasks.forms import KIND_LABELS as TASK_KINDS
+    from .talks.labels import KIND_LABELS as TALK_KINDS
     from .tasks.forms import STATUS_LABELS as TASK_STATUSES
 
     stages = study.STAGE_LABELS
@@ -184,7 +189,7 @@ def value_labels() -> dict[str, Mapping]:
     REMINDER_KINDS = {"exam_reminder": _l("本周测试还未参加"), "study_reminder": _l("本周学习时长还未达标"),
                       "exam_failed": _l("本周测试未及格")}
     return {
-        "module": study.MODULE_LABELS, "role": dict(ROLE_CHOICES), "kind": {**study.KIND_LABELS, **TASK_KINDS, **REMINDER_KINDS},
+        "module": study.MODULE_LABELS, "role": dict(ROLE_CHOICES), "kind": {**study.KIND_LABELS, **TASK_KINDS, **REMINDER_KINDS, **TALK_KINDS},
         "stage": stages, "code": stages, "status": {**ledger.STATUS_LABELS, **TASK_STATUSES, **study.FLAG_STATUS_LABELS},
         "source": ledger.SOURCE_LABELS, "category": ledger.CATEGORY_LABELS,
         "audience": AUDIENCE_LABELS, "body_format": FORMAT_LABELS, "type": TYPE_LABELS, "qtype": TYPE_LABELS,

@@ -138,6 +138,9 @@ POLICY = {
     "ledger.review": {"supervisor", "admin"},
     "ledger.file": ALL - {"inspector"},  # the 纪检督察 reads forms and talks, not the ledger (yet)
     "ledger.export": STAFF,
+    "talks.index": ALL,
+    "talks.new": {"supervisor", "inspector"},
+    "talks.show": ALL,
     "orders.index": STAFF,
     "orders.new": {"admin"},
     "orders.show": STAFF,
@@ -162,7 +165,7 @@ def fill(rule, city, unit_id: int | None = None) -> str:
     when the object-level check is not what is being tested)."""
     values = {"user_id": city.users["officer_b"], "unit_id": unit_id or city.branch_a, "code": "en", "exam_id": 1,
               "attempt_id": 1, "question_id": 1, "item_id": 1, "flag_id": 1, "fmt": "xlsx",
-              "task_id": 1, "submission_id": 1, "index": 0, "form_id": 1, "file_id": 1, "order_id": 1, "notice_id": 1, "announcement_id": 1}
+              "task_id": 1, "submission_id": 1, "index": 0, "form_id": 1, "file_id": 1, "order_id": 1, "talk_id": 1, "notice_id": 1, "announcement_id": 1}
     return rule.build(values, append_unknown=False)[1]
 
 

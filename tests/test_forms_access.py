@@ -141,19 +141,23 @@ def _sources():
 
 
 def test_the_confidentiality_rule_has_one_home():
-    """Only app/forms_/access.py decrypts answers and files for reading and defines may_read; the submission and file routes go through it."""
+    """Only app/forms_/access.py decrypts answers, files and talk notes for reading and defines may_read/may_read_note; the submission, file and talk routes go through it."""
     decrypting = {name for name, src in _sources() if re.search(r"\bopen_(json|bytes)\(", src)}
     assert decrypting == {"forms_/access.py", "forms_/crypto.py"}, decrypting
     deciders = {name for name, src in _sources()
                 for node in ast.walk(ast.parse(src))
-                if isinstance(node, ast.FunctionDef) and node.name in ("may_read", "may_export", "may_reopen")}
+                if isinstance(node, ast.FunctionDef)
+                and node.name in ("may_read", "may_export", "may_reopen", "may_read_note", "may_see_talk")}
     assert deciders == {"forms_/access.py"}, deciders
     # The token columns are touched by the crypto module and the writes that seal new values only.
-    token_users = {name for name, src in _sources() if re.search(r"\.(answers_token|data_token|name_token)\b", src)}
-    assert token_users <= {"forms_/access.py", "forms_/crypto.py", "forms_/services.py"}, token_users
+    token_users = {name for name, src in _sources()
+                   if re.search(r"\.(answers_token|data_token|name_token|note_token)\b", src)}
+    assert token_users <= {"forms_/access.py", "forms_/crypto.py", "forms_/services.py", "talks/services.py"}, token_users
     routes = (APP / "forms_" / "routes.py").read_text(encoding="utf-8")
     assert "rule.open_submission(" in routes and "rule.open_file(" in routes
     assert "FormSubmission" not in routes  # no route loads a submission by itself
+    talk_routes = (APP / "talks" / "routes.py").read_text(encoding="utf-8")
+    assert "rule.open_talk(" in talk_routes and not re.search(r"\bTalk\b", talk_routes)
 
 
 def test_inspector_scope_is_their_units_subtree(app, city):

@@ -63,7 +63,18 @@ def test_database_file_holds_no_plaintext_of_answers_or_attachments(app, filled,
 
 
 def test_rotation_reencrypts_everything_and_the_old_key_then_fails(app, filled, runner):
-    """`flask forms rotate-key` re-encrypts answers, files and names under a new key; the old key alone opens none of them."""
+    """`flask forms rotate-key` re-encrypts answers, files, names and 谈心谈话 notes under a new key; the old key alone opens none of them."""
+    from datetime import date
+
+    from app.models import Talk, User
+    from app.talks.services import record_talk
+
+    with app.app_context():
+        officer = db.session.scalar(select(User).where(User.username == "officer"))
+        supervisor = db.session.scalar(select(User).where(User.username == "supervisor"))
+        record_talk(db.session, supervisor, officer, date(2026, 3, 8), "heart", ["other"], SECRET_ANSWER,
+                    date(2026, 3, 9))
+        db.session.commit()
     old = list(app.config["FORMS_KEYS"])
     result = runner.invoke(args=["forms", "rotate-key"])
     assert result.exit_code == 0, result.output
@@ -76,8 +87,10 @@ def test_rotation_reencrypts_everything_and_the_old_key_then_fails(app, filled, 
         assert crypto.open_json(sub.answers_token, [new])["other"] == SECRET_ANSWER
         assert crypto.open_bytes(row.data_token, [new]) == SECRET_PDF
         assert crypto.open_json(row.name_token, [new]) == "secret-name.pdf"
+        note = db.session.scalar(select(Talk)).note_token
+        assert crypto.open_json(note, [new]) == SECRET_ANSWER
         for token, opener in ((sub.answers_token, crypto.open_json), (row.data_token, crypto.open_bytes),
-                              (row.name_token, crypto.open_json)):
+                              (row.name_token, crypto.open_json), (note, crypto.open_json)):
             with pytest.raises(InvalidToken):
                 opener(token, old)
     # The app running on the new key reads it as before.

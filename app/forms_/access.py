@@ -155,3 +155,62 @@ def reads_of(session: Session, submission: FormSubmission) -> list[tuple]:
         unit = session.get(Unit, unit_id) if unit_id else None
         out.append((at, name or "", unit.name if unit else "", how or ""))
     return out
+
+
+# --- 谈心谈话 notes (issue 17 point 4) --------------------------------------------------------
+#
+# * The person who recorded the talk reads its note.
+# * 纪检督察 (``inspector``) whose subtree holds the officer's unit read it too; each such read is
+#   audited (``talk.read``).
+# * The officer talked with sees that a talk was recorded (day, kind), never the note.
+# * Everyone else: 404 for the talk's page, as if it did not exist.
+
+TALK_READ_ACTION = "talk.read"
+
+
+def may_read_note(session: Session, user: User | None, talk) -> bool:
+    """The rule above for a talk's note."""
+    if user is None or not user.is_active:
+        return False
+    if talk.recorder_id == user.id:
+        return True
+    if user.role != "inspector":
+        return False
+    officer = session.get(User, talk.officer_id)
+    return officer is not None and unit_in_scope(session, user, officer.unit_id)
+
+
+def may_see_talk(session: Session, user: User | None, talk) -> bool:
+    """The talk's page exists for the note's readers and for the officer talked with."""
+    return user is not None and user.is_active and (talk.officer_id == user.id or may_read_note(session, user, talk))
+
+
+@dataclass
+class OpenedTalk:
+    """A talk someone may see; ``note`` is None unless they may read it."""
+
+    talk: object
+    officer: User
+    recorder: User | None
+    note: str | None
+
+
+def open_talk(session: Session, user: User, talk_id: int) -> OpenedTalk:
+    """The talk's page: 404 unless allowed; the note decrypted only for its readers, and a read by
+    anyone other than its author audited at once (its own transaction, as for submissions)."""
+    from ..models import Talk
+
+    talk = session.get(Talk, talk_id)
+    if talk is None or not may_see_talk(session, user, talk):
+        abort(404)
+    note = None
+    if may_read_note(session, user, talk):
+        note = str(crypto.open_json(talk.note_token) or "") if talk.note_token else ""
+        if talk.recorder_id != user.id:
+            side = db.new_write_session()
+            try:
+                side.add(audit.build("talk.read", actor=user, target_type="talk", target_id=talk.id))
+                side.commit()
+            finally:
+                side.close()
+    return OpenedTalk(talk, session.get(User, talk.officer_id), session.get(User, talk.recorder_id), note)

@@ -60,11 +60,11 @@ def open_bytes(token: bytes, keys: list[str] | None = None) -> bytes:
 
 
 def rotate_all(session, keys: list[str]) -> int:
-    """Re-encrypt every answer, file name and file under ``keys[0]`` (MultiFernet.rotate: the
+    """Re-encrypt every answer, file name, file and talk note (谈心谈话) under ``keys[0]`` (MultiFernet.rotate: the
     older keys in ``keys`` only decrypt). Flushes; the caller commits. Returns tokens rewritten."""
     from sqlalchemy import select
 
-    from ..models import FormFile, FormSubmission
+    from ..models import FormFile, FormSubmission, Talk
 
     fernet = _fernet(keys)
     count = 0
@@ -75,6 +75,9 @@ def rotate_all(session, keys: list[str]) -> int:
         row.data_token = fernet.rotate(row.data_token)
         if row.name_token:
             row.name_token = fernet.rotate(row.name_token.encode("ascii")).decode("ascii")
+        count += 1
+    for talk in session.scalars(select(Talk).where(Talk.note_token != "")):
+        talk.note_token = fernet.rotate(talk.note_token.encode("ascii")).decode("ascii")
         count += 1
     session.flush()
     return count

@@ -8,6 +8,7 @@ from .exams import Attempt, AttemptQuestion, Exam, ExamBlueprint, ExamGrant, Exa
 from .practice import PracticeCard, PracticeItem, PracticeSet
 from .notices import AUDIENCES, BODY_FORMATS, Announcement, Notification
 from .settings import AppSetting
+from .talks import TALK_KINDS, TALK_TOPICS, Talk
 from .questions import QUESTION_TYPES, Question, QuestionVersion
 from .reports import ReportSnapshot, ReportSnapshotUnit
 from .tasks import SUBMISSION_STATUSES, TASK_KINDS, Campaign, CampaignStage, Task, TaskSubmission
@@ -27,5 +28,5 @@ __all__ = [
     "LoginThrottle", "CONFIDENTIALITY", "FORM_SUBMISSION_STATUSES", "Form", "FormFile", "FormSubmission",
     "FormVersion",
     "EVIDENCE_KINDS", "LEDGER_CATEGORIES", "LEDGER_SOURCES", "LEDGER_STATUSES", "LedgerEvidence", "LedgerItem",
-    "SupervisionOrder", "SupervisionTarget",
+    "SupervisionOrder", "SupervisionTarget", "TALK_KINDS", "TALK_TOPICS", "Talk",
 ]

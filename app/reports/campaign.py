@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from ..auth.scope import aimed_at, ancestor_ids, subtree_unit_ids
 from ..ledger.queries import overdue_clause
 from ..models import Campaign, Exam, FormSubmission, LedgerItem, Task, TaskSubmission, Unit, User
+from ..talks.queries import talked_between, talks_between
 from ..tasks.queries import stages as campaign_stages
 from ..timeutils import local_day, parse_week_key, week_key, week_progress
 from .figures import UnitRow, WeeklySums, apply_sums
@@ -406,14 +407,38 @@ def ledger_section(r: CampaignReport) -> SectionResult:
                units, _l("整改完成率 = 已销号 ÷ 查摆问题；逾期：过了整改期限仍未销号。"), tree=True)])
 
 
+def talks_section(r: CampaignReport) -> SectionResult:
+    """谈心谈话 over the campaign, per unit of the officer (counts only; who may read a note is
+    app/forms_/access.py's rule): active officers, those talked with at least once from the
+    campaign's first day to today (or its last), talks recorded, coverage — one query."""
+    first, last = r.start, min(r.end, r.today)
+    direct = {uid: {"officers": n, "talked": int(t or 0), "talks": int(k or 0)}
+              for uid, n, t, k in r.session.execute(
+                  select(User.unit_id, func.count(User.id), func.count(User.id).filter(talked_between(first, last)),
+                         func.sum(talks_between(first, last)))
+                  .where(User.role == "officer", User.is_active.is_(True), User.unit_id.in_(r.unit_ids))
+                  .group_by(User.unit_id))}
+    units = r.tree_rows(direct, {"rate": ("talked", "officers")})
+    for row in units:
+        for key in ("officers", "talked", "talks"):
+            row.setdefault(key, 0)
+    top = units[0] if units else {}
+    return SectionResult(
+        [(_l("谈心谈话次数"), top.get("talks", 0), "int"), (_l("谈心谈话覆盖率"), top.get("rate"), "pct")],
+        [Table(_l("各单位谈心谈话"), (UNIT_COLUMN, Column("officers", _l("在岗干警")), Column("talked", _l("已谈话")),
+                                     Column("talks", _l("谈心谈话次数")), Column("rate", _l("谈心谈话覆盖率"), "pct")),
+               units, _l("覆盖率 = 整顿期间至少谈话一次的在岗干警 ÷ 在岗干警；只统计人数和次数，不含谈话记录。"), tree=True)])
+
+
 #: The report's sections, in order; a part of the campaign is one function appended here (see
-#: the module's docstring). Talks (谈心谈话) are not built yet.
+#: the module's docstring).
 SECTIONS: list[Section] = [
     Section("study", _l("学习情况"), study_section),
     Section("exams", _l("每周测试"), exams_section),
     Section("tasks", _l("规定动作"), tasks_section),
     Section("forms", _l("查纠整改表单"), forms_section),
     Section("ledger", _l("整改台账"), ledger_section),
+    Section("talks", _l("谈心谈话"), talks_section),
 ]
 
 

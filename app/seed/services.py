@@ -23,9 +23,9 @@ ActivitySeeder = Callable[[Session, datetime, list[int], int, random.Random], No
 def _features():
     """Each feature's demo module: ``load_content(session, now)`` (study items, the question
     bank, the campaign) and ``seed_activity(session, now, officer_ids, weeks, rng)`` (history)."""
-    from . import exams_demo, forms_demo, ledger_demo, notices_demo, study_demo, tasks_demo
+    from . import exams_demo, forms_demo, ledger_demo, notices_demo, study_demo, talks_demo, tasks_demo
 
-    return (study_demo, exams_demo, tasks_demo, notices_demo, forms_demo, ledger_demo)
+    return (study_demo, exams_demo, tasks_demo, notices_demo, forms_demo, ledger_demo, talks_demo)
 
 DEMO_ACCOUNTS = (
     # username, name, role, unit code (None = city root)

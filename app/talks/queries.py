@@ -1,0 +1,103 @@
+"""Reads for talks: coverage (谈心谈话覆盖率) by unit and lists. Units and people come through
+app/auth/scope.py only; no note is read here (counts, days and kinds only)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from ..auth.scope import ancestor_ids, people_in_scope, subtree_unit_ids
+from ..models import CampaignStage, Talk, Unit, User
+from ..tasks.queries import current_stage
+
+LIST_MAX = 200
+
+
+@dataclass
+class CoverageRow:
+    unit_id: int
+    name: str
+    parent_id: int | None
+    depth: int
+    officers: int = 0
+    talked: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.talked / self.officers if self.officers else None
+
+
+@dataclass
+class Coverage:
+    stage: CampaignStage | None
+    top: CoverageRow | None
+    children: list[CoverageRow] = field(default_factory=list)
+
+
+def talked_between(first: date, last: date):
+    """SQL: the officer (``User``) has at least one talk dated from ``first`` to ``last``."""
+    return exists().where(Talk.officer_id == User.id, Talk.talked_on >= first, Talk.talked_on <= last)
+
+
+def talked_clause(stage: CampaignStage):
+    """SQL: the officer (``User``) has at least one talk dated within ``stage``."""
+    return talked_between(stage.starts_on, stage.ends_on)
+
+
+def talks_between(first: date, last: date):
+    """SQL: how many talks the officer (``User``) had from ``first`` to ``last`` (a scalar subquery)."""
+    return (select(func.count(Talk.id)).where(Talk.officer_id == User.id, Talk.talked_on >= first,
+                                              Talk.talked_on <= last).scalar_subquery())
+
+
+def coverage(session: Session, unit: Unit, today: date) -> Coverage:
+    """谈心谈话覆盖率 of ``unit`` and each active unit directly below it: active officers of the
+    subtree with at least one talk in the current stage ÷ active officers of the subtree.
+    Three queries (stage, units, one GROUP BY of officers), whatever the size of the tree."""
+    stage = current_stage(session, today)
+    units = list(session.scalars(select(Unit).where(Unit.id.in_(subtree_unit_ids(unit)))))
+    rows = {u.id: CoverageRow(u.id, u.name, u.parent_id, u.depth) for u in units if u.is_active or u.id == unit.id}
+    if stage is not None:
+        stmt = (select(User.unit_id, func.count(User.id),
+                       func.count(User.id).filter(talked_clause(stage)))
+                .where(User.role == "officer", User.is_active.is_(True),
+                       User.unit_id.in_(subtree_unit_ids(unit)))
+                .group_by(User.unit_id))
+        paths = {u.id: u.path for u in units}
+        for unit_id, officers, talked_n in session.execute(stmt):
+            for up in ancestor_ids(paths.get(unit_id)):
+                row = rows.get(up)
+                if row is not None:
+                    row.officers += officers
+                    row.talked += talked_n
+    top = rows.get(unit.id)
+    children = sorted((r for r in rows.values() if r.parent_id == unit.id), key=lambda r: r.unit_id)
+    return Coverage(stage, top, children)
+
+
+def recorded_by(session: Session, user: User) -> list[tuple[Talk, User]]:
+    """Talks the user recorded (newest first), with the officer."""
+    return list(session.execute(
+        select(Talk, User).join(User, User.id == Talk.officer_id).where(Talk.recorder_id == user.id)
+        .order_by(Talk.talked_on.desc(), Talk.id.desc()).limit(LIST_MAX)).all())
+
+
+def readable_in_subtree(session: Session, inspector: User) -> list[tuple[Talk, User]]:
+    """An inspector's list: talks with officers of their subtree (notes are read one by one, audited)."""
+    return list(session.execute(
+        select(Talk, User).join(User, User.id == Talk.officer_id).where(people_in_scope(session, inspector))
+        .order_by(Talk.talked_on.desc(), Talk.id.desc()).limit(LIST_MAX)).all())
+
+
+def with_officer(session: Session, officer: User) -> list[Talk]:
+    """Talks recorded with the officer: they see the day and kind only."""
+    return list(session.scalars(select(Talk).where(Talk.officer_id == officer.id)
+                                .order_by(Talk.talked_on.desc(), Talk.id.desc())))
+
+
+def officers_of(session: Session, unit: Unit) -> list[User]:
+    """Active officers of exactly ``unit`` (the recorder picks the unit through the scope helper)."""
+    return list(session.scalars(select(User).where(User.unit_id == unit.id, User.role == "officer",
+                                                   User.is_active.is_(True)).order_by(User.name, User.id)))
