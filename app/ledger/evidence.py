@@ -9,8 +9,6 @@ attachments.
 """
 from __future__ import annotations
 
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -18,7 +16,7 @@ from typing import BinaryIO
 from flask import abort, send_file
 
 from ..study.media import media_dir, sniff as sniff_media
-from ..tasks.photos import PhotoError, clean_jpeg, sniff as sniff_photo
+from ..tasks.photos import PhotoError, clean_jpeg, sniff as sniff_photo, write_new
 
 #: Files one submission may add, and the most an item keeps.
 MAX_FILES = 6
@@ -39,19 +37,6 @@ def folder() -> Path:
     return media_dir() / "ledger"
 
 
-def _write(data: bytes, ext: str) -> str:
-    target = folder()
-    target.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(16)}.{ext}"
-    partial = target / f".{name}.part"
-    try:
-        partial.write_bytes(data)
-        os.replace(partial, target / name)
-    finally:
-        partial.unlink(missing_ok=True)
-    return name
-
-
 def store(stream: BinaryIO, max_bytes: int, messages: dict) -> Stored:
     """Check and keep one upload: a photo (cleaned) or a PDF. ``messages``: translated texts for
     "empty", "type" and "size"."""
@@ -61,14 +46,14 @@ def store(stream: BinaryIO, max_bytes: int, messages: dict) -> Stored:
     if len(data) > max_bytes:
         raise EvidenceError(messages["size"])
     if sniff_media(data[:64]) == "application/pdf":
-        return Stored(_write(data, "pdf"), "pdf", len(data))
+        return Stored(write_new(folder(), data, "pdf"), "pdf", len(data))
     if sniff_photo(data[:16]) is None:
         raise EvidenceError(messages["type"])
     try:
         clean = clean_jpeg(data, messages)
     except PhotoError as err:
         raise EvidenceError(str(err)) from err
-    return Stored(_write(clean, "jpg"), "photo", len(clean))
+    return Stored(write_new(folder(), clean, "jpg"), "photo", len(clean))
 
 
 def remove(names) -> None:

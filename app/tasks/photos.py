@@ -80,9 +80,14 @@ def clean_jpeg(data: bytes, messages: dict) -> bytes:
 def store(stream: BinaryIO, max_bytes: int, messages: dict) -> str:
     """Check, clean and write one photo; returns its server-chosen file name."""
     data = clean_jpeg(_read_capped(stream, max_bytes, messages), messages)
-    folder = photo_dir()
+    return write_new(photo_dir(), data, "jpg")
+
+
+def write_new(folder: Path, data: bytes, ext: str) -> str:
+    """Write ``data`` under a new random, server-chosen name in ``folder`` and return the name.
+    Written to a hidden ``.part`` file first and renamed, so a reader never sees half a file."""
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(16)}.jpg"
+    name = f"{secrets.token_hex(16)}.{ext}"
     partial = folder / f".{name}.part"
     try:
         partial.write_bytes(data)
