@@ -54,7 +54,8 @@ SEEDS = {
 MUST_REACH = {
     "officer": {"/forms/", "/forms/N", "/ledger/", "/ledger/items/N"},
     "supervisor": {"/forms/desk", "/forms/desk/N", "/ledger/", "/ledger/items/N", "/ledger/orders/N",
-                   "/reports/officers/N", "/reports/remind", "/reports/print"},
+                   "/reports/officers/N", "/reports/remind", "/reports/print", "/reports/campaign?unit",
+                   "/talks/", "/talks/new", "/talks/N"},
     "inspector": {"/forms/desk", "/forms/desk/N", "/forms/submissions/N"},
     "wucheng": {"/ledger/", "/ledger/items/N"},
     "leader": {"/forms/desk", "/ledger/", "/reports/print"},
