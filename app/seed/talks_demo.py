@@ -7,10 +7,12 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..auth.scope import people_in_scope
+from ..forms_.crypto import KeysMissing, keys_of
 from ..models import User
 from ..talks.services import record_talk
 from ..timeutils import local_day
@@ -37,6 +39,10 @@ def seed_activity(session: Session, now: datetime, officer_ids: list[int], weeks
     others = list(session.scalars(select(User).where(people_in_scope(session, supervisor), User.role == "officer",
                                                      User.is_active.is_(True), User.id != officer.id)
                                   .order_by(User.id).limit(len(TALKS) - 1)))
+    try:
+        keys_of(current_app.config)
+    except KeysMissing:  # a script or benchmark without FORMS_KEYS: no notes to seal, so no talks
+        return
     today = local_day(now)
     for person, (days, kind, topics, note) in zip([officer, *others], TALKS):
         record_talk(session, supervisor, person, today - timedelta(days=days), kind, topics, note, today)

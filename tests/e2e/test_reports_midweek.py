@@ -50,11 +50,15 @@ def test_dashboard_mid_week_reads_in_progress(sized_page, page_log, screens, rol
     labels = page.locator("#week-picker option").all_inner_texts()
     assert labels and all(label.startswith("第") and "周（" in label for label in labels)
     # The server's SVG: the week in progress ends each line with a dashed segment and a hollow point.
-    svg = page.locator("#chart-trend svg.ch-svg")
-    if svg.count():  # (ECharts may already have taken over on a fast machine)
-        assert page.locator("#chart-trend .ch-dot--open").count() == 4  # three lines and the legend
-        assert page.locator("#chart-trend line.ch-dash").count() >= 3
-        assert "本周进行中" in page.locator("#chart-trend desc").inner_text()
+    # Read in one evaluate: ECharts may replace the SVG between two separate queries.
+    drawn = page.evaluate("""() => { const svg = document.querySelector('#chart-trend svg.ch-svg');
+        return svg && { open: svg.querySelectorAll('.ch-dot--open').length,
+                        dashes: svg.querySelectorAll('line.ch-dash').length,
+                        desc: (svg.querySelector('desc') || {}).textContent || '' }; }""")
+    if drawn:  # (ECharts may already have taken over on a fast machine)
+        assert drawn["open"] == 4  # three lines and the legend
+        assert drawn["dashes"] >= 3
+        assert "本周进行中" in drawn["desc"]
     # Then ECharts after the load event: the same, with tooltips.
     page.wait_for_function("() => { const el = document.getElementById('chart-trend');"
                            " return el && el.hasAttribute('data-live') && el.querySelector('canvas'); }")
