@@ -4,6 +4,7 @@ content; bad input changes nothing."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -211,3 +212,33 @@ def test_add_row_works_without_javascript(app, form_id):
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'value="王磊"' in html and "第 3 行" in html
     assert _answers(app, "officer")[1]["relatives"][0]["c1"] == "王磊"
+
+
+# --- forms on the officer's task list (规定动作) ---
+
+def _groups(page: str) -> tuple[str, str]:
+    """The 待完成 and 已完成 parts of the task list."""
+    open_part, _, done_part = page.partition("已完成（")
+    return open_part, done_part
+
+
+def test_a_form_to_fill_is_an_open_required_action_until_submitted(app, form_id):
+    """The task list shows the form under 待完成 (linking to its fill page) and, once submitted, under 已完成 (linking to the read-only submission)."""
+    officer = _login(app, "officer")
+    open_part, done_part = _groups(officer.get("/tasks/").get_data(as_text=True))
+    assert f'href="/forms/{form_id}"' in open_part and "个人有关事项报告" in open_part and "未填报" in open_part
+    assert "个人有关事项报告" not in done_part
+    assert officer.post(f"/forms/{form_id}", data={**COMPLETE, "action": "submit"}).status_code == 302
+    open_part, done_part = _groups(officer.get("/tasks/").get_data(as_text=True))
+    assert "个人有关事项报告" not in open_part
+    assert re.search(r'href="/forms/submissions/\d+"', done_part) and "已提交" in done_part
+
+
+def test_a_form_aimed_elsewhere_is_not_on_the_task_list(app, city, form_id):
+    """An officer outside the form's target unit does not see it among their tasks."""
+    assert "个人有关事项报告" in _login(app, "officer").get("/tasks/").get_data(as_text=True)
+    with app.app_context():
+        db.session.get(Form, form_id).target_unit_id = city.branch_b
+        db.session.commit()
+    page = _login(app, "officer").get("/tasks/").get_data(as_text=True)
+    assert "个人有关事项报告" not in page

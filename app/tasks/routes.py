@@ -17,6 +17,8 @@ from ..auth.scope import unit_in_scope
 from ..db import db
 from ..models import CampaignStage, Task, User
 from ..timeutils import local_day, to_local, to_utc
+from ..forms_ import queries as form_queries
+from ..forms_.webforms import STATUS_LABELS as FORM_STATUS_LABELS
 from ..ids import parse_id_arg
 from . import photos, queries, services
 from .forms import (KIND_LABELS, STAGE_LABELS, STATUS_LABELS, CompleteForm, ReviewForm, StageForm, TaskEditForm,
@@ -94,7 +96,8 @@ def index():
     now = clock.now()
     today = local_day(now)
     return render_template("tasks/index.html", rows=queries.task_rows(db.session, current_user, now, today),
-                           stage=queries.current_stage(db.session, today), now=now)
+                           stage=queries.current_stage(db.session, today), now=now,
+                           forms=form_queries.forms_for(db.session, current_user), form_status_labels=FORM_STATUS_LABELS)
 
 
 def _render_task(task: Task, sub, form: CompleteForm, status: int = 200):
