@@ -266,7 +266,7 @@ def _detail_flag(detail: str) -> str:
 
 def _detail_form_read(detail: str) -> str:
     """How a confidential submission was read (app/forms_/access.py)."""
-    ways = {"page": _l("查看填报内容"), "file": _l("查看附件"), "export": _l("导出 Excel")}
+    ways = {"page": _l("查看填报内容"), "file": _l("查看附件"), "export": _l("导出 Excel"), "api": _l("通过接口查看")}
     return str(ways.get(detail, detail))
 
 

@@ -46,6 +46,11 @@ def to_local(value: datetime) -> datetime:
     return value.astimezone(LOCAL_TZ)
 
 
+def utc_iso(value: datetime | None) -> str | None:
+    """A stored (naive UTC) instant as ISO 8601 with ``Z``, as the JSON API writes every instant."""
+    return None if value is None else value.isoformat() + "Z"
+
+
 def to_utc(value: datetime) -> datetime:
     """An aware datetime, or a naive one meaning Asia/Shanghai local time, as naive UTC."""
     if value.tzinfo is None:

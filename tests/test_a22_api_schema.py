@@ -51,7 +51,7 @@ from app.db import db
 from app.exams import services as exam_services
 from app.models import Base, StudyItem, Unit, User
 from tests.conftest import csrf_of
-from tests.factories import PASSWORD, build_city, make_bank
+from tests.factories import PASSWORD, build_city, make_bank, make_form
 
 MAX_EXAMPLES = int(os.environ.get("A22_MAX_EXAMPLES", "10"))
 DERANDOMIZE = os.environ.get("A22_RANDOM", "") != "1"
@@ -79,6 +79,7 @@ def world(make_app, clock):
                              target_unit_id=target, is_published=published)
             db.session.add(item)
             items.append(item)
+        form_id = make_form(db.session, city.users["admin"]).id  # confidential, for the city's officers
         db.session.commit()
         exam_id, item_ids = exam.id, [i.id for i in items]
         units = {u.id: u.path for u in db.session.query(Unit)}
@@ -89,8 +90,18 @@ def world(make_app, clock):
         resp = client.post(f"/api/v1/exams/{exam_id}/attempts", headers={"X-CSRFToken": csrf_of(client)})
         assert resp.status_code == 201, resp.get_json()
         attempts[username] = resp.get_json()["attempt"]
+    # The officer's draft and officer2's confidential submission (readable by neither role here
+    # but its owner: the run asks for both ids as everybody).
+    submissions = {}
+    for username, action in (("officer", "draft"), ("officer2", "submit")):
+        client = _login(app, username)
+        call = client.put if action == "draft" else client.post
+        resp = call(f"/api/v1/forms/{form_id}/{action}", headers={"X-CSRFToken": csrf_of(client)},
+                    json={"answers": {"marital": "已婚", "lawyer": {"value": "no", "details": ""}, "other": "A22"}})
+        assert resp.status_code == 200, resp.get_json()
+        submissions[username] = resp.get_json()["submission"]["id"]
     return {"app": app, "city": city, "exam_id": exam_id, "item_ids": item_ids, "units": units,
-            "badges": badges, "attempts": attempts}
+            "badges": badges, "attempts": attempts, "form_id": form_id, "submissions": submissions}
 
 
 def _login(app, username):
@@ -131,6 +142,8 @@ def _known(world) -> dict:
         "attempt_id": [own["id"], other["id"]],
         "question_id": [q["id"] for q in own["questions"]] + [max(q["id"] for q in own["questions"]) + 100],
         "item_id": world["item_ids"],
+        "form_id": [world["form_id"], world["form_id"] + 1],
+        "submission_id": [world["submissions"]["officer"], world["submissions"]["officer2"]],
         "unit_id": units,
         "unit": units + ["\u00b2", "99999999999999999999"],
         # ... and the edge values that once were 500s (date overflow, Unicode digits, INTEGER overflow)
@@ -165,6 +178,10 @@ def _subtree_checks(world, role, case, resp) -> None:
                 assert badge not in body_text, f"{case.path}: another person's badge {badge}"
         if (case.path_parameters or {}).get("attempt_id") == world["attempts"]["officer2"]["id"]:
             assert resp.status_code >= 400, f"{case.method} {case.path}: another officer's attempt"
+        if (case.path_parameters or {}).get("submission_id") == world["submissions"]["officer2"]:
+            assert resp.status_code == 404, f"{case.method} {case.path}: another officer's confidential answers"
+    if role != "officer" and (case.path_parameters or {}).get("submission_id") in world["submissions"].values():
+        assert resp.status_code == 404, f"{role} {case.method} {case.path}: a confidential submission"
     if role == "supervisor" and resp.status_code == 200 and case.path.startswith("/reports/"):
         root = world["units"][city.branch_a]
         body = resp.json()

@@ -131,6 +131,11 @@ POLICY = {
     "forms.move_field": {"admin"},
     "forms.delete_field": {"admin"},
     "forms.publish": {"admin"},
+    "api.forms_list": {"officer", "supervisor", "inspector"},
+    "api.forms_get": {"officer", "supervisor", "inspector"},
+    "api.forms_draft": {"officer", "supervisor", "inspector"},
+    "api.forms_submit": {"officer", "supervisor", "inspector"},
+    "api.forms_submission": ALL,
     "ledger.index": ALL - {"inspector"},  # the 纪检督察 reads forms and talks, not the ledger (yet)
     "ledger.new": {"supervisor", "admin"},
     "ledger.item": ALL - {"inspector"},  # the 纪检督察 reads forms and talks, not the ledger (yet)

@@ -19,4 +19,4 @@ class IdConverter(BoundedIntConverter):
 bp.record(lambda state: state.app.url_map.converters.setdefault("id", IdConverter))
 
 # Each module registers its views on bp (they import only bp from here).
-from . import exams, reports, routes, study  # noqa: E402,F401
+from . import exams, forms, reports, routes, study  # noqa: E402,F401

@@ -7,13 +7,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Attempt, AttemptQuestion, Exam, Question, QuestionVersion
-from ..timeutils import to_local
+from ..timeutils import to_local, utc_iso
 from .keys import KeyView
 
 
 def iso(value: datetime | None) -> str | None:
-    """Naive UTC → ISO 8601 with the UTC offset, for scripts."""
-    return None if value is None else value.isoformat() + "Z"
+    """Naive UTC → ISO 8601 with the UTC offset, for scripts (``timeutils.utc_iso``)."""
+    return utc_iso(value)
 
 
 def exam_status(exam: Exam, now: datetime) -> str:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from werkzeug.datastructures import MultiDict
+
 from ..timeutils import parse_date_arg
 
 FIELD_TYPES = ("section", "text", "textarea", "single", "multi", "yesno", "date", "number", "group", "file")
@@ -129,6 +131,58 @@ def parse_post(definition: dict, form) -> dict:
                     rows.append(row)
             answers[f["key"]] = rows
     return answers
+
+
+class AnswerShapeError(ValueError):
+    """JSON answers (the API) whose value for ``key`` is not of the documented type; ``key`` is
+    empty when the answers are not an object at all."""
+
+    def __init__(self, key: str, expected: str):
+        super().__init__(key)
+        self.key, self.expected = key, expected
+
+
+def _strings(values) -> bool:
+    return all(isinstance(v, str) for v in values)
+
+
+def parse_json(definition: dict, answers) -> dict:
+    """Answers sent as JSON in the shape of the module docstring, turned into the page's fields
+    and read by ``parse_post``, so the API and the page keep the same limits and leniency.
+    Keys that are not questions of this version (and file fields, whose answers are rows of
+    their own) are ignored; a missing or null key is an empty answer; a value of the wrong type
+    raises AnswerShapeError, nothing is guessed."""
+    if not isinstance(answers, dict):
+        raise AnswerShapeError("", "object")
+    fields: MultiDict = MultiDict()
+    for f in questions(definition):
+        key, kind, name = f["key"], f["type"], f"f_{f['key']}"
+        value = answers.get(key)
+        if value is None or kind == "file":
+            continue
+        if kind in ("text", "textarea", "date", "number", "single"):
+            if not isinstance(value, str):
+                raise AnswerShapeError(key, "string")
+            fields.add(name, value)
+        elif kind == "multi":
+            if not isinstance(value, list) or not _strings(value):
+                raise AnswerShapeError(key, "array of strings")
+            for item in value:
+                fields.add(name, item)
+        elif kind == "yesno":
+            if not isinstance(value, dict) or not _strings(value.get(k, "") for k in ("value", "details")):
+                raise AnswerShapeError(key, 'object {"value": "yes"|"no"|"", "details": string}')
+            fields.add(name, value.get("value", ""))
+            fields.add(f"{name}_details", value.get("details", ""))
+        elif kind == "group":
+            columns = [c["key"] for c in f["columns"]]
+            if (not isinstance(value, list) or len(value) > MAX_ROWS
+                    or not all(isinstance(row, dict) and _strings(row.get(c, "") for c in columns) for row in value)):
+                raise AnswerShapeError(key, f"array of at most {MAX_ROWS} objects of strings")
+            for r, row in enumerate(value):
+                for c in columns:
+                    fields.add(f"{name}__{r}__{c}", row.get(c, ""))
+    return parse_post(definition, fields)
 
 
 @dataclass
