@@ -77,6 +77,7 @@ def _load_feature_jobs() -> None:
     """Import every feature's jobs module so that it registers its jobs."""
     from . import maintenance  # noqa: F401
     from .exams import jobs as exam_jobs  # noqa: F401
+    from .forms_ import jobs as forms_jobs  # noqa: F401
     from .ledger import jobs as ledger_jobs  # noqa: F401
     from .reports import jobs as report_jobs  # noqa: F401
     from .study import jobs as study_jobs  # noqa: F401

@@ -234,3 +234,36 @@ def test_a36_a_talk_without_topics_or_kind_changes_nothing(app, city, talks):
         assert resp.status_code == 422 and message in resp.get_data(as_text=True), bad
     with app.app_context():
         assert db.session.scalar(select(func.count(Talk.id))) == 1
+
+
+def test_officer_lists_own_talks_with_recorder_never_the_note(app, city, talks):
+    """我的谈心谈话 (linked from 我的): the officer's own talks with day, kind and the recorder's role and unit; no note, no topic, nobody else's talk."""
+    from app.talks import services
+
+    with app.app_context():
+        session = db.session
+        other = services.record_talk(session, session.get(User, city.users["supervisor"]),
+                                     session.get(User, city.users["officer2"]), date(2026, 3, 7), "admonish",
+                                     ["integrity"], "OTHERNOTE", date(2026, 3, 9))
+        session.commit()
+        other_id = other.id
+    officer = _login(app, "officer")
+    assert 'href="/talks/"' in officer.get("/me").get_data(as_text=True)
+    page = officer.get("/talks/").get_data(as_text=True)
+    assert f'id="my-talk-{talks["id"]}"' in page and f'id="my-talk-{other_id}"' not in page
+    assert "2026-03-08" in page and "谈心谈话" in page and "单位管理员 · 甲分局" in page
+    assert NOTE not in page and "OTHERNOTE" not in page and "家庭困难" not in page and "2026-03-07" not in page
+    shown = officer.get(f"/talks/{talks['id']}").get_data(as_text=True)
+    assert NOTE not in shown and "家庭困难" not in shown
+
+
+def test_another_officers_talk_is_404(app, city, talks):
+    """A talk recorded with someone else answers 404 to an officer, as if it did not exist."""
+    assert _login(app, "officer2").get(f"/talks/{talks['id']}").status_code == 404
+    assert _login(app, "officer_b").get(f"/talks/{talks['id']}").status_code == 404
+
+
+def test_officer_without_talks_sees_the_empty_state(app, city, talks):
+    """An officer nobody has talked with gets the designed empty state, not an empty list."""
+    page = _login(app, "officer2").get("/talks/").get_data(as_text=True)
+    assert 'id="my-talks-empty"' in page and "还没有与您的谈话记录" in page and 'id="my-talks"' not in page

@@ -1,4 +1,4 @@
-"""``flask forms …``: the keys of confidential forms (FORMS_KEYS)."""
+"""``flask forms …``: the keys of confidential forms (FORMS_KEYS) and the deadline reminders."""
 from __future__ import annotations
 
 import os
@@ -10,10 +10,11 @@ from flask.cli import AppGroup
 
 from config import INSTANCE_DIR
 
+from .. import clock
 from ..db import db
-from . import crypto
+from . import crypto, remind as reminding
 
-forms_cli = AppGroup("forms", help="Confidential forms: encryption keys.")
+forms_cli = AppGroup("forms", help="Forms (查纠整改): encryption keys and deadline reminders.")
 
 
 def _instance_keys_file() -> Path:
@@ -59,3 +60,13 @@ def rotate_key():
     else:
         _write_keys(path, [key])
         click.echo(f"re-encrypted {count} item(s); {path} now holds the new key only. Restart the web server.")
+
+
+@forms_cli.command("remind")
+def remind():
+    """Remind everyone who has not submitted a form due tomorrow, due today or overdue (while the
+    form is open), as the scheduler does every morning at 08:30; at most once a day per person
+    and kind, so running it again sends nothing twice."""
+    result = reminding.remind(db.session, clock.now())
+    db.session.commit()
+    click.echo(f"form reminders sent: {result['sent']}; already reminded today: {result['skipped']}")

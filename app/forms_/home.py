@@ -13,5 +13,5 @@ def home_context(session: Session, user: User, now: datetime) -> dict:
     rows = queries.forms_for(session, user)
     pending = [form for form, sub in rows if sub is None or sub.status != "submitted"]
     return {"forms_card": {"total": len(rows), "pending": len(pending),
-                           "overdue": sum(1 for form in pending if form.due_at < now),
+                           "overdue": sum(1 for form in pending if queries.is_overdue(form, now)),
                            "next": pending[0] if pending else None}}

@@ -1,15 +1,22 @@
-"""Reads about forms: who is asked to fill which form, and the status (never the answers) of a
-form across the viewer's subtree — what supervisors, leaders and the office see."""
+"""Reads about forms: who is asked to fill which form, when a form is overdue, and the status
+(never the answers) of a form across the viewer's subtree — what supervisors, leaders and the
+office see.
+
+The rules of time, one home each: a person who has not submitted is **overdue** once the
+form's deadline has passed (``is_overdue``: the desk's counts, the person's list, the home card
+and the reminders all ask it); a form is **open** (still asks for submissions, so reminders go
+out) while it is published and the campaign stage it belongs to, if any, has not ended
+(``open_forms``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Integer, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from ..auth.scope import aimed_at, overlaps_scope, people_in_scope
-from ..models import Form, FormSubmission, FormVersion, Unit, User
+from ..models import CampaignStage, Form, FormSubmission, FormVersion, Unit, User
 
 #: Roles a form may ask to fill it (the leader is read-only; the office designs them).
 FILLER_ROLES = ("officer", "supervisor", "inspector")
@@ -22,6 +29,37 @@ def latest_version(session: Session, form_id: int) -> FormVersion | None:
 
 def _targets(form: Form, user: User) -> bool:
     return user.role in (form.target_roles or [])
+
+
+def is_overdue(form: Form, now: datetime) -> bool:
+    """The form's deadline has passed at ``now`` (UTC): whoever it asks and has not submitted
+    is overdue. The one rule of "overdue" for forms."""
+    return form.due_at < now
+
+
+def asked(form: Form):
+    """SQL over ``User`` joined to its ``Unit``: the people ``form`` asks to fill it (active, a
+    target role, a unit in the target subtree) — the SQL twin of ``forms_for``'s test."""
+    return and_(User.is_active.is_(True), User.role.in_(form.target_roles or []),
+                aimed_at(literal(form.target_unit_id, Integer), Unit.path))
+
+
+def open_forms(session: Session, today: date) -> list[Form]:
+    """Published forms still asking for submissions on ``today`` (local day): no stage, or a
+    stage not ended yet. Soonest deadline first."""
+    published = select(FormVersion.form_id).distinct()
+    stmt = (select(Form).outerjoin(CampaignStage, CampaignStage.id == Form.stage_id)
+            .where(Form.id.in_(published), or_(Form.stage_id.is_(None), CampaignStage.ends_on >= today))
+            .order_by(Form.due_at, Form.id))
+    return list(session.scalars(stmt))
+
+
+def pending_ids(session: Session, form: Form) -> list[int]:
+    """Ids of everyone ``form`` asks who has not submitted it (no submission, or a draft)."""
+    stmt = (select(User.id).join(Unit, Unit.id == User.unit_id)
+            .outerjoin(FormSubmission, and_(FormSubmission.form_id == form.id, FormSubmission.user_id == User.id))
+            .where(asked(form), or_(FormSubmission.id.is_(None), FormSubmission.status != "submitted")))
+    return list(session.scalars(stmt))
 
 
 def forms_for(session: Session, user: User) -> list[tuple[Form, FormSubmission | None]]:
@@ -62,15 +100,13 @@ def status_rows(session: Session, viewer: User, form: Form, now: datetime) -> li
     stmt = (select(User.id, User.name, Unit.name, FormSubmission.id, FormSubmission.status,
                    FormSubmission.submitted_at)
             .join(Unit, Unit.id == User.unit_id)
-            .join(Form, Form.id == form.id)
             .outerjoin(FormSubmission, and_(FormSubmission.form_id == form.id, FormSubmission.user_id == User.id))
-            .where(User.is_active.is_(True), User.role.in_(form.target_roles or []),
-                   people_in_scope(session, viewer), aimed_at(Form.target_unit_id, Unit.path))
+            .where(asked(form), people_in_scope(session, viewer))
             .order_by(Unit.path, User.id))
     rows = []
     for uid, name, unit_name, sub_id, status, submitted_at in session.execute(stmt):
         status = status or "todo"
-        rows.append(PersonStatus(uid, name, unit_name, status, status != "submitted" and form.due_at < now,
+        rows.append(PersonStatus(uid, name, unit_name, status, status != "submitted" and is_overdue(form, now),
                                  sub_id, submitted_at))
     return rows
 
@@ -80,13 +116,11 @@ def status_counts(session: Session, viewer: User, form: Form, now: datetime) -> 
     submitted = func.coalesce(func.sum(case((FormSubmission.status == "submitted", 1), else_=0)), 0)
     stmt = (select(func.count(User.id), submitted)
             .join(Unit, Unit.id == User.unit_id)
-            .join(Form, Form.id == form.id)
             .outerjoin(FormSubmission, and_(FormSubmission.form_id == form.id, FormSubmission.user_id == User.id))
-            .where(User.is_active.is_(True), User.role.in_(form.target_roles or []),
-                   people_in_scope(session, viewer), aimed_at(Form.target_unit_id, Unit.path)))
+            .where(asked(form), people_in_scope(session, viewer)))
     total, done = session.execute(stmt).one()
     pending = total - int(done)
-    return {"total": total, "submitted": int(done), "pending": pending, "overdue": pending if form.due_at < now else 0}
+    return {"total": total, "submitted": int(done), "pending": pending, "overdue": pending if is_overdue(form, now) else 0}
 
 
 def counts(rows: list[PersonStatus]) -> dict:

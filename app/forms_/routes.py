@@ -22,7 +22,7 @@ fillers = access(*queries.FILLER_ROLES)
 @bp.context_processor
 def _labels() -> dict:
     return {"field_labels": FIELD_LABELS, "form_status_labels": STATUS_LABELS, "filler_role_labels": ROLE_LABELS,
-            "yesno_labels": {"yes": _("是"), "no": _("否")}}
+            "yesno_labels": {"yes": _("是"), "no": _("否")}, "form_overdue": queries.is_overdue}
 
 
 def form_message(code: str, params: dict | None = None) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..models import Form, FormFile, FormSubmission, FormVersion, Notification, User
+from ..notices import reminders
 from ..tasks.photos import PhotoError, clean_jpeg
 from . import crypto, definition as defn
 from .queries import FILLER_ROLES, latest_version
@@ -112,6 +113,8 @@ def save(session: Session, sub: FormSubmission, answers: dict, *, uploads: list[
             sub.submitted_at = now
             audit.record(session, "form.submit", actor=session.get(User, sub.user_id), target_type="form_submission",
                          target_id=sub.id)
+            # The deadline reminders of this form are answered (app/forms_/remind.py).
+            reminders.resolve(session, "form_submitted", reminders.form_subject(sub.form_id), [sub.user_id], now)
             session.flush()
     return outcome
 

@@ -1,7 +1,10 @@
 """Who may do what with a ledger item or a supervision order: the one home of these rules.
 
 - **See** an item: staff whose unit scope holds the item's unit (app/auth/scope.py), and the
-  person responsible for it. Anyone else gets 404, as if it did not exist.
+  person responsible for it. Anyone else gets 404, as if it did not exist. 纪检督察
+  (``inspector``) oversee the ledger of their subtree: they see its items, figures and 督办令
+  like staff (``READERS``) and change nothing — every write below leaves them out, and the
+  write routes do not admit the role (403).
 - **Record** an item for a unit: a supervisor whose scope holds the unit, or the campaign
   office (admin). The leader reads only.
 - **Work on** an item (evidence, 申请销号): the person responsible, or a supervisor *of the
@@ -22,12 +25,15 @@ from ..auth.scope import ancestor_ids, unit_in_scope
 from ..models import LedgerItem, Unit, User
 
 STAFF = frozenset({"supervisor", "leader", "admin"})
+#: Roles that read the ledger of their scope (items, figures, 督办令, the Excel export). The
+#: routes' access lists are built from these sets, so a role added here reads every ledger page.
+READERS = STAFF | {"inspector"}
 
 
 def may_see(session: Session, user: User, item: LedgerItem) -> bool:
     if item.responsible_id == user.id:
         return True
-    return user.role in STAFF and unit_in_scope(session, user, item.unit_id)
+    return user.role in READERS and unit_in_scope(session, user, item.unit_id)
 
 
 def may_record(session: Session, user: User, unit_id: int) -> bool:

@@ -29,8 +29,10 @@ from .labels import CATEGORY_LABELS, SOURCE_LABELS, STATUS_LABELS, TARGET_LABELS
 
 bp = Blueprint("ledger", __name__)
 #: The office's admins pass their second factor here too (A20), as on every page they act from.
-everyone = access("officer", "supervisor", "leader", "admin", mfa=True)
-staff = access("supervisor", "leader", "admin", mfa=True)
+#: Reads: the person responsible and every reader of the ledger (policy.READERS, the 纪检督察
+#: included); writes below admit only the roles that may make them, so an inspector gets 403.
+everyone = access("officer", *sorted(policy.READERS), mfa=True)
+readers = access(*sorted(policy.READERS), mfa=True)
 recorders = access("supervisor", "admin", mfa=True)
 DEFAULT_FILE_MAX = 8 * 1024 * 1024
 FORM_SLACK = 256 * 1024
@@ -154,7 +156,7 @@ EXPORT_COLUMNS = [
 
 
 @bp.route("/ledger.xlsx")
-@staff
+@readers
 def export():
     """The subtree's items as a formatted workbook (cells neutralised against formulas, A25)."""
     now = clock.now()

@@ -9,10 +9,11 @@ two supervisors at once give one notice and no error; the losers' rows are count
 ``plan`` counts the same key before sending, for the confirmation step.
 
 A notice that asks for something (take this week's exam, reach this week's study target, hand
-a returned task in again) is resolved when the person does it: ``RESOLVES`` is the one table of
+a returned task in again, submit a form before or after its deadline) is resolved when the
+person does it: ``RESOLVES`` is the one table of
 which action resolves which kinds, and ``resolve`` the one statement that does it, called where
 the action happens (exam finish and sweep, a heartbeat crossing the weekly target, a task
-submission). Resolved notices show as done and are not unread.
+submission, a form submission). Resolved notices show as done and are not unread.
 """
 from __future__ import annotations
 
@@ -54,16 +55,29 @@ REMINDERS: dict[str, Reminder] = {
     "failed": Reminder("exam_failed", N_("本周测试未及格"), N_("请复习错题本中的题目，巩固学习内容。"), "/exams/mistakes"),
 }
 
+#: The deadline reminders of 查纠整改 forms (app/forms_/remind.py decides who and when): from
+#: the local day before the deadline until it passes, then every day while the form is open.
+#: ``link`` is replaced by the form's own page when sent; ``body`` names the form.
+FORM_REMINDERS: dict[str, Reminder] = {
+    "due": Reminder("form_due", N_("查纠整改表单即将截止"), N_("请在截止时间前填报并提交。"), "/forms/"),
+    "overdue": Reminder("form_overdue", N_("查纠整改表单已逾期"), N_("截止时间已过，请尽快填报并提交。"), "/forms/"),
+}
+
 #: Which notice kinds an action resolves (matched on the notice's ``subject``).
 RESOLVES: dict[str, tuple[str, ...]] = {
     "exam_finished": ("exam_reminder",),      # subject: the exam's ISO week
     "study_target_met": ("study_reminder",),  # subject: the ISO week whose target was reached
     "task_submitted": ("task_returned",),     # subject: task_subject(task id)
+    "form_submitted": ("form_due", "form_overdue"),  # subject: form_subject(form id)
 }
 
 
 def task_subject(task_id: int) -> str:
     return f"task:{task_id}"
+
+
+def form_subject(form_id: int) -> str:
+    return f"form:{form_id}"
 
 
 @dataclass(frozen=True)

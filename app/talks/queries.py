@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..auth.scope import ancestor_ids, people_in_scope, subtree_unit_ids
 from ..models import CampaignStage, Talk, Unit, User
@@ -91,10 +91,26 @@ def readable_in_subtree(session: Session, inspector: User) -> list[tuple[Talk, U
         .order_by(Talk.talked_on.desc(), Talk.id.desc()).limit(LIST_MAX)).all())
 
 
-def with_officer(session: Session, officer: User) -> list[Talk]:
-    """Talks recorded with the officer: they see the day and kind only."""
-    return list(session.scalars(select(Talk).where(Talk.officer_id == officer.id)
-                                .order_by(Talk.talked_on.desc(), Talk.id.desc())))
+@dataclass
+class OwnTalk:
+    """A talk as the officer talked with sees it in their list (app/forms_/access.py
+    ``may_see_talk``): the day, the kind and who recorded it by role and unit — never the note
+    or the topics, which stay with the note's readers."""
+
+    id: int
+    talked_on: date
+    kind: str
+    recorder_role: str | None
+    recorder_unit: str | None
+
+
+def with_officer(session: Session, officer: User) -> list[OwnTalk]:
+    """Talks recorded with the officer, newest first (one query; no note column is read)."""
+    recorder = aliased(User)
+    stmt = (select(Talk.id, Talk.talked_on, Talk.kind, recorder.role, Unit.name)
+            .outerjoin(recorder, recorder.id == Talk.recorder_id).outerjoin(Unit, Unit.id == recorder.unit_id)
+            .where(Talk.officer_id == officer.id).order_by(Talk.talked_on.desc(), Talk.id.desc()).limit(LIST_MAX))
+    return [OwnTalk(*row) for row in session.execute(stmt)]
 
 
 def officers_of(session: Session, unit: Unit) -> list[User]:

@@ -17,7 +17,7 @@ from ..models import User
 from ..timeutils import local_day
 from . import queries, services
 from .forms import TalkForm
-from .labels import KIND_LABELS, TOPIC_LABELS
+from .labels import KIND_LABELS, RECORDER_LABELS, TOPIC_LABELS
 
 bp = Blueprint("talks", __name__)
 #: The office's admins pass their second factor here too (A20).
@@ -28,7 +28,7 @@ COVERAGE_ROLES = frozenset({"supervisor", "leader", "inspector", "admin"})
 
 @bp.context_processor
 def _labels() -> dict:
-    return {"kind_labels": KIND_LABELS, "topic_labels": TOPIC_LABELS}
+    return {"kind_labels": KIND_LABELS, "topic_labels": TOPIC_LABELS, "recorder_labels": RECORDER_LABELS}
 
 
 @bp.app_context_processor
@@ -60,8 +60,9 @@ def talk_message(err: services.TalkError) -> str:
 @bp.route("/")
 @everyone
 def index():
-    """Officers: the talks recorded with them (day and kind). Staff: 谈心谈话覆盖率 by unit; the
-    talks they recorded; an inspector also the talks of their subtree."""
+    """Officers: 我的谈心谈话, the talks recorded with them (day, kind, the recorder's role and
+    unit; never the note). Staff: 谈心谈话覆盖率 by unit; the talks they recorded; an inspector
+    also the talks of their subtree."""
     if current_user.role == "officer":
         return render_template("talks/mine.html", talks=queries.with_officer(db.session, current_user))
     unit = _asked_unit(scope_root(db.session, current_user), request.args.get("unit"))

@@ -97,7 +97,8 @@ def index():
     today = local_day(now)
     return render_template("tasks/index.html", rows=queries.task_rows(db.session, current_user, now, today),
                            stage=queries.current_stage(db.session, today), now=now,
-                           forms=form_queries.forms_for(db.session, current_user), form_status_labels=FORM_STATUS_LABELS)
+                           forms=form_queries.forms_for(db.session, current_user), form_status_labels=FORM_STATUS_LABELS,
+                           form_overdue=form_queries.is_overdue)
 
 
 def _render_task(task: Task, sub, form: CompleteForm, status: int = 200):

@@ -52,11 +52,12 @@ SEEDS = {
 #: Pages each account's sweep must have checked: the crawl reaching them is not luck. A link
 #: that moves or disappears fails here instead of silently leaving a page unchecked.
 MUST_REACH = {
-    "officer": {"/forms/", "/forms/N", "/ledger/", "/ledger/items/N"},
+    "officer": {"/forms/", "/forms/N", "/ledger/", "/ledger/items/N", "/talks/"},
     "supervisor": {"/forms/desk", "/forms/desk/N", "/ledger/", "/ledger/items/N", "/ledger/orders/N",
                    "/reports/officers/N", "/reports/remind", "/reports/print", "/reports/campaign?unit",
                    "/talks/", "/talks/new", "/talks/N"},
-    "inspector": {"/forms/desk", "/forms/desk/N", "/forms/submissions/N"},
+    "inspector": {"/forms/desk", "/forms/desk/N", "/forms/submissions/N", "/ledger/", "/ledger/items/N",
+                  "/ledger/orders/", "/ledger/orders/N"},
     "wucheng": {"/ledger/", "/ledger/items/N"},
     "leader": {"/forms/desk", "/ledger/", "/reports/print"},
     "admin": {"/forms/manage/", "/forms/manage/N", "/ledger/orders/new", "/reports/officers/N", "/reports/remind"},
