@@ -139,6 +139,28 @@ def test_move_reorders_across_sections_and_is_audited(app, form_id):
     assert "移动表单题目" in log and "位置（第几项）" in log and "form.field_move" not in log
 
 
+def test_a_question_moves_into_another_section_in_one_step(app, form_id):
+    """The field's page offers the other sections; choosing one puts the question at that section's end in one step; an unknown section changes nothing."""
+    admin = _login(app, "admin")
+    admin.post(f"/forms/manage/{form_id}/fields", data={"kind": "section", "label": "二、其他"})  # f7, last
+    admin.post(f"/forms/manage/{form_id}/fields", data={"kind": "text", "label": "备注"})  # f8, in 二
+    page = admin.get(f"/forms/manage/{form_id}/fields/{MARITAL}/edit").get_data(as_text=True)
+    assert '<option value="f7">二、其他</option>' in page and '<option value="s1">' not in page
+    assert 'id="move-section"' not in admin.get(f"/forms/manage/{form_id}/fields/0/edit").get_data(as_text=True)
+    before = _draft(app, form_id)
+    admin.post(f"/forms/manage/{form_id}/fields/{MARITAL}/move", data={"key": "marital", "section": "nope"})
+    admin.post(f"/forms/manage/{form_id}/fields/0/move", data={"key": "s1", "section": "f7"})  # a heading stays
+    assert _draft(app, form_id) == before
+    admin.post(f"/forms/manage/{form_id}/fields/{MARITAL}/move", data={"key": "marital", "section": "f7"})
+    assert [f["key"] for f in _draft(app, form_id)] == ["s1", "lawyer", "relatives", "proof", "other", "f7", "f8",
+                                                        "marital"]
+    (move,) = _audits(app, "form.field_move")
+    assert (move.before, move.after, move.detail) == ({"position": 2}, {"position": 8}, "婚姻状况")
+    admin.post(f"/forms/manage/{form_id}/fields/7/move", data={"key": "marital", "section": "s1"})
+    assert [f["key"] for f in _draft(app, form_id)][:7] == ["s1", "lawyer", "relatives", "proof", "other", "marital",
+                                                             "f7"]
+
+
 def test_add_and_delete_are_audited(app, form_id):
     """Adding and deleting a field write audit rows naming the field, like the other builder actions."""
     admin = _login(app, "admin")

@@ -186,7 +186,12 @@ def edit_field(form_id: int, index: int):
         elif ff.kind.errors:  # not a type at all: the page shows no type control, so say it here
             flash(form_message("type_locked"), "error")
     latest = queries.latest_version(db.session, form.id)
-    return render_template("forms/field.html", form=form, f=current, index=index, ff=ff, version=latest,
+    # Where the question may go in one step: every section but its own.
+    here = next((f["key"] for f in reversed(fields[:index]) if f["type"] == "section"), "")
+    targets = ([("", _("（第一个分节标题之前）"))] if fields and fields[0]["type"] != "section" else []) + [
+        (f["key"], f["label"]) for f in fields if f["type"] == "section"]
+    targets = [t for t in targets if t[0] != here] if current["type"] != "section" else []
+    return render_template("forms/field.html", form=form, f=current, index=index, ff=ff, version=latest, sections=targets,
                            published=bool(latest and any(q["key"] == current["key"] for q in latest.definition["fields"]))
                            ), 422 if request.method == "POST" else 200
 
@@ -194,8 +199,14 @@ def edit_field(form_id: int, index: int):
 @bp.route("/manage/<int:form_id>/fields/<int:index>/move", methods=["POST"])
 @office
 def move_field(form_id: int, index: int):
-    step = -1 if request.form.get("direction") == "up" else 1
+    """One step up or down (``direction``), or straight into another section (``section``: the
+    heading's key, "" for the part before the first heading)."""
     key = request.form.get("key") or None
+    if "section" in request.form:
+        section = request.form["section"]
+        return _builder_step(form_id, lambda form: services.move_to_section(db.session, form, current_user, index, key,
+                                                                            section))
+    step = -1 if request.form.get("direction") == "up" else 1
     return _builder_step(form_id, lambda form: services.move_field(db.session, form, current_user, index, step, key))
 
 

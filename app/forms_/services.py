@@ -261,6 +261,28 @@ def move_field(session: Session, form: Form, actor: User, index: int, step: int,
                  before={"position": index + 1}, after={"position": other + 1}, detail=item["label"])
 
 
+def move_to_section(session: Session, form: Form, actor: User, index: int, key: str | None, section_key: str) -> None:
+    """Move the question at ``index`` to the end of the section whose heading has ``section_key``
+    ("" is the part before the first heading), in one step however far away it is."""
+    fields = _draft_fields(form)
+    item = _at(fields, index, key)
+    if item["type"] == "section":
+        raise FormError("bad_position")
+    rest = fields[:index] + fields[index + 1:]
+    if section_key:
+        start = next((i for i, f in enumerate(rest) if f["type"] == "section" and f["key"] == section_key), None)
+        if start is None:
+            raise FormError("bad_position")
+    else:
+        start = -1
+    end = next((i for i in range(start + 1, len(rest)) if rest[i]["type"] == "section"), len(rest))
+    rest.insert(end, item)
+    form.draft_definition = {"fields": rest}
+    if end != index:
+        audit.record(session, "form.field_move", actor=actor, target_type="form", target_id=form.id,
+                     before={"position": index + 1}, after={"position": end + 1}, detail=item["label"])
+
+
 def delete_field(session: Session, form: Form, actor: User, index: int, key: str | None = None) -> None:
     fields = _draft_fields(form)
     item = _at(fields, index, key)

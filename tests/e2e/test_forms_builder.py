@@ -2,7 +2,8 @@
 
 The admin creates a small 满意度测评 form (aimed at 郝庄派出所, so no other browser test's people
 see it), publishes version 1, edits a field's label in place, moves it up past a section heading,
-sees the "draft differs" badge, and publishes version 2. Every control on the builder and on the
+moves another question straight into section 二 from its own page, sees the "draft differs"
+badge, and publishes version 2. Every control on the builder and on the
 field's edit page is a tap target of at least 44×44 CSS px.
 """
 from __future__ import annotations
@@ -88,6 +89,12 @@ def test_admin_edits_and_moves_a_field_then_publishes(browser, live_server, page
     assert not small_targets(page), small_targets(page)
     if size == "phone":
         fits(page, "the builder")
+    # And 总体评价 straight into section 二 from its own page.
+    page.click("#field-f2 a:has-text('修改')")
+    page.select_option("#section", label="二、意见建议")
+    with page.expect_navigation():
+        page.click("#move-section button")
+    assert field_labels(page) == ["一、总体评价", "对教育整顿的意见和建议", "二、意见建议", "总体评价"]
     page.locator("#fields").screenshot(path=str(screens / f"forms-builder-moved-{size}.png"))
     page.evaluate("window.scrollTo(0, 0)")  # the sticky bar would sit mid-page in a full-page shot
     page.screenshot(path=str(screens / f"forms-builder-edit-{size}.png"), full_page=True)
