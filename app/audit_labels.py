@@ -45,6 +45,8 @@ ACTIONS = {
     "announcement.send": _l("发布通知"), "audit.export": _l("导出操作日志"),
     "form.read": _l("查阅保密表单"), "form.submit": _l("提交表单"), "form.reopen": _l("退回表单修改"),
     "form.settings": _l("设置表单"), "form.publish": _l("发布表单版本"),
+    "form.field_add": _l("添加表单题目"), "form.field_edit": _l("修改表单题目"), "form.field_move": _l("移动表单题目"),
+    "form.field_delete": _l("删除表单题目"),
     "ledger.create": _l("登记整改问题"), "ledger.submit": _l("提交销号申请"), "ledger.review": _l("审核销号"),
     "order.create": _l("下发督办令"), "order.respond": _l("回复督办令"), "order.escalate": _l("督办令逾期升级"),
     "talk.record": _l("记录谈心谈话"), "talk.read": _l("查阅谈话记录"),
@@ -132,11 +134,14 @@ FIELDS = {
     "deadline": _l("整改期限"), "responsible_id": _l("责任人"), "unit_ids": _l("督办单位"),
     "attachment": _l("附件"), "order_id": _l("督办令"), "files": _l("佐证材料数"),
     "sent": _l("已发送人数"), "skipped": _l("今日已提醒（跳过）"),
+    # the office's form builder (app/forms_/services.py)
+    "field_key": _l("题目编号"), "field_type": _l("题目类型"), "field_label": _l("题目"), "field_help": _l("填写提示"),
+    "columns": _l("表格的列"), "details_label": _l("选“是”时的说明提示"), "position": _l("位置（第几项）"),
 }
 
 #: A field whose name depends on the object: a person's ``name`` is 姓名.
 FIELD_BY_TARGET = {("user", "name"): _l("姓名"), ("tasksubmission", "status"): _l("完成状态"),
-                   ("exam", "week"): _l("周次")}
+                   ("exam", "week"): _l("周次"), ("form", "required"): _l("必填")}
 
 #: Fixed ``detail`` texts.
 DETAILS = {
@@ -177,6 +182,7 @@ def value_labels() -> dict[str, Mapping]:
     from .admin.forms import ROLE_CHOICES
     from .exams.bank_format import TYPE_LABELS
     from .exams.keys import REVEAL_POLICY_LABELS
+    from .forms_.webforms import FIELD_LABELS
     from .ledger import labels as ledger
     from .notices.forms import AUDIENCE_LABELS, FORMAT_LABELS
     from .study import labels as study
@@ -198,7 +204,7 @@ def value_labels() -> dict[str, Mapping]:
         "reveal_policy": {**REVEAL_POLICY_LABELS, None: _l("按系统设置")},
         "format": {"xlsx": "Excel", "csv": "CSV"},
         "outcome": {"failure": _l("失败"), "success": _l("成功")},
-        "points": TYPE_LABELS,
+        "points": TYPE_LABELS, "field_type": FIELD_LABELS,
     }
 
 
@@ -286,6 +292,9 @@ DETAIL_FORMATS = {
     "attempt.flagged": _detail_burst, "study.flag_void": _detail_flag, "study.flag_dismiss": _detail_flag,
     "exam.create_failed": _verbatim, "report.remind": _verbatim,
     "form.read": _detail_form_read, "form.publish": _detail_form_version,
+    # the field's own label, as the office wrote it
+    "form.field_add": _verbatim, "form.field_edit": _verbatim, "form.field_move": _verbatim,
+    "form.field_delete": _verbatim,
 }
 
 

@@ -128,6 +128,7 @@ POLICY = {
     "forms.new": {"admin"},
     "forms.edit": {"admin"},
     "forms.add_field": {"admin"},
+    "forms.edit_field": {"admin"},
     "forms.move_field": {"admin"},
     "forms.delete_field": {"admin"},
     "forms.publish": {"admin"},

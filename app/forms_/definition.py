@@ -8,7 +8,8 @@ heading), every other field is a question::
      "columns": [{"key": "c1", "label": "姓名"}, ...]}
 
 Answers are ``{key: value}``: text/long text/single/date/number a string, multiple a list of
-strings, yes/no ``{"value": "yes"|"no"|"", "details": str}``, a group a list of rows
+strings, yes/no ``{"value": "yes"|"no"|"", "details": str}`` (the field may carry a
+``details_label``, the prompt for the details), a group a list of rows
 ``{column key: str}``. Files are rows of their own (FormFile), not answers.
 """
 from __future__ import annotations
@@ -77,12 +78,27 @@ def validate_definition(definition: dict, publishing: bool = True) -> dict:
                                                                        MAX_LABEL)} for i, c in enumerate(columns)]
             if not all(c["label"] for c in item["columns"]):
                 raise DefinitionError("columns", key=key)
+        if item["type"] == "yesno" and _clean_text(raw.get("details_label"), MAX_LABEL):
+            # Only when set, so definitions written before the prompt existed stay equal.
+            item["details_label"] = _clean_text(raw.get("details_label"), MAX_LABEL)
         if item["type"] == "section":
             item["required"] = False
         out.append(item)
     if publishing and not any(f["type"] != "section" for f in out):
         raise DefinitionError("empty")
     return {"fields": out}
+
+
+def differs(draft: dict, published: dict | None) -> bool:
+    """Whether publishing ``draft`` would make a new version: nothing is published yet, or the
+    draft, normalised as ``validate_definition`` does, is not the published definition (a draft
+    that does not validate differs too: it cannot be what was published)."""
+    if published is None:
+        return True
+    try:
+        return validate_definition(draft, publishing=False) != published
+    except DefinitionError:
+        return True
 
 
 def questions(definition: dict) -> list[dict]:

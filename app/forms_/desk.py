@@ -14,9 +14,9 @@ from ..db import db
 from ..models import Form, FormSubmission, Unit
 from ..tasks.queries import stages as campaign_stages, unit_choices_in_scope
 from ..timeutils import to_local, to_utc
-from . import access as rule, export, queries, services
+from . import access as rule, definition as defn, export, queries, services
 from .routes import bp, form_message
-from .webforms import FieldForm, SettingsForm
+from .webforms import FieldEditForm, FieldForm, SettingsForm
 
 desk_roles = access("supervisor", "leader", "admin", "inspector")
 office = access("admin", mfa=True)
@@ -120,9 +120,11 @@ def edit(form_id: int):
             db.session.commit()
             flash(_("设置已保存。"), "success")
             return redirect(url_for("forms.edit", form_id=form_id))
+    version = queries.latest_version(db.session, form.id)
     return render_template("forms/edit.html", form=form, sf=sf, ff=FieldForm(formdata=None),
-                           fields=(form.draft_definition or {}).get("fields", []),
-                           version=queries.latest_version(db.session, form.id)), 422 if request.method == "POST" else 200
+                           fields=(form.draft_definition or {}).get("fields", []), version=version,
+                           differs=version is not None and defn.differs(form.draft_definition, version.definition)
+                           ), 422 if request.method == "POST" else 200
 
 
 def _builder_step(form_id: int, change) -> object:
@@ -137,6 +139,11 @@ def _builder_step(form_id: int, change) -> object:
     return redirect(url_for("forms.edit", form_id=form_id) + "#fields")
 
 
+def _field_values(ff: FieldForm) -> dict:
+    return dict(kind=ff.kind.data, label=ff.label.data, help_text=ff.help_text.data or "", required=ff.required.data,
+                options=ff.options.data or "", columns=ff.columns.data or "", details_label=ff.details_label.data or "")
+
+
 @bp.route("/manage/<int:form_id>/fields", methods=["POST"])
 @office
 def add_field(form_id: int):
@@ -144,22 +151,70 @@ def add_field(form_id: int):
     if not ff.validate_on_submit():
         flash(_("请填写题目。"), "error")
         return redirect(url_for("forms.edit", form_id=form_id) + "#fields")
-    return _builder_step(form_id, lambda form: services.add_field(
-        form, kind=ff.kind.data, label=ff.label.data, help_text=ff.help_text.data or "", required=ff.required.data,
-        options=ff.options.data or "", columns=ff.columns.data or ""))
+    return _builder_step(form_id, lambda form: services.add_field(db.session, form, current_user, **_field_values(ff)))
+
+
+@bp.route("/manage/<int:form_id>/fields/<int:index>/edit", methods=["GET", "POST"])
+@office
+def edit_field(form_id: int, index: int):
+    """One field of the draft, prefilled, saved in place (services.edit_field keeps its key)."""
+    form = db.session.get(Form, form_id) or abort(404)
+    fields = (form.draft_definition or {}).get("fields", [])
+    if not 0 <= index < len(fields):
+        abort(404)
+    current = fields[index]
+    if request.method == "GET":
+        ff = FieldEditForm(formdata=None, data={
+            "key": current["key"], "kind": current["type"], "label": current["label"], "help_text": current.get("help", ""),
+            "required": current.get("required", False), "options": "\n".join(current.get("options") or []),
+            "columns": "\n".join(c["label"] for c in current.get("columns") or []),
+            "details_label": current.get("details_label", "")})
+    else:
+        ff = FieldEditForm()
+        if ff.validate_on_submit():
+            try:
+                services.edit_field(db.session, form, current_user, index, ff.key.data or None, **_field_values(ff))
+            except services.FormError as err:
+                db.session.rollback()
+                flash(form_message(err.code), "error")
+                if err.code == "stale":
+                    return redirect(url_for("forms.edit", form_id=form_id) + "#fields")
+            else:
+                db.session.commit()
+                flash(_("已保存到草稿。点“发布新版本”后，新开始填写的人才会看到。"), "success")
+                return redirect(url_for("forms.edit", form_id=form_id) + f"#field-{current['key']}")
+        elif ff.kind.errors:  # not a type at all: the page shows no type control, so say it here
+            flash(form_message("type_locked"), "error")
+    latest = queries.latest_version(db.session, form.id)
+    # Where the question may go in one step: every section but its own.
+    here = next((f["key"] for f in reversed(fields[:index]) if f["type"] == "section"), "")
+    targets = ([("", _("（第一个分节标题之前）"))] if fields and fields[0]["type"] != "section" else []) + [
+        (f["key"], f["label"]) for f in fields if f["type"] == "section"]
+    targets = [t for t in targets if t[0] != here] if current["type"] != "section" else []
+    return render_template("forms/field.html", form=form, f=current, index=index, ff=ff, version=latest, sections=targets,
+                           published=bool(latest and any(q["key"] == current["key"] for q in latest.definition["fields"]))
+                           ), 422 if request.method == "POST" else 200
 
 
 @bp.route("/manage/<int:form_id>/fields/<int:index>/move", methods=["POST"])
 @office
 def move_field(form_id: int, index: int):
+    """One step up or down (``direction``), or straight into another section (``section``: the
+    heading's key, "" for the part before the first heading)."""
+    key = request.form.get("key") or None
+    if "section" in request.form:
+        section = request.form["section"]
+        return _builder_step(form_id, lambda form: services.move_to_section(db.session, form, current_user, index, key,
+                                                                            section))
     step = -1 if request.form.get("direction") == "up" else 1
-    return _builder_step(form_id, lambda form: services.move_field(form, index, step))
+    return _builder_step(form_id, lambda form: services.move_field(db.session, form, current_user, index, step, key))
 
 
 @bp.route("/manage/<int:form_id>/fields/<int:index>/delete", methods=["POST"])
 @office
 def delete_field(form_id: int, index: int):
-    return _builder_step(form_id, lambda form: services.delete_field(form, index))
+    key = request.form.get("key") or None
+    return _builder_step(form_id, lambda form: services.delete_field(db.session, form, current_user, index, key))
 
 
 @bp.route("/manage/<int:form_id>/publish", methods=["POST"])

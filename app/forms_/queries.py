@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..auth.scope import aimed_at, overlaps_scope, people_in_scope
 from ..models import CampaignStage, Form, FormSubmission, FormVersion, Unit, User
+from . import definition as defn
 
 #: Roles a form may ask to fill it (the leader is read-only; the office designs them).
 FILLER_ROLES = ("officer", "supervisor", "inspector")
@@ -136,9 +137,16 @@ def desk_forms(session: Session, viewer: User) -> list[Form]:
             if f.target_unit_id is None or overlaps_scope(session, viewer, session.get(Unit, f.target_unit_id).path)]
 
 
-def all_forms(session: Session) -> list[tuple[Form, int, int]]:
-    """The office's list: every form with its latest version number and submissions so far."""
+def all_forms(session: Session) -> list[tuple[Form, int, int, bool]]:
+    """The office's list: every form with its latest version number, submissions so far, and
+    whether the builder's draft differs from that version (``definition.differs``: publishing
+    would make a new one)."""
     version = select(func.max(FormVersion.number)).where(FormVersion.form_id == Form.id).scalar_subquery()
     subs = (select(func.count(FormSubmission.id))
             .where(FormSubmission.form_id == Form.id, FormSubmission.status == "submitted").scalar_subquery())
-    return session.execute(select(Form, version, subs).order_by(Form.id.desc())).all()
+    newest = (select(FormVersion.form_id, func.max(FormVersion.number).label("number"))
+              .group_by(FormVersion.form_id).subquery())
+    published = dict(session.execute(select(FormVersion.form_id, FormVersion.definition).join(
+        newest, and_(FormVersion.form_id == newest.c.form_id, FormVersion.number == newest.c.number))).all())
+    return [(form, number, count, number is not None and defn.differs(form.draft_definition, published.get(form.id)))
+            for form, number, count in session.execute(select(Form, version, subs).order_by(Form.id.desc()))]

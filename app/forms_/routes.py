@@ -44,6 +44,10 @@ def form_message(code: str, params: dict | None = None) -> str:
         "field_columns": _("表格至少需要一列（最多 8 列）。"),
         "field_label": _("请填写题目。"),
         "field_shape": _("题目太多了（最多 80 项）。"),
+        "field_type": _("请选择题目类型。"),
+        "field_key": _("题目编号无效，请刷新页面后再试。"),
+        "type_locked": _("题目类型不能修改：已填写的答案按原类型保存。如需换一种类型，请删除此项后重新添加。"),
+        "stale": _("这一项已被移动或删除（可能有人同时在修改），请看最新的题目列表后再操作。"),
     }.get(code, code)
 
 

@@ -164,39 +164,135 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def add_field(form: Form, *, kind: str, label: str, help_text: str = "", required: bool = False,
-              options: str = "", columns: str = "") -> None:
-    fields = copy.deepcopy((form.draft_definition or {}).get("fields", []))
-    used = {f["key"] for f in fields}
-    n = len(fields) + 1
-    while f"f{n}" in used:
-        n += 1
-    item = {"key": f"f{n}", "type": kind, "label": label, "help": help_text, "required": required}
+def _draft_fields(form: Form) -> list[dict]:
+    return copy.deepcopy((form.draft_definition or {}).get("fields", []))
+
+
+def _item(key: str, kind: str, label: str, help_text: str, required: bool, options: str, columns: str,
+          details_label: str) -> dict:
+    """A field as the builder's page describes it (options and columns one per line), before
+    ``definition.validate_definition`` checks and normalises it."""
+    item = {"key": key, "type": kind, "label": label, "help": help_text, "required": required}
     if kind in defn.CHOICE_TYPES:
         item["options"] = _lines(options)
     if kind == "group":
         item["columns"] = [{"label": c} for c in _lines(columns)]
+    if kind == "yesno":
+        item["details_label"] = details_label
+    return item
+
+
+def _store(form: Form, fields: list[dict]) -> dict:
+    """Check the whole draft with the definition's one validator (as publishing will) and keep it."""
     try:
-        form.draft_definition = defn.validate_definition({"fields": fields + [item]}, publishing=False)
+        form.draft_definition = defn.validate_definition({"fields": fields}, publishing=False)
     except defn.DefinitionError as err:
         raise FormError(f"field_{err.code}") from None
+    return form.draft_definition
 
 
-def move_field(form: Form, index: int, step: int) -> None:
-    fields = copy.deepcopy((form.draft_definition or {}).get("fields", []))
-    other = index + step
-    if not (0 <= index < len(fields) and 0 <= other < len(fields)):
+def _at(fields: list[dict], index: int, key: str | None) -> dict:
+    """The field at ``index``; when the page sent the ``key`` it showed there, it must still be
+    that field (another office user may have moved or deleted one meanwhile)."""
+    if not 0 <= index < len(fields):
+        raise FormError("bad_position")
+    if key is not None and fields[index].get("key") != key:
+        raise FormError("stale")
+    return fields[index]
+
+
+def _audit_field(item: dict) -> dict:
+    """What the audit trail keeps of a field (its words, not the answers)."""
+    return {"field_key": item.get("key"), "field_type": item.get("type"), "field_label": item.get("label"),
+            "field_help": item.get("help", ""), "required": bool(item.get("required")),
+            "options": item.get("options"), "columns": [c["label"] for c in item.get("columns") or []] or None,
+            "details_label": item.get("details_label")}
+
+
+def add_field(session: Session, form: Form, actor: User, *, kind: str, label: str, help_text: str = "",
+              required: bool = False, options: str = "", columns: str = "", details_label: str = "") -> dict:
+    """Append a field to the draft under a new key (``f<n>``, never reused in this draft)."""
+    fields = _draft_fields(form)
+    used = {f["key"] for f in fields}
+    n = len(fields) + 1
+    while f"f{n}" in used:
+        n += 1
+    stored = _store(form, fields + [_item(f"f{n}", kind, label, help_text, required, options, columns,
+                                          details_label)])["fields"][-1]
+    audit.record(session, "form.field_add", actor=actor, target_type="form", target_id=form.id,
+                 after=_audit_field(stored), detail=stored["label"])
+    return stored
+
+
+def edit_field(session: Session, form: Form, actor: User, index: int, key: str | None, *, kind: str, label: str,
+               help_text: str = "", required: bool = False, options: str = "", columns: str = "",
+               details_label: str = "") -> dict:
+    """Change the draft's field at ``index`` in place: its words, required, options, columns, the
+    yes/no details prompt. Checked by the same validator as adding; FormError changes nothing.
+
+    The key stays, so the field is the same question in every version: the Excel export and the
+    pages match answers to questions by key across versions (``export.workbook``). Changing the
+    type is therefore refused (``type_locked``) rather than given a new key: an answer's shape
+    follows its type (a list for 多选, rows for a table, ``{"value", "details"}`` for 是/否), so one
+    key with two types would put answers of one shape under a question of another, and a silent
+    new key would split one question into two export columns without the office seeing why.
+    Deleting the field and adding one of the new type says exactly that."""
+    fields = _draft_fields(form)
+    old = _at(fields, index, key)
+    if kind != old["type"]:
+        raise FormError("type_locked")
+    fields[index] = _item(old["key"], kind, label, help_text, required, options, columns, details_label)
+    stored = _store(form, fields)["fields"][index]
+    if stored != old:
+        audit.record(session, "form.field_edit", actor=actor, target_type="form", target_id=form.id,
+                     before=_audit_field(old), after=_audit_field(stored), detail=stored["label"])
+    return stored
+
+
+def move_field(session: Session, form: Form, actor: User, index: int, step: int, key: str | None = None) -> None:
+    """Swap the field at ``index`` with its neighbour (``step`` -1 up, +1 down). Section headings
+    are items of the same list, so moving a question past a heading moves it into the next or
+    previous section, and moving a heading carries the section boundary."""
+    fields = _draft_fields(form)
+    item = _at(fields, index, key)
+    other = index + (-1 if step < 0 else 1)
+    if not 0 <= other < len(fields):
         raise FormError("bad_position")
     fields[index], fields[other] = fields[other], fields[index]
     form.draft_definition = {"fields": fields}
+    audit.record(session, "form.field_move", actor=actor, target_type="form", target_id=form.id,
+                 before={"position": index + 1}, after={"position": other + 1}, detail=item["label"])
 
 
-def delete_field(form: Form, index: int) -> None:
-    fields = copy.deepcopy((form.draft_definition or {}).get("fields", []))
-    if not 0 <= index < len(fields):
+def move_to_section(session: Session, form: Form, actor: User, index: int, key: str | None, section_key: str) -> None:
+    """Move the question at ``index`` to the end of the section whose heading has ``section_key``
+    ("" is the part before the first heading), in one step however far away it is."""
+    fields = _draft_fields(form)
+    item = _at(fields, index, key)
+    if item["type"] == "section":
         raise FormError("bad_position")
+    rest = fields[:index] + fields[index + 1:]
+    if section_key:
+        start = next((i for i, f in enumerate(rest) if f["type"] == "section" and f["key"] == section_key), None)
+        if start is None:
+            raise FormError("bad_position")
+    else:
+        start = -1
+    end = next((i for i in range(start + 1, len(rest)) if rest[i]["type"] == "section"), len(rest))
+    rest.insert(end, item)
+    form.draft_definition = {"fields": rest}
+    if end != index:
+        audit.record(session, "form.field_move", actor=actor, target_type="form", target_id=form.id,
+                     before={"position": index + 1}, after={"position": end + 1}, detail=item["label"])
+
+
+def delete_field(session: Session, form: Form, actor: User, index: int, key: str | None = None) -> None:
+    fields = _draft_fields(form)
+    item = _at(fields, index, key)
     del fields[index]
     form.draft_definition = {"fields": fields}
+    audit.record(session, "form.field_delete", actor=actor, target_type="form", target_id=form.id,
+                 before=_audit_field(item), detail=item["label"])
 
 
 def publish(session: Session, form: Form, actor: User, now: datetime) -> FormVersion:
@@ -207,7 +303,7 @@ def publish(session: Session, form: Form, actor: User, now: datetime) -> FormVer
     except defn.DefinitionError as err:
         raise FormError(f"field_{err.code}") from None
     latest = latest_version(session, form.id)
-    if latest is not None and latest.definition == checked:
+    if not defn.differs(checked, latest.definition if latest else None):
         raise FormError("unchanged")
     number = (session.scalar(select(func.max(FormVersion.number)).where(FormVersion.form_id == form.id)) or 0) + 1
     version = FormVersion(form_id=form.id, number=number, definition=checked, published_at=now,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..forms import StrictDateTimeLocalField
@@ -34,6 +34,13 @@ class FieldForm(FlaskForm):
     required = BooleanField(_l("必填"))
     options = TextAreaField(_l("选项（单选、多选：每行一个）"), validators=[Optional(), Length(max=3000)])
     columns = TextAreaField(_l("表格的列（每行一个，如 姓名、关系、职业、单位）"), validators=[Optional(), Length(max=1000)])
+    details_label = StringField(_l("选“是”时的说明提示（是/否题，选填）"), validators=[Optional(), Length(max=200)])
+
+
+class FieldEditForm(FieldForm):
+    """The same fields as adding, prefilled; ``key`` is the field the page showed (a stale page
+    is refused rather than changing whichever field now sits at that position)."""
+    key = HiddenField()
 
 
 class ReopenForm(FlaskForm):

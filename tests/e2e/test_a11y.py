@@ -60,7 +60,8 @@ MUST_REACH = {
                   "/ledger/orders/", "/ledger/orders/N"},
     "wucheng": {"/ledger/", "/ledger/items/N"},
     "leader": {"/forms/desk", "/ledger/", "/reports/print"},
-    "admin": {"/forms/manage/", "/forms/manage/N", "/ledger/orders/new", "/reports/officers/N", "/reports/remind"},
+    "admin": {"/forms/manage/", "/forms/manage/N", "/forms/manage/N/fields/N/edit", "/ledger/orders/new",
+              "/reports/officers/N", "/reports/remind"},
 }
 
 #: Query parameters that only filter, page or pick a week: a page differing only in these is the
