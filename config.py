@@ -98,6 +98,10 @@ class BaseConfig:
     #: The ordinary case of heartbeats and autosaves skips Flask's dispatch (app/express.py);
     #: False sends every request through the full stack.
     EXPRESS_LANE = _env_bool("EXPRESS_LANE", True)
+    #: Development and testing only: the Asia/Shanghai minute (``YYYY-MM-DD HH:MM``) the server's
+    #: clock starts at when the process starts, then runs on — to walk the platform on a Thursday
+    #: afternoon or after a deadline without waiting (app/clock.py). Production refuses it.
+    CLOCK_AT = os.environ.get("CLOCK_AT") or None
     #: The lane's SQLite writers wait for each other on a kernel lock beside the database file
     #: (app.db.WriterQueue) instead of SQLite's sleep-and-retry busy handler.
     SQLITE_WRITER_QUEUE = _env_bool("SQLITE_WRITER_QUEUE", True)
@@ -202,6 +206,13 @@ def _check_common(config: dict) -> None:
     if bad:
         raise RuntimeError(f"FORMS_KEYS: key {bad[0]} is not a Fernet key (32 url-safe base64 bytes); "
                            "make one with `flask --app wsgi forms new-key`")
+    if config.get("CLOCK_AT"):
+        from app.timeutils import parse_datetime_local_arg
+
+        try:
+            parse_datetime_local_arg(config["CLOCK_AT"])
+        except ValueError:
+            raise RuntimeError(f"CLOCK_AT: {config['CLOCK_AT']!r} is not a local minute like 2026-12-03 14:00") from None
     if config.get("EXAM_REVEAL_POLICY") not in ("after_close", "after_submit"):
         raise RuntimeError("EXAM_REVEAL_POLICY must be after_close or after_submit")
     for network in config.get("METRICS_NETWORKS") or ():
@@ -254,6 +265,8 @@ class ProductionConfig(BaseConfig):
             raise RuntimeError("Production needs SECRET_KEY: at least 32 random bytes, not a known value.")
         if config.get("DEBUG") or _env_bool("FLASK_DEBUG"):
             raise RuntimeError("Production refuses to start with debug on (FLASK_DEBUG).")
+        if config.get("CLOCK_AT"):
+            raise RuntimeError("Production refuses CLOCK_AT: its clock is the real one.")
         if not config.get("FORMS_KEYS"):
             raise RuntimeError("Production needs FORMS_KEYS (the keys of confidential forms, newest first); "
                                "make one with `flask --app wsgi forms new-key`.")

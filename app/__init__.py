@@ -17,6 +17,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     cfg.validate(app.config)
+    if app.config.get("CLOCK_AT") and not app.config.get("CLOCK"):
+        from .clock import running_from
+
+        app.config["CLOCK"] = running_from(app.config["CLOCK_AT"])
 
     register_extensions(app)
     from .web import install_converters

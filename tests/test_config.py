@@ -99,3 +99,32 @@ def test_on_off_settings_refuse_anything_but_on_or_off(value, outcome):
         assert done.returncode != 0 and f"SQLITE_WRITER_QUEUE={value!r}: use 1 or 0" in done.stderr
     else:
         assert done.returncode == 0 and done.stdout.strip() == outcome, done.stderr
+
+
+def test_clock_at_starts_the_development_clock_at_a_local_minute_and_runs_on(database_url):
+    """CLOCK_AT (development only) makes every "now" start at that Asia/Shanghai minute, shifted from the real clock (not frozen)."""
+    from datetime import datetime
+
+    from app import clock
+    from app.timeutils import utcnow
+
+    app = create_app({"APP_ENV": "testing", "DATABASE_URL": database_url, "CLOCK_AT": "2026-12-03 14:00"})
+    with app.app_context():
+        first = clock.now()
+        assert datetime(2026, 12, 3, 5, 59, 59) <= first <= datetime(2026, 12, 3, 6, 0, 2)  # 14:00 in Shanghai
+        # A shift of the real clock: the distance to it stays the same from call to call.
+        assert abs((clock.now() - utcnow()) - (first - utcnow())).total_seconds() <= 1
+
+
+@pytest.mark.parametrize("value", ["2026-12-03", "tomorrow", "2026-13-01 10:00", "2026-12-03 24:00"])
+def test_clock_at_refuses_a_value_that_is_not_a_local_minute(database_url, value):
+    """A mistyped CLOCK_AT refuses to start and names the setting, instead of running on the real clock."""
+    with pytest.raises(RuntimeError, match="CLOCK_AT"):
+        create_app({"APP_ENV": "testing", "DATABASE_URL": database_url, "CLOCK_AT": value})
+
+
+def test_production_refuses_clock_at(database_url):
+    """Production's clock is the real one: CLOCK_AT refuses to start."""
+    with pytest.raises(RuntimeError, match="CLOCK_AT"):
+        create_app({"APP_ENV": "production", "SECRET_KEY": GOOD_KEY, "DATABASE_URL": database_url,
+                    "FORMS_KEYS": [FORMS_KEY], "CLOCK_AT": "2026-12-03 14:00"})
