@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..forms_ import services
 from ..models import CampaignStage, Form, Unit, User
+from ..timeutils import local_at, local_day
 from .units import SUPERVISOR_BRANCH
 
 PERSONAL = {"fields": [
@@ -69,6 +70,11 @@ def _form(session: Session, admin: User, stage_id: int | None, title: str, descr
     return form
 
 
+def _due(now: datetime, days: int) -> datetime:
+    """18:00 Asia/Shanghai ``days`` from today, as an office sets a deadline."""
+    return local_at(local_day(now) + timedelta(days=days), 18)
+
+
 def load_content(session: Session, now: datetime) -> None:
     admin = session.scalar(select(User).where(User.role == "admin").order_by(User.id).limit(1))
     stage = session.scalar(select(CampaignStage).where(CampaignStage.code == "rectify").limit(1))
@@ -77,9 +83,9 @@ def load_content(session: Session, now: datetime) -> None:
     stage_id = stage.id if stage else None
     _form(session, admin, stage_id, "个人有关事项报告",
           "按照教育整顿要求，干警如实报告配偶、子女及其配偶从业等个人有关事项。本表保密：只有本人和本单位纪检督察可以查阅。",
-          PERSONAL, now + timedelta(days=7), now)
+          PERSONAL, _due(now, 7), now)
     _form(session, admin, stage_id, "自查自纠报告",
-          "对照“六大顽瘴痼疾”逐项自查，如实填写问题和整改措施。", SELF_CHECK, now + timedelta(days=10), now)
+          "对照“六大顽瘴痼疾”逐项自查，如实填写问题和整改措施。", SELF_CHECK, _due(now, 10), now)
 
 
 def seed_activity(session: Session, now: datetime, officer_ids: list[int], weeks: int, rng: random.Random) -> None:
