@@ -1,0 +1,209 @@
+"""Results of a survey (匿名测评, e.g. 满意度测评; issue 17 point 5): aggregates only, never an
+answer sheet, and never a group of fewer than ``MIN_ANSWERS`` sheets.
+
+Groups are a unit (the viewer's scope root, or a unit in it) and each of its child units, every
+group counting its whole subtree. A group is shown only with at least ``MIN_ANSWERS`` sheets
+(primary suppression). So that subtraction cannot reveal a small group, a shown parent must
+also leave a residual — its sheets minus those of its shown children — of 0 or at least
+``MIN_ANSWERS``; otherwise the smallest shown child is suppressed too, and the next, until it
+holds (complementary suppression, ``suppress``). A shown group gives, per question: choices and
+yes/no → count and share per option; number → mean; free text → the texts, sorted (never in the
+order they came), without names, only when the group has at least ``MIN_ANSWERS`` of them.
+
+The answer sheets come decrypted from app/forms_/access.py (``survey_answers``, one query, which
+also decides who may see results); this module costs two more queries (the units, the forms'
+versions) whatever the number of forms, units or sheets. The campaign report
+(app/reports/campaign.py) and the results page and workbook all call ``results_of``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..auth.scope import ancestor_ids, subtree_unit_ids
+from ..models import Form, FormVersion, Unit, User
+from . import access
+from . import definition as defn
+
+#: The fewest answer sheets a group's results are shown for (and free texts of a question).
+MIN_ANSWERS = 5
+#: Question types with per-option counts, means, or texts.
+CHOICE_KINDS = ("single", "multi", "yesno")
+TEXT_KINDS = ("text", "textarea")
+
+
+def suppress(parent: int, children: list[int], minimum: int = MIN_ANSWERS) -> tuple[bool, list[bool]]:
+    """Which of a parent group (``parent`` sheets) and its children (their sheet counts, each a
+    part of the parent's) may be shown: (parent shown, [child shown, ...]).
+
+    A group with fewer than ``minimum`` sheets is never shown; for a shown parent, parent minus
+    the shown children is 0 or at least ``minimum`` (suppressing the smallest shown child, ties
+    by position, until it is). Suppressing one child of at least ``minimum`` always suffices,
+    but the loop does not rely on it."""
+    parent_shown = parent >= minimum
+    shown = [parent_shown and c >= minimum for c in children]
+    while parent_shown:
+        residual = parent - sum(c for c, s in zip(children, shown) if s)
+        candidates = [i for i, s in enumerate(shown) if s]
+        if residual == 0 or residual >= minimum or not candidates:
+            break
+        shown[min(candidates, key=lambda i: (children[i], i))] = False
+    return parent_shown, shown
+
+
+@dataclass
+class OptionCount:
+    label: str
+    count: int
+    #: of the sheets that answered the question (multiple choice: may add up to more than 1)
+    share: float | None
+
+
+@dataclass
+class QuestionResult:
+    key: str
+    label: str
+    #: ``choice`` (single, multiple, yes/no), ``number`` or ``text``
+    kind: str
+    answered: int = 0
+    options: list[OptionCount] = field(default_factory=list)
+    mean: float | None = None
+    #: sorted; None when fewer than MIN_ANSWERS were written (not shown)
+    texts: list[str] | None = None
+
+
+@dataclass
+class Group:
+    unit_id: int
+    name: str
+    #: 0: the results' unit; 1: a child unit
+    depth: int
+    count: int
+    shown: bool = False
+    #: why not shown: ``few`` (fewer than MIN_ANSWERS) or ``complement`` (would reveal a small group)
+    reason: str = ""
+    questions: list[QuestionResult] = field(default_factory=list)
+
+
+@dataclass
+class SurveyResults:
+    form: Form
+    unit: Unit
+    groups: list[Group]
+    minimum: int = MIN_ANSWERS
+
+    @property
+    def total(self) -> int:
+        return self.groups[0].count if self.groups else 0
+
+
+def survey_questions(definitions: list[dict]) -> list[dict]:
+    """The questions results are given for, by key across the form's versions (oldest first):
+    the latest version's label, the union of options in order. Files, dates and repeating
+    groups have no aggregate and are left out."""
+    merged: dict[str, dict] = {}
+    for definition in definitions:
+        for f in defn.questions(definition):
+            if f["type"] not in CHOICE_KINDS + TEXT_KINDS + ("number",):
+                continue
+            known = merged.get(f["key"])
+            options = list(known["options"]) if known and "options" in known else []
+            merged[f["key"]] = {**f, "options": options + [o for o in f.get("options", []) if o not in options]}
+    return list(merged.values())
+
+
+def _number(value) -> float | None:
+    text = str(value or "").strip()
+    return float(text) if text and defn.NUMBER.fullmatch(text) else None
+
+
+def aggregate(question: dict, sheets: list[dict], yes_no: dict, minimum: int = MIN_ANSWERS) -> QuestionResult:
+    """One question over a shown group's answer sheets (``yes_no``: the labels of yes and no)."""
+    key, kind = question["key"], question["type"]
+    values = [sheet.get(key) for sheet in sheets]
+    if kind in CHOICE_KINDS:
+        if kind == "yesno":
+            labels = {"yes": str(yes_no["yes"]), "no": str(yes_no["no"])}
+            picked = [[labels[v["value"]]] if isinstance(v, dict) and v.get("value") in labels else [] for v in values]
+            options = list(labels.values())
+        else:
+            options = question["options"]
+            picked = [[v] if isinstance(v, str) and v else list(v) if isinstance(v, list) else [] for v in values]
+        answered = sum(1 for p in picked if p)
+        counts = {o: 0 for o in options}
+        for p in picked:
+            for o in p:
+                if o in counts:
+                    counts[o] += 1
+        return QuestionResult(key, question["label"], "choice", answered,
+                              [OptionCount(o, n, n / answered if answered else None) for o, n in counts.items()])
+    if kind == "number":
+        numbers = [n for n in (_number(v) for v in values) if n is not None]
+        return QuestionResult(key, question["label"], "number", len(numbers),
+                              mean=sum(numbers) / len(numbers) if numbers else None)
+    texts = sorted(t for t in (str(v or "").strip() for v in values) if t)
+    return QuestionResult(key, question["label"], "text", len(texts), texts=texts if len(texts) >= minimum else None)
+
+
+def _child_of(unit: Unit, units) -> dict[int, int | None]:
+    """Each unit of ``unit``'s subtree → the child of ``unit`` it lies under (None: ``unit``)."""
+    out: dict[int, int | None] = {}
+    for u in units:
+        chain = ancestor_ids(u.path)
+        below = chain[chain.index(unit.id) + 1:] if unit.id in chain else []
+        out[u.id] = below[0] if below else None
+    return out
+
+
+def _build(form: Form, unit: Unit, units, sheets, definitions: list[dict], yes_no: dict, minimum: int) -> SurveyResults:
+    """The groups of one form from its sheets (``access.SurveyAnswer``), with the suppression."""
+    child_of = _child_of(unit, units)
+    by_child: dict[int, list[dict]] = {}
+    for sheet in sheets:
+        child = child_of.get(sheet.unit_id)
+        if child is not None:
+            by_child.setdefault(child, []).append(sheet.answers)
+    children = [u for u in units if u.parent_id == unit.id and (u.is_active or u.id in by_child)]
+    everything = [s.answers for s in sheets]
+    parent_shown, shown = suppress(len(everything), [len(by_child.get(c.id, [])) for c in children], minimum)
+    questions = survey_questions(definitions)
+
+    def group(unit_id, name, depth, answers, visible):
+        g = Group(unit_id, name, depth, len(answers), visible)
+        if visible:
+            g.questions = [aggregate(q, answers, yes_no, minimum) for q in questions]
+        else:
+            g.reason = "few" if len(answers) < minimum else "complement"
+        return g
+
+    groups = [group(unit.id, unit.name, 0, everything, parent_shown)]
+    groups += [group(c.id, c.name, 1, by_child.get(c.id, []), visible) for c, visible in zip(children, shown)]
+    return SurveyResults(form, unit, groups, minimum)
+
+
+def results_of(session: Session, viewer: User, forms: list[Form], unit: Unit, yes_no: dict,
+               minimum: int = MIN_ANSWERS) -> list[SurveyResults]:
+    """The results of each survey in ``forms`` for ``unit`` (already checked to lie in the
+    viewer's scope) and its children, with the suppression above; 404 (from access) unless the
+    viewer may see results of every form. ``yes_no``: the words for yes and no. Three queries
+    (the sheets, the units, the versions), however many forms, units or sheets."""
+    sheets = access.survey_answers(session, viewer, forms, unit)
+    if not forms:
+        return []
+    units = session.execute(select(Unit.id, Unit.name, Unit.path, Unit.parent_id, Unit.is_active)
+                            .where(Unit.id.in_(subtree_unit_ids(unit))).order_by(Unit.sort_order, Unit.id)).all()
+    definitions: dict[int, list[dict]] = {}
+    for form_id, definition in session.execute(select(FormVersion.form_id, FormVersion.definition)
+                                               .where(FormVersion.form_id.in_([f.id for f in forms]))
+                                               .order_by(FormVersion.number)):
+        definitions.setdefault(form_id, []).append(definition)
+    return [_build(form, unit, units, [s for s in sheets if s.form_id == form.id], definitions.get(form.id, []),
+                   yes_no, minimum) for form in forms]
+
+
+def survey_results(session: Session, viewer: User, form: Form, unit: Unit, yes_no: dict,
+                   minimum: int = MIN_ANSWERS) -> SurveyResults:
+    """``results_of`` for one form (the results page and its workbook)."""
+    return results_of(session, viewer, [form], unit, yes_no, minimum)[0]
