@@ -316,3 +316,64 @@ def test_migration_0015_widens_the_check_and_keeps_every_row(tmp_path):
     with engine.begin() as conn:
         assert conn.execute(text("SELECT count(*) FROM form_submissions")).scalar() == 1
     engine.dispose()
+
+
+def test_campaign_report_survey_section_is_the_survey_modules_figures(app, surveyed, city):
+    """The campaign report's 满意度测评 section: per question, the same groups, shares and suppression as the results page; page and workbook show it."""
+    from app.reports.campaign import CampaignReport
+    from app.forms_.survey import question_rows
+    from tests.test_campaign_report import build_campaign
+
+    with app.app_context():
+        build_campaign(db.session, city)
+        db.session.commit()
+        supervisor = db.session.scalar(select(User).where(User.username == "supervisor"))
+        branch = db.session.get(Unit, city.branch_a)
+        report = CampaignReport(db.session, branch, app.config["CLOCK"](), viewer=supervisor)
+        result = next(res for section, res in report.sections if section.key == "survey")
+        expected = survey_results(db.session, supervisor, db.session.get(Form, surveyed["form"]), branch, YES_NO)
+        titles = [str(t.title) for t in result.tables]
+        assert titles == [f"满意度测评 · {q['label']}" for q in expected.questions if q["type"] != "textarea"]
+        overall = result.tables[0]
+        assert overall.rows == question_rows(expected, "overall")
+        assert [row["count"] for row in overall.rows] == [10, None, None]
+        assert overall.rows[2]["note"] == "答卷不足5份，结果不予显示" and overall.rows[2].get("o0") is None
+        assert dict((str(k), v) for k, v, _kind in result.headline) == {"满意度测评答卷": 10}
+    client = _login(app, "supervisor")
+    page = client.get("/reports/campaign").get_data(as_text=True)
+    assert 'id="section-survey"' in page and "答卷不足5份，结果不予显示" in page and SECRET not in page
+    book = load_workbook(io.BytesIO(client.get("/reports/campaign.xlsx").data))
+    assert "满意度测评" in book.sheetnames
+    cells = [c for row in book["满意度测评"].iter_rows(values_only=True) for c in row if c]
+    assert "答卷不足5份，结果不予显示" in cells and not any(SECRET in str(c) for c in cells)
+
+
+def test_campaign_survey_section_queries_do_not_grow_with_surveys(app, surveyed, city):
+    """Issue 17 point 5: one survey or two, the campaign report costs the same number of queries."""
+    from app.reports.campaign import CampaignReport
+    from tests.test_campaign_report import build_campaign
+
+    with app.app_context():
+        build_campaign(db.session, city)
+        db.session.commit()
+
+    def count():
+        with app.app_context():
+            leader = db.session.scalar(select(User).where(User.username == "leader"))
+            root = db.session.get(Unit, city.root)
+            seen = []
+            listener = lambda conn, cursor, sql, *rest: seen.append(sql)  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", listener)
+            try:
+                report = CampaignReport(db.session, root, app.config["CLOCK"](), viewer=leader)
+                tables = next(res for section, res in report.sections if section.key == "survey").tables
+            finally:
+                event.remove(db.engine, "before_cursor_execute", listener)
+            return len(seen), len(tables)
+
+    few, one = count()
+    with app.app_context():
+        make_form(db.session, city.users["admin"], SURVEY, confidentiality="survey", title="第二次测评")
+        db.session.commit()
+    many, two = count()
+    assert two == 2 * one and many == few

@@ -71,7 +71,8 @@ def survey_results(form_id: int):
     results = _survey_results(form_id)
     root = scope_root(db.session, current_user)
     up = results.unit.parent_id if root is not None and results.unit.id != root.id else None
-    return render_template("forms/results.html", form=results.form, results=results, up=up)
+    return render_template("forms/results.html", form=results.form, results=results, up=up,
+                           suppressed_text=survey.suppressed_text)
 
 
 @bp.route("/desk/<int:form_id>/results.xlsx")

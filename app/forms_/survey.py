@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -51,6 +52,13 @@ def suppress(parent: int, children: list[int], minimum: int = MIN_ANSWERS) -> tu
             break
         shown[min(candidates, key=lambda i: (children[i], i))] = False
     return parent_shown, shown
+
+
+def suppressed_text(reason: str, minimum: int = MIN_ANSWERS) -> str:
+    """Why a group's results are not shown, as the page, the workbook and the campaign report say it."""
+    if reason == "few":
+        return _("答卷不足%(n)d份，结果不予显示", n=minimum)
+    return _("为防止推算出答卷不足%(n)d份的单位，结果不予显示", n=minimum)
 
 
 @dataclass
@@ -93,6 +101,8 @@ class SurveyResults:
     unit: Unit
     groups: list[Group]
     minimum: int = MIN_ANSWERS
+    #: the questions results are given for (``survey_questions``), in the form's order
+    questions: list[dict] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -114,6 +124,13 @@ def survey_questions(definitions: list[dict]) -> list[dict]:
     return list(merged.values())
 
 
+def option_labels(question: dict, yes_no: dict) -> list[str]:
+    """The options a choice question's results list, in order (yes/no: the words for yes and no)."""
+    if question["type"] == "yesno":
+        return [str(yes_no["yes"]), str(yes_no["no"])]
+    return list(question.get("options") or [])
+
+
 def _number(value) -> float | None:
     text = str(value or "").strip()
     return float(text) if text and defn.NUMBER.fullmatch(text) else None
@@ -124,12 +141,11 @@ def aggregate(question: dict, sheets: list[dict], yes_no: dict, minimum: int = M
     key, kind = question["key"], question["type"]
     values = [sheet.get(key) for sheet in sheets]
     if kind in CHOICE_KINDS:
+        options = option_labels(question, yes_no)
         if kind == "yesno":
-            labels = {"yes": str(yes_no["yes"]), "no": str(yes_no["no"])}
+            labels = {"yes": options[0], "no": options[1]}
             picked = [[labels[v["value"]]] if isinstance(v, dict) and v.get("value") in labels else [] for v in values]
-            options = list(labels.values())
         else:
-            options = question["options"]
             picked = [[v] if isinstance(v, str) and v else list(v) if isinstance(v, list) else [] for v in values]
         answered = sum(1 for p in picked if p)
         counts = {o: 0 for o in options}
@@ -145,6 +161,23 @@ def aggregate(question: dict, sheets: list[dict], yes_no: dict, minimum: int = M
                               mean=sum(numbers) / len(numbers) if numbers else None)
     texts = sorted(t for t in (str(v or "").strip() for v in values) if t)
     return QuestionResult(key, question["label"], "text", len(texts), texts=texts if len(texts) >= minimum else None)
+
+
+def question_rows(results: SurveyResults, key: str) -> list[dict]:
+    """One row per group for the question ``key`` (tables such as the campaign report's): unit
+    and depth; for a shown group ``count`` and the figures (``o0``, ``o1``…: each option's share,
+    or ``mean``); for a suppressed one no figure (None) and ``note``, why."""
+    rows = []
+    for g in results.groups:
+        row = {"unit_id": g.unit_id, "unit_name": g.name, "depth": g.depth, "count": g.count if g.shown else None,
+               "note": "" if g.shown else suppressed_text(g.reason, results.minimum)}
+        result = next((q for q in g.questions if q.key == key), None)
+        if result is not None and result.kind == "number":
+            row["mean"] = result.mean
+        elif result is not None:
+            row.update({f"o{i}": o.share for i, o in enumerate(result.options)})
+        rows.append(row)
+    return rows
 
 
 def _child_of(unit: Unit, units) -> dict[int, int | None]:
@@ -180,7 +213,7 @@ def _build(form: Form, unit: Unit, units, sheets, definitions: list[dict], yes_n
 
     groups = [group(unit.id, unit.name, 0, everything, parent_shown)]
     groups += [group(c.id, c.name, 1, by_child.get(c.id, []), visible) for c, visible in zip(children, shown)]
-    return SurveyResults(form, unit, groups, minimum)
+    return SurveyResults(form, unit, groups, minimum, questions)
 
 
 def results_of(session: Session, viewer: User, forms: list[Form], unit: Unit, yes_no: dict,

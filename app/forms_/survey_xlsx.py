@@ -11,14 +11,7 @@ from openpyxl.styles import Font
 
 from ..xlsx import safe_cell
 from .export import sheet_title
-from .survey import SurveyResults
-
-
-def suppressed_text(reason: str, minimum: int) -> str:
-    """Why a group's results are not shown (the page says the same)."""
-    if reason == "few":
-        return _("答卷不足%(n)d份，结果不予显示", n=minimum)
-    return _("为防止推算出答卷不足%(n)d份的单位，结果不予显示", n=minimum)
+from .survey import SurveyResults, suppressed_text
 
 
 def workbook(results: SurveyResults) -> bytes:
