@@ -81,6 +81,17 @@ class QuestionResult:
     #: sorted; None when fewer than MIN_ANSWERS were written (not shown)
     texts: list[str] | None = None
 
+    @property
+    def text_counts(self) -> list[tuple[str, int]]:
+        """The texts with identical ones told once, with how many wrote them (sorted)."""
+        out: list[tuple[str, int]] = []
+        for text in self.texts or []:
+            if out and out[-1][0] == text:
+                out[-1] = (text, out[-1][1] + 1)
+            else:
+                out.append((text, 1))
+        return out
+
 
 @dataclass
 class Group:

@@ -55,10 +55,10 @@ MUST_REACH = {
     "officer": {"/forms/", "/forms/N", "/ledger/", "/ledger/items/N"},
     "supervisor": {"/forms/desk", "/forms/desk/N", "/ledger/", "/ledger/items/N", "/ledger/orders/N",
                    "/reports/officers/N", "/reports/remind", "/reports/print", "/reports/campaign?unit",
-                   "/talks/", "/talks/new", "/talks/N"},
+                   "/talks/", "/talks/new", "/talks/N", "/forms/desk/N/results"},
     "inspector": {"/forms/desk", "/forms/desk/N", "/forms/submissions/N"},
     "wucheng": {"/ledger/", "/ledger/items/N"},
-    "leader": {"/forms/desk", "/ledger/", "/reports/print"},
+    "leader": {"/forms/desk", "/forms/desk/N/results", "/ledger/", "/reports/print"},
     "admin": {"/forms/manage/", "/forms/manage/N", "/ledger/orders/new", "/reports/officers/N", "/reports/remind"},
 }
 
