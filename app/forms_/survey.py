@@ -6,13 +6,15 @@ group counting its whole subtree. A group is shown only with at least ``MIN_ANSW
 (primary suppression). So that subtraction cannot reveal a small group, a shown parent must
 also leave a residual — its sheets minus those of its shown children — of 0 or at least
 ``MIN_ANSWERS``; otherwise the smallest shown child is suppressed too, and the next, until it
-holds (complementary suppression, ``suppress``). A shown group gives, per question: choices and
+holds (complementary suppression, ``suppress``). What is shown is decided once for the whole
+city (``visibility``), so a unit's own page never shows what its parent's page hides, and
+nothing below a hidden unit is shown. A shown group gives, per question: choices and
 yes/no → count and share per option; number → mean; free text → the texts, sorted (never in the
 order they came), without names, only when the group has at least ``MIN_ANSWERS`` of them.
 
 The answer sheets come decrypted from app/forms_/access.py (``survey_answers``, one query, which
-also decides who may see results); this module costs two more queries (the units, the forms'
-versions) whatever the number of forms, units or sheets. The campaign report
+also decides who may see results); this module costs three more queries (the city's sheet
+counts per unit, the units, the forms' versions) whatever the number of forms, units or sheets. The campaign report
 (app/reports/campaign.py) and the results page and workbook all call ``results_of``.
 """
 from __future__ import annotations
@@ -20,11 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..auth.scope import ancestor_ids, subtree_unit_ids
-from ..models import Form, FormVersion, Unit, User
+from ..auth.scope import ancestor_ids
+from ..models import Form, FormSubmission, FormVersion, Unit, User
 from . import access
 from . import definition as defn
 
@@ -191,18 +193,56 @@ def question_rows(results: SurveyResults, key: str) -> list[dict]:
     return rows
 
 
+def visibility(units, direct: dict[int, int], minimum: int = MIN_ANSWERS) -> dict[int, tuple[int, bool, str]]:
+    """Every unit of the city (rows with ``id`` and ``parent_id``) → (its subtree's sheets, shown,
+    reason when not: ``few`` or ``complement``), from each unit's own people's sheets ``direct``.
+
+    Decided once for the whole tree, top-down, whoever looks and from whichever unit: a root is
+    shown with at least ``minimum`` sheets; the children of a shown unit by ``suppress``; below a
+    hidden unit nothing is shown. So the shown groups are a tree from the top, the sheets of each
+    shown unit less its shown children's (its residual) are 0 or at least ``minimum``, and every
+    sum or difference of shown figures is a sum of residuals: no page, and no two pages side by
+    side (a unit's own page beside its parent's), reveal a group of 1 to ``minimum`` - 1."""
+    children: dict[int | None, list[int]] = {}
+    for u in units:
+        children.setdefault(u.parent_id, []).append(u.id)
+    total: dict[int, int] = {}
+    order: list[int] = []  # parents before children
+    stack = list(children.get(None, []))
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        stack.extend(children.get(node, []))
+    for node in reversed(order):
+        total[node] = direct.get(node, 0) + sum(total[c] for c in children.get(node, []))
+    shown: dict[int, bool] = {root: total[root] >= minimum for root in children.get(None, [])}
+    for node in order:
+        kids = children.get(node, [])
+        if shown[node]:
+            _, visible = suppress(total[node], [total[c] for c in kids], minimum)
+        else:
+            visible = [False] * len(kids)
+        shown.update(zip(kids, visible))
+    return {node: (total[node], shown[node], "" if shown[node] else "few" if total[node] < minimum else "complement")
+            for node in order}
+
+
 def _child_of(unit: Unit, units) -> dict[int, int | None]:
     """Each unit of ``unit``'s subtree → the child of ``unit`` it lies under (None: ``unit``)."""
     out: dict[int, int | None] = {}
     for u in units:
         chain = ancestor_ids(u.path)
-        below = chain[chain.index(unit.id) + 1:] if unit.id in chain else []
-        out[u.id] = below[0] if below else None
+        if unit.id in chain:
+            below = chain[chain.index(unit.id) + 1:]
+            out[u.id] = below[0] if below else None
     return out
 
 
-def _build(form: Form, unit: Unit, units, sheets, definitions: list[dict], yes_no: dict, minimum: int) -> SurveyResults:
-    """The groups of one form from its sheets (``access.SurveyAnswer``), with the suppression."""
+def _build(form: Form, unit: Unit, units, sheets, counts: dict[int, int], definitions: list[dict], yes_no: dict,
+           minimum: int) -> SurveyResults:
+    """The groups of one form from its sheets (``access.SurveyAnswer``, ``unit``'s subtree) and
+    the city's sheet counts per unit (for ``visibility``)."""
+    seen = visibility(units, counts, minimum)
     child_of = _child_of(unit, units)
     by_child: dict[int, list[dict]] = {}
     for sheet in sheets:
@@ -210,20 +250,17 @@ def _build(form: Form, unit: Unit, units, sheets, definitions: list[dict], yes_n
         if child is not None:
             by_child.setdefault(child, []).append(sheet.answers)
     children = [u for u in units if u.parent_id == unit.id and (u.is_active or u.id in by_child)]
-    everything = [s.answers for s in sheets]
-    parent_shown, shown = suppress(len(everything), [len(by_child.get(c.id, [])) for c in children], minimum)
     questions = survey_questions(definitions)
 
-    def group(unit_id, name, depth, answers, visible):
-        g = Group(unit_id, name, depth, len(answers), visible)
+    def group(unit_id, name, depth, answers):
+        _total, visible, reason = seen.get(unit_id, (0, False, "few"))
+        g = Group(unit_id, name, depth, len(answers), visible, reason)
         if visible:
             g.questions = [aggregate(q, answers, yes_no, minimum) for q in questions]
-        else:
-            g.reason = "few" if len(answers) < minimum else "complement"
         return g
 
-    groups = [group(unit.id, unit.name, 0, everything, parent_shown)]
-    groups += [group(c.id, c.name, 1, by_child.get(c.id, []), visible) for c, visible in zip(children, shown)]
+    groups = [group(unit.id, unit.name, 0, [s.answers for s in sheets])]
+    groups += [group(c.id, c.name, 1, by_child.get(c.id, [])) for c in children]
     return SurveyResults(form, unit, groups, minimum, questions)
 
 
@@ -231,20 +268,28 @@ def results_of(session: Session, viewer: User, forms: list[Form], unit: Unit, ye
                minimum: int = MIN_ANSWERS) -> list[SurveyResults]:
     """The results of each survey in ``forms`` for ``unit`` (already checked to lie in the
     viewer's scope) and its children, with the suppression above; 404 (from access) unless the
-    viewer may see results of every form. ``yes_no``: the words for yes and no. Three queries
-    (the sheets, the units, the versions), however many forms, units or sheets."""
+    viewer may see results of every form. ``yes_no``: the words for yes and no. Four queries
+    (the subtree's sheets; the city's sheet counts per unit, which decide what is shown; the
+    units; the versions), however many forms, units or sheets."""
     sheets = access.survey_answers(session, viewer, forms, unit)
     if not forms:
         return []
+    form_ids = [f.id for f in forms]
+    counts: dict[int, dict[int, int]] = {}
+    for form_id, unit_id, n in session.execute(
+            select(FormSubmission.form_id, User.unit_id, func.count(FormSubmission.id))
+            .join(User, User.id == FormSubmission.user_id)
+            .where(FormSubmission.form_id.in_(form_ids), FormSubmission.status == "submitted")
+            .group_by(FormSubmission.form_id, User.unit_id)):
+        counts.setdefault(form_id, {})[unit_id] = n
     units = session.execute(select(Unit.id, Unit.name, Unit.path, Unit.parent_id, Unit.is_active)
-                            .where(Unit.id.in_(subtree_unit_ids(unit))).order_by(Unit.sort_order, Unit.id)).all()
+                            .order_by(Unit.sort_order, Unit.id)).all()
     definitions: dict[int, list[dict]] = {}
     for form_id, definition in session.execute(select(FormVersion.form_id, FormVersion.definition)
-                                               .where(FormVersion.form_id.in_([f.id for f in forms]))
-                                               .order_by(FormVersion.number)):
+                                               .where(FormVersion.form_id.in_(form_ids)).order_by(FormVersion.number)):
         definitions.setdefault(form_id, []).append(definition)
-    return [_build(form, unit, units, [s for s in sheets if s.form_id == form.id], definitions.get(form.id, []),
-                   yes_no, minimum) for form in forms]
+    return [_build(form, unit, units, [s for s in sheets if s.form_id == form.id], counts.get(form.id, {}),
+                   definitions.get(form.id, []), yes_no, minimum) for form in forms]
 
 
 def survey_results(session: Session, viewer: User, form: Form, unit: Unit, yes_no: dict,

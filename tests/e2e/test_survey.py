@@ -62,3 +62,42 @@ def test_leader_sees_the_city_and_its_top_units(browser, live_server, page, page
     page.set_viewport_size({"width": 1366, "height": 768})
     page.screenshot(path=str(screens / "survey-results-leader-1366.png"), full_page=False)
     page_log.assert_clean()
+
+
+def test_office_sees_the_survey_level_explained_in_the_builder(browser, live_server, page, page_log, screens):
+    """Admin: the builder's settings offer 匿名测评, explained under the select (who reads what, the minimum of 5)."""
+    login(page, "admin")
+    page.goto("/forms/manage/")
+    page.locator("a", has_text="满意度测评").first.click()
+    page.wait_for_url(re.compile(r"/forms/manage/\d+$"))
+    assert page.locator("#confidentiality").input_value() == "survey"
+    help_text = page.locator("#level-help").inner_text()
+    assert "任何人都不能查看或导出个人答卷" in help_text and "不足 5 份答卷" in help_text
+    fits(page, "the builder")
+    page.locator("#level-help").scroll_into_view_if_needed()
+    page.screenshot(path=str(screens / "survey-builder-level-360.png"), full_page=False)
+    page_log.assert_clean()
+
+
+def test_officer_fills_the_survey_and_only_they_read_it(browser, live_server, page, page_log, screens):
+    """The demo officer fills 满意度测评 on the phone, told it is anonymous; after submitting they read their own sheet, and its URL is 404 to the supervisor."""
+    login(page, "officer")
+    page.goto("/forms/")
+    page.locator("a", has_text="满意度测评").first.click()
+    page.wait_for_url(re.compile(r"/forms/\d+$"))
+    assert "除您本人外，任何人都不能查看您的答卷" in page.locator("main").inner_text()
+    page.check("input[name=f_overall][value=满意]")
+    page.check("input[name=f_practical][value=是]")
+    page.fill("#f_style", "8")
+    page.fill("#f_advice", "希望多组织实地教学。")
+    fits(page, "the survey form")
+    page.screenshot(path=str(screens / "survey-fill-360.png"), full_page=True)
+    with page.expect_navigation():
+        page.click("button[value=submit]")
+    assert re.search(r"/forms/submissions/\d+$", page.url)
+    sheet_url = page.url
+    assert "希望多组织实地教学。" in page.locator("main").inner_text()
+    page_log.assert_clean()  # before the 404 below, which the browser logs as a failed load
+    page.context.clear_cookies()
+    login(page, "supervisor")
+    assert page.goto(sheet_url).status == 404
