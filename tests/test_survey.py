@@ -80,7 +80,7 @@ def _login(app, username):
 
 
 @pytest.mark.parametrize("username", ["supervisor", "inspector", "leader", "admin", "officer2"])
-def test_nobody_but_the_owner_reads_a_survey_sheet(app, surveyed, username):
+def test_a16_nobody_but_the_owner_reads_a_survey_sheet(app, surveyed, username):
     """Supervisor, inspector, leader, admin and a colleague: the sheet's page, its files and the form's export are 404."""
     client = _login(app, username)
     sub, form = surveyed["sub"], surveyed["form"]
@@ -166,7 +166,7 @@ def test_a_group_of_exactly_five_shows_figures(app, surveyed, city):
     assert advice.answered == 3 and advice.texts is None  # 3 texts among 5 sheets: not shown
 
 
-def test_results_page_as_supervisor_shows_only_the_subtree(app, surveyed, city):
+def test_a16_results_page_as_supervisor_shows_only_the_subtree(app, surveyed, city):
     """The supervisor of branch A sees branch A and its stations, nothing of branch B; another branch's unit is 403."""
     client = _login(app, "supervisor")
     page = client.get(f"/forms/desk/{surveyed['form']}/results")
