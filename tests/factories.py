@@ -131,13 +131,14 @@ PERSONAL_FORM = {"fields": [
 
 def make_form(session, creator_id: int, definition: dict | None = None, *, confidential: bool = True,
               due_at: datetime | None = None, target_unit_id: int | None = None, roles=("officer",),
-              title: str = "个人有关事项报告"):
-    """A published form (version 1); needs an app context (the services audit and encrypt)."""
+              title: str = "个人有关事项报告", confidentiality: str | None = None):
+    """A published form (version 1); needs an app context (the services audit and encrypt).
+    ``confidentiality`` (open, confidential, survey) wins over ``confidential``."""
     from app.forms_ import services
 
     creator = session.get(User, creator_id)
     form = services.save_settings(session, None, creator, title=title, description="", target_unit_id=target_unit_id,
-                                  confidentiality="confidential" if confidential else "open",
+                                  confidentiality=confidentiality or ("confidential" if confidential else "open"),
                                   target_roles=list(roles), due_at=due_at or datetime(2026, 3, 20, 10, 0),
                                   stage_id=None)
     form.draft_definition = definition or PERSONAL_FORM

@@ -124,6 +124,8 @@ POLICY = {
     "forms.desk": STAFF | {"inspector"},
     "forms.desk_form": STAFF | {"inspector"},
     "forms.export_xlsx": STAFF | {"inspector"},
+    "forms.survey_results": STAFF | {"inspector"},  # aggregates only (app/forms_/survey.py)
+    "forms.survey_results_xlsx": STAFF | {"inspector"},
     "forms.manage": {"admin"},
     "forms.new": {"admin"},
     "forms.edit": {"admin"},

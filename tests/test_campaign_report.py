@@ -196,7 +196,7 @@ def test_campaign_workbook_sheets_and_totals(app, city, auth, client):
     resp = client.get("/reports/campaign.xlsx")
     assert resp.status_code == 200 and resp.mimetype.endswith("spreadsheetml.sheet")
     wb = load_workbook(io.BytesIO(resp.data))
-    assert wb.sheetnames == ["概况", "学习情况", "每周测试", "规定动作", "查纠整改表单", "整改台账", "谈心谈话"]
+    assert wb.sheetnames == ["概况", "学习情况", "每周测试", "规定动作", "查纠整改表单", "整改台账", "谈心谈话", "满意度测评"]
     study = wb["学习情况"]
     assert study.freeze_panes == "A3" and study["A2"].value == "周次"
     assert study["A3"].value.startswith("第9周（02-23")
@@ -260,7 +260,7 @@ def test_campaign_report_in_english_keeps_a_chinese_workbook(app, city, auth, cl
     page = client.get("/reports/campaign")
     assert page.status_code == 200 and "Week 10" in page.get_data(as_text=True)
     wb = load_workbook(io.BytesIO(client.get("/reports/campaign.xlsx").data))
-    assert wb.sheetnames == ["概况", "学习情况", "每周测试", "规定动作", "查纠整改表单", "整改台账", "谈心谈话"] and wb["学习情况"]["A3"].value.startswith("第9周")
+    assert wb.sheetnames == ["概况", "学习情况", "每周测试", "规定动作", "查纠整改表单", "整改台账", "谈心谈话", "满意度测评"] and wb["学习情况"]["A3"].value.startswith("第9周")
 
 
 def test_a_section_added_to_the_registry_reaches_page_and_workbook(app, city, auth, client, monkeypatch):

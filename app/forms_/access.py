@@ -5,6 +5,9 @@
   the person's unit — nobody else. Supervisors, leaders and the campaign office see only
   whether it was submitted (counts and status, app/forms_/queries.py), never the answers.
 * An **open** form: also supervisors, inspectors and admins whose subtree holds the person.
+* A **survey** (匿名测评, 满意度测评): the person and nobody else, ever — there is no export.
+  Staff of the subtree (``RESULT_ROLES``) see only aggregates of at least five answer sheets per
+  group (app/forms_/survey.py, fed by ``survey_answers`` here without anyone's name).
 
 Whoever may not read a submission gets 404 from every path to it — the page, its files, the
 export — exactly as if it did not exist. Every read by someone other than the person writes an
@@ -20,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..auth.scope import unit_in_scope, people_in_scope
+from ..auth.scope import people_in_scope, subtree_unit_ids, unit_in_scope
 from ..db import db
 from ..models import AuditLog, Form, FormFile, FormSubmission, User
 from . import crypto
@@ -29,9 +32,13 @@ from . import crypto
 READ_ACTION = "form.read"
 TARGET = "form_submission"
 OPEN_READERS = frozenset({"supervisor", "inspector", "admin"})
+#: Who sees a survey's aggregated results (their subtree's; the city for leaders and admins).
+RESULT_ROLES = frozenset({"supervisor", "leader", "admin", "inspector"})
 
 
 def _reader_role_ok(user: User, form: Form) -> bool:
+    if form.survey:
+        return False  # nobody reads an anonymous answer sheet but the person who filled it
     return user.role == "inspector" if form.confidential else user.role in OPEN_READERS
 
 
@@ -58,6 +65,39 @@ def may_reopen(session: Session, user: User, submission: FormSubmission) -> bool
 def may_export(user: User, form: Form) -> bool:
     """Whether the export of ``form`` exists for this user at all (its rows are filtered too)."""
     return _reader_role_ok(user, form)
+
+
+def may_see_results(user: User | None, form: Form) -> bool:
+    """The aggregated results page of a survey exists for this user (their scope's groups)."""
+    return user is not None and user.is_active and form.survey and user.role in RESULT_ROLES
+
+
+@dataclass(frozen=True)
+class SurveyAnswer:
+    """One submitted answer sheet of a survey, as the aggregation sees it: the form, the owner's
+    unit (to group by) and the answers, never who filled it."""
+
+    form_id: int
+    unit_id: int
+    answers: dict
+
+
+def survey_answers(session: Session, user: User, forms: list[Form], root) -> list[SurveyAnswer]:
+    """Every submitted answer sheet of the surveys ``forms`` filled by people of ``root``'s
+    subtree who are also in the user's scope, decrypted — one query, however many forms. The
+    caller must not depend on their order (nothing here names the person; aggregates and sorted
+    texts do not depend on it). 404 unless ``may_see_results`` for every form. Not audited:
+    nobody reads a sheet; app/forms_/survey.py turns them into aggregates with the small groups
+    suppressed before anything is shown."""
+    if not all(may_see_results(user, form) for form in forms):
+        abort(404)
+    if not forms:
+        return []
+    stmt = (select(FormSubmission.form_id, User.unit_id, FormSubmission.answers_token)
+            .join(User, User.id == FormSubmission.user_id)
+            .where(FormSubmission.form_id.in_([f.id for f in forms]), FormSubmission.status == "submitted",
+                   people_in_scope(session, user), User.unit_id.in_(subtree_unit_ids(root))))
+    return [SurveyAnswer(form_id, unit_id, crypto.open_json(token)) for form_id, unit_id, token in session.execute(stmt)]
 
 
 @dataclass

@@ -12,11 +12,12 @@ from .. import clock
 from ..auth.access import access
 from ..db import db
 from ..models import Form, FormSubmission, Unit
+from ..auth.scope import UnitRefused, requested_unit, scope_root
 from ..tasks.queries import stages as campaign_stages, unit_choices_in_scope
 from ..timeutils import to_local, to_utc
-from . import access as rule, definition as defn, export, queries, services
+from . import access as rule, definition as defn, export, queries, services, survey, survey_xlsx
 from .routes import bp, form_message
-from .webforms import FieldEditForm, FieldForm, SettingsForm
+from .webforms import LEVEL_HELP, FieldEditForm, FieldForm, SettingsForm
 
 desk_roles = access("supervisor", "leader", "admin", "inspector")
 office = access("admin", mfa=True)
@@ -46,7 +47,42 @@ def desk_form(form_id: int):
                 and rule.may_read(db.session, current_user, db.session.get(FormSubmission, p.submission_id))}
     return render_template("forms/desk_form.html", form=form, people=people,
                            counts=queries.status_counts(db.session, current_user, form, now), readable=readable, now=now,
-                           can_export=rule.may_export(current_user, form))
+                           can_export=rule.may_export(current_user, form),
+                           can_see_results=rule.may_see_results(current_user, form))
+
+
+def _survey_results(form_id: int) -> survey.SurveyResults:
+    """The results of a survey the viewer's desk lists, for ``?unit=`` (default: the viewer's
+    scope root; 400 malformed, 403 outside the scope, like the reports); 404 for any other form."""
+    form = db.session.get(Form, form_id)
+    if form is None or not rule.may_see_results(current_user, form) or form not in queries.desk_forms(db.session, current_user):
+        abort(404)
+    try:
+        unit = requested_unit(db.session, current_user, request.args.get("unit"))
+    except UnitRefused as refused:
+        abort(refused.status)
+    return survey.survey_results(db.session, current_user, form, unit, {"yes": _("是"), "no": _("否")})
+
+
+@bp.route("/desk/<int:form_id>/results")
+@desk_roles
+def survey_results(form_id: int):
+    """匿名测评 results: aggregates per unit, small groups suppressed (app/forms_/survey.py)."""
+    results = _survey_results(form_id)
+    root = scope_root(db.session, current_user)
+    up = results.unit.parent_id if root is not None and results.unit.id != root.id else None
+    return render_template("forms/results.html", form=results.form, results=results, up=up,
+                           suppressed_text=survey.suppressed_text)
+
+
+@bp.route("/desk/<int:form_id>/results.xlsx")
+@desk_roles
+def survey_results_xlsx(form_id: int):
+    results = _survey_results(form_id)
+    data = survey_xlsx.workbook(results)
+    return send_file(io.BytesIO(data), as_attachment=True,
+                     download_name=f"survey-{results.form.id}-unit-{results.unit.id}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0)
 
 
 @bp.route("/desk/<int:form_id>/export.xlsx")
@@ -80,6 +116,12 @@ def _settings_form(form: Form | None) -> SettingsForm:
     return sf
 
 
+def _level_help() -> dict:
+    """What each confidentiality level means, for the builder (the survey's minimum filled in)."""
+    return {key: str(text) % {"n": survey.MIN_ANSWERS} if key == "survey" else str(text)
+            for key, text in LEVEL_HELP.items()}
+
+
 def _save_settings(form: Form | None, sf: SettingsForm) -> Form:
     return services.save_settings(db.session, form, current_user, title=sf.title.data,
                                   description=sf.description.data or "", confidentiality=sf.confidentiality.data,
@@ -102,7 +144,7 @@ def new():
             flash(_("表单已创建，请添加题目。"), "success")
             return redirect(url_for("forms.edit", form_id=form.id))
     return render_template("forms/edit.html", form=None, sf=sf, ff=FieldForm(formdata=None), fields=[],
-                           version=None), 422 if request.method == "POST" else 200
+                           version=None, level_help=_level_help()), 422 if request.method == "POST" else 200
 
 
 @bp.route("/manage/<int:form_id>", methods=["GET", "POST"])
@@ -123,8 +165,8 @@ def edit(form_id: int):
     version = queries.latest_version(db.session, form.id)
     return render_template("forms/edit.html", form=form, sf=sf, ff=FieldForm(formdata=None),
                            fields=(form.draft_definition or {}).get("fields", []), version=version,
-                           differs=version is not None and defn.differs(form.draft_definition, version.definition)
-                           ), 422 if request.method == "POST" else 200
+                           differs=version is not None and defn.differs(form.draft_definition, version.definition),
+                           level_help=_level_help()), 422 if request.method == "POST" else 200
 
 
 def _builder_step(form_id: int, change) -> object:

@@ -12,7 +12,7 @@ from .. import clock
 from ..auth.access import access, signed_in
 from ..db import db
 from ..models import Unit
-from . import access as rule, definition as defn, queries, services
+from . import access as rule, definition as defn, queries, services, survey
 from .webforms import FIELD_LABELS, ROLE_LABELS, STATUS_LABELS, ReopenForm
 
 bp = Blueprint("forms", __name__)
@@ -22,7 +22,8 @@ fillers = access(*queries.FILLER_ROLES)
 @bp.context_processor
 def _labels() -> dict:
     return {"field_labels": FIELD_LABELS, "form_status_labels": STATUS_LABELS, "filler_role_labels": ROLE_LABELS,
-            "yesno_labels": {"yes": _("是"), "no": _("否")}, "form_overdue": queries.is_overdue}
+            "yesno_labels": {"yes": _("是"), "no": _("否")}, "form_overdue": queries.is_overdue,
+            "survey_min": survey.MIN_ANSWERS}
 
 
 def form_message(code: str, params: dict | None = None) -> str:
@@ -37,6 +38,7 @@ def form_message(code: str, params: dict | None = None) -> str:
         "reason_required": _("请填写退回修改的原因。"),
         "roles": _("请至少选择一类填报人员。"),
         "confidentiality_locked": _("已有人按保密表单填写，不能改为一般表单。"),
+        "survey_locked": _("已有人按匿名测评填写，不能改为可以查看个人答卷的级别。"),
         "bad_position": _("无效的位置。"),
         "unchanged": _("与已发布的版本相同，无需再次发布。"),
         "field_empty": _("至少需要一道题才能发布。"),
@@ -112,7 +114,8 @@ def fill(form_id: int):
         flash(_("还有 %(n)d 项需要填写或更正，已保存为草稿。", n=len(outcome.problems.by_key)), "error")
         return _render_fill(form, sub, answers, outcome.problems, status=422)
     if sub.status == "submitted":
-        flash(_("已提交。提交后不能修改；如需更正，请联系纪检督察退回。"), "success")
+        flash(_("已提交，谢谢参与。匿名测评提交后不能修改。") if form.survey
+              else _("已提交。提交后不能修改；如需更正，请联系纪检督察退回。"), "success")
         return redirect(url_for("forms.submission", submission_id=sub.id))
     if action.startswith("addrow:"):
         return _render_fill(form, sub, answers, extra_rows={action[len("addrow:"):]: 1})

@@ -138,6 +138,10 @@ def reopen(session: Session, sub: FormSubmission, reviewer: User, reason: str, n
 
 # --- the office's builder ---------------------------------------------------------------------
 
+#: How much each level protects an answer: a form with answers may only move up this scale.
+PROTECTION = {"open": 0, "confidential": 1, "survey": 2}
+
+
 def save_settings(session: Session, form: Form | None, actor: User, *, title: str, description: str,
                   confidentiality: str, target_unit_id: int | None, target_roles: list[str], due_at: datetime,
                   stage_id: int | None) -> Form:
@@ -147,13 +151,15 @@ def save_settings(session: Session, form: Form | None, actor: User, *, title: st
     if form is None:
         form = Form(created_by_id=actor.id, draft_definition={"fields": []})
         session.add(form)
-    elif form.confidential and confidentiality != "confidential" and session.scalar(
-            select(func.count(FormSubmission.id)).where(FormSubmission.form_id == form.id)):
-        # Answers given in confidence stay confidential: opening them up would hand them to
-        # supervisors and the office after the fact.
-        raise FormError("confidentiality_locked")
+    else:
+        wanted = confidentiality if confidentiality in PROTECTION else "confidential"
+        if PROTECTION[wanted] < PROTECTION[form.confidentiality] and session.scalar(
+                select(func.count(FormSubmission.id)).where(FormSubmission.form_id == form.id)):
+            # Answers given in confidence stay confidential, and anonymous ones anonymous: a
+            # lower level would hand them to more readers after the fact.
+            raise FormError("survey_locked" if form.survey else "confidentiality_locked")
     form.title, form.description = title.strip()[:120], description.strip()[:2000]
-    form.confidentiality = confidentiality if confidentiality in ("open", "confidential") else "confidential"
+    form.confidentiality = confidentiality if confidentiality in PROTECTION else "confidential"
     form.target_unit_id, form.target_roles, form.due_at, form.stage_id = target_unit_id, roles, due_at, stage_id
     session.flush()
     audit.record(session, "form.settings", actor=actor, target_type="form", target_id=form.id)

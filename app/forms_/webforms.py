@@ -12,7 +12,13 @@ from ..forms import StrictDateTimeLocalField
 FIELD_LABELS = {"section": _l("分节标题"), "text": _l("单行文字"), "textarea": _l("多行文字"), "single": _l("单选"),
                 "multi": _l("多选"), "yesno": _l("是/否（选“是”须说明）"), "date": _l("日期"), "number": _l("数字"),
                 "group": _l("可重复的表格（如亲属从业情况）"), "file": _l("照片或PDF附件")}
-LEVEL_LABELS = {"confidential": _l("保密：仅本人和纪检督察可阅"), "open": _l("一般：本人和所在单位管理员可阅")}
+LEVEL_LABELS = {"confidential": _l("保密：仅本人和纪检督察可阅"), "open": _l("一般：本人和所在单位管理员可阅"),
+                "survey": _l("匿名测评：只看按单位汇总的结果")}
+#: What each level means, under the builder's select (the survey's minimum is app/forms_/survey.py's).
+LEVEL_HELP = {"confidential": _l("保密（如个人有关事项报告）：只有填报人本人和其所在单位的纪检督察可以查看答卷，每次查看都会记录并告诉本人。"),
+              "open": _l("一般：填报人本人，以及所在单位的单位管理员、纪检督察和教育整顿办可以查看答卷。"),
+              "survey": _l("匿名测评（如满意度测评）：除填报人本人外，任何人都不能查看或导出个人答卷；结果只按单位汇总显示，"
+                           "一个单位不足 %(n)d 份答卷时不显示该单位的结果。")}
 ROLE_LABELS = {"officer": _l("干警"), "supervisor": _l("单位管理员"), "inspector": _l("纪检督察")}
 STATUS_LABELS = {"todo": _l("未填报"), "draft": _l("填写中"), "submitted": _l("已提交")}
 

@@ -16,14 +16,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utc_now
 
-CONFIDENTIALITY = ("open", "confidential")
+#: ``survey`` (匿名测评): no individual answer is readable by anyone but its owner; results only
+#: as aggregates of at least MIN_ANSWERS per group (app/forms_/survey.py).
+CONFIDENTIALITY = ("open", "confidential", "survey")
 FORM_SUBMISSION_STATUSES = ("draft", "submitted")
 
 
 class Form(Base):
     __tablename__ = "forms"
     __table_args__ = (
-        CheckConstraint("confidentiality IN ('open', 'confidential')", name="confidentiality"),
+        CheckConstraint("confidentiality IN ('open', 'confidential', 'survey')", name="confidentiality"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +49,10 @@ class Form(Base):
     @property
     def confidential(self) -> bool:
         return self.confidentiality == "confidential"
+
+    @property
+    def survey(self) -> bool:
+        return self.confidentiality == "survey"
 
 
 class FormVersion(Base):

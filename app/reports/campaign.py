@@ -32,13 +32,14 @@ from datetime import date
 from functools import cached_property
 from typing import Callable
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from ..auth.scope import aimed_at, ancestor_ids, subtree_unit_ids
+from ..forms_ import survey
 from ..ledger.queries import overdue_clause
-from ..models import Campaign, Exam, FormSubmission, LedgerItem, Task, TaskSubmission, Unit, User
+from ..models import Campaign, Exam, Form, FormSubmission, FormVersion, LedgerItem, Task, TaskSubmission, Unit, User
 from ..talks.queries import talked_between, talks_between
 from ..tasks.queries import stages as campaign_stages
 from ..timeutils import local_day, parse_week_key, week_key, week_progress
@@ -98,8 +99,9 @@ class CampaignReport:
     caller's scope by the route); ``start``/``end``: the campaign's first and last day (local),
     ``weeks``: its ISO weeks up to this one; ``units``: the unit's subtree, tree order."""
 
-    def __init__(self, session: Session, unit: Unit, now):
-        self.session, self.unit, self.now = session, unit, now
+    def __init__(self, session: Session, unit: Unit, now, viewer: User | None = None):
+        #: who reads the report (the survey section's results are the viewer's, app/forms_/access.py)
+        self.session, self.unit, self.now, self.viewer = session, unit, now, viewer
         self.today: date = local_day(now)
         self.campaign = first_campaign(session)
         self.stages = [s for s in campaign_stages(session)
@@ -430,6 +432,31 @@ def talks_section(r: CampaignReport) -> SectionResult:
                units, _l("覆盖率 = 整顿期间至少谈话一次的在岗干警 ÷ 在岗干警；只统计人数和次数，不含谈话记录。"), tree=True)])
 
 
+def survey_section(r: CampaignReport) -> SectionResult:
+    """满意度测评 (匿名测评 forms): per published survey and question, the report's unit and its
+    child units with the small groups suppressed — app/forms_/survey.py's figures as they are
+    (``results_of``: three queries for all surveys together; free texts stay on its results
+    page). Without a viewer to scope the answers to, nothing is shown."""
+    published = select(FormVersion.form_id).distinct()
+    forms = [] if r.viewer is None else list(r.session.scalars(
+        select(Form).where(Form.confidentiality == "survey", Form.id.in_(published)).order_by(Form.due_at, Form.id)))
+    headline, tables, yes_no = [], [], {"yes": _("是"), "no": _("否")}
+    note = _l("匿名测评只按单位汇总（含下级单位），百分比为作答人数中的占比；答卷不足%(n)d份的单位不显示结果，必要时另隐去"
+              "一个单位，以免相减推算出小单位的结果。意见建议见测评结果页。", n=survey.MIN_ANSWERS)
+    for res in survey.results_of(r.session, r.viewer, forms, r.unit, yes_no):
+        headline.append((_l("%(t)s答卷", t=res.form.title), res.groups[0].count if res.groups[0].shown else None, "int"))
+        for q in (q for q in res.questions if q["type"] not in survey.TEXT_KINDS):
+            figures = ((Column("mean", _l("平均值"), "score"),) if q["type"] == "number" else
+                       tuple(Column(f"o{i}", label, "pct") for i, label in enumerate(survey.option_labels(q, yes_no))))
+            columns = (UNIT_COLUMN, Column("count", _l("答卷份数")), *figures, Column("note", _l("说明"), "text", 30))
+            tables.append(Table(f"{res.form.title} · {q['label']}", columns, survey.question_rows(res, q["key"]), note,
+                                tree=True))
+    if not tables:
+        tables.append(Table(_l("满意度测评"), (Column("text", _l("说明"), "text", 40),),
+                            [{"text": _l("还没有发布的满意度测评。")}]))
+    return SectionResult(headline, tables)
+
+
 #: The report's sections, in order; a part of the campaign is one function appended here (see
 #: the module's docstring).
 SECTIONS: list[Section] = [
@@ -439,6 +466,7 @@ SECTIONS: list[Section] = [
     Section("forms", _l("查纠整改表单"), forms_section),
     Section("ledger", _l("整改台账"), ledger_section),
     Section("talks", _l("谈心谈话"), talks_section),
+    Section("survey", _l("满意度测评"), survey_section),
 ]
 
 

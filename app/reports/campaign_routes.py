@@ -34,7 +34,7 @@ def _unit() -> Unit:
 def page():
     """The printable report (A4 portrait, reports.css): overview, then every section's tables."""
     now = clock.now()
-    report = CampaignReport(db.session, _unit(), now)
+    report = CampaignReport(db.session, _unit(), now, viewer=current_user)
     return render_template("reports/campaign.html", r=report, now=now, stages=stage_rows(report),
                            page_depth=PAGE_DEPTH, chart=trend_chart(report) if report.weeks else None)
 
@@ -43,7 +43,7 @@ def page():
 @access("supervisor", "leader", "admin")
 def workbook():
     now = clock.now()
-    report = CampaignReport(db.session, _unit(), now)
+    report = CampaignReport(db.session, _unit(), now, viewer=current_user)
     if not report.weeks:
         abort(404)
     # The sheets speak Chinese whatever the page's language, like the weekly exports.

@@ -1,7 +1,12 @@
 """Demo forms of the 查纠整改 stage (issue 17): the office's 个人有关事项报告 (with the relatives
 who practise law, one of the six 顽瘴痼疾) and a 自查自纠报告, both confidential. The demo officer
 has the 个人事项 form still to fill; a few colleagues of 小店分局 and one of 迎泽分局 have submitted
-(the inspector of 小店分局 reads the first, not the second)."""
+(the inspector of 小店分局 reads the first, not the second).
+
+And the 总结提升 stage's 满意度测评, a survey (匿名测评): officers of 小店分局's first stations have
+answered (8, 6, 3 and 2 of them: the last two stations' results are suppressed), and a few dozen
+more across the city, so the supervisor's and the leader's results pages show figures and
+suppressed units."""
 from __future__ import annotations
 
 import random
@@ -48,6 +53,23 @@ SELF_CHECK = {"fields": [
     {"key": "cases", "type": "number", "label": "涉及案件数（没有填 0）"},
 ]}
 
+SATISFACTION = {"fields": [
+    {"key": "overall", "type": "single", "label": "对本次教育整顿的总体评价", "required": True,
+     "options": ["非常满意", "满意", "基本满意", "不满意"]},
+    # 是/否 as a single choice: a yes/no field would ask for details after "是".
+    {"key": "practical", "type": "single", "label": "学习内容是否贴近实际", "required": True, "options": ["是", "否"]},
+    {"key": "style", "type": "number", "label": "对队伍作风变化的评分（1–10 分）", "required": True,
+     "help": "10 分为变化最大。"},
+    {"key": "advice", "type": "textarea", "label": "意见建议", "help": "匿名填写，只按单位汇总显示，不显示姓名。"},
+]}
+#: 小店分局's stations, in order, and how many of their officers have answered the survey.
+SURVEY_PER_STATION = (8, 6, 3, 2)
+#: Officers elsewhere in the city who have answered (at most 3 a unit, drawn at random).
+SURVEY_ELSEWHERE = 70
+SURVEY_SEED = 2021
+SURVEY_ADVICE = ("希望多安排案例教学，少一些照本宣科。", "学习时间与值班冲突，建议视频课可以回看。",
+                 "警示教育案例很有触动，建议常态化。", "建议减少重复填表，减轻基层负担。", "", "", "")
+
 SAMPLE_ANSWERS = [
     {"marital": "已婚", "lawyer": {"value": "yes", "details": "儿子在本市一家律师事务所任专职律师，已按规定报告。"},
      "relatives": [{"c1": "王磊", "c2": "儿子", "c3": "律师", "c4": "山西某律师事务所"}],
@@ -61,9 +83,9 @@ SAMPLE_ANSWERS = [
 
 
 def _form(session: Session, admin: User, stage_id: int | None, title: str, description: str, definition: dict,
-          due_at: datetime, now: datetime) -> Form:
+          due_at: datetime, now: datetime, confidentiality: str = "confidential") -> Form:
     form = services.save_settings(session, None, admin, title=title, description=description,
-                                  confidentiality="confidential", target_unit_id=None, target_roles=["officer"],
+                                  confidentiality=confidentiality, target_unit_id=None, target_roles=["officer"],
                                   due_at=due_at, stage_id=stage_id)
     form.draft_definition = definition
     services.publish(session, form, admin, now - timedelta(days=3))
@@ -86,6 +108,10 @@ def load_content(session: Session, now: datetime) -> None:
           PERSONAL, _due(now, 7), now)
     _form(session, admin, stage_id, "自查自纠报告",
           "对照“六大顽瘴痼疾”逐项自查，如实填写问题和整改措施。", SELF_CHECK, _due(now, 10), now)
+    summary = session.scalar(select(CampaignStage).where(CampaignStage.code == "summary").limit(1))
+    _form(session, admin, summary.id if summary else None, "满意度测评",
+          "请对本次教育整顿作出评价，帮助总结经验、巩固成果。",
+          SATISFACTION, _due(now, 45), now, "survey")
 
 
 def seed_activity(session: Session, now: datetime, officer_ids: list[int], weeks: int, rng: random.Random) -> None:
@@ -107,5 +133,34 @@ def seed_activity(session: Session, now: datetime, officer_ids: list[int], weeks
         sub = services.start(session, form, user)
         answers = SAMPLE_ANSWERS[i % len(SAMPLE_ANSWERS)]
         done = services.save(session, sub, answers, submit=True, now=now - timedelta(days=2, hours=i),
+                             max_bytes=5 * 1024 * 1024)
+        assert not done.problems, done.problems.by_key
+    # Its own generator: the survey's demo figures stay the same whatever other features draw.
+    _survey_answers(session, now, officer_ids, branch, demo_officer, random.Random(SURVEY_SEED))
+
+
+def _survey_answers(session: Session, now: datetime, officer_ids: list[int], branch: Unit | None,
+                    demo_officer: int | None, rng: random.Random) -> None:
+    """满意度测评 answers: SURVEY_PER_STATION officers of 小店分局's first stations (not the demo
+    officer, who still has it to fill), and SURVEY_ELSEWHERE officers outside the branch."""
+    form = session.scalar(select(Form).where(Form.title == "满意度测评").limit(1))
+    if form is None or branch is None:
+        return
+    stations = list(session.scalars(select(Unit.id).where(Unit.parent_id == branch.id).order_by(Unit.sort_order, Unit.id)))
+    by_unit: dict[int, list[User]] = {}
+    for user in session.scalars(select(User).where(User.id.in_(officer_ids), User.id != (demo_officer or 0))
+                                .order_by(User.id)):
+        by_unit.setdefault(user.unit_id, []).append(user)
+    chosen = [u for station, n in zip(stations, SURVEY_PER_STATION) for u in by_unit.get(station, [])[:n]]
+    inside = set(stations) | {branch.id}
+    elsewhere = [u for unit_id, users in sorted(by_unit.items()) if unit_id not in inside for u in users[:3]]
+    rng.shuffle(elsewhere)
+    chosen += elsewhere[:SURVEY_ELSEWHERE]
+    for i, user in enumerate(chosen):
+        answers = {"overall": rng.choices(SATISFACTION["fields"][0]["options"], weights=(5, 4, 2, 1))[0],
+                   "practical": rng.choices(["是", "否"], weights=(5, 1))[0], "style": str(rng.randint(5, 10)),
+                   "advice": rng.choice(SURVEY_ADVICE)}
+        sub = services.start(session, form, user)
+        done = services.save(session, sub, answers, submit=True, now=now - timedelta(hours=1 + i % 30),
                              max_bytes=5 * 1024 * 1024)
         assert not done.problems, done.problems.by_key

@@ -55,11 +55,11 @@ MUST_REACH = {
     "officer": {"/forms/", "/forms/N", "/ledger/", "/ledger/items/N", "/talks/"},
     "supervisor": {"/forms/desk", "/forms/desk/N", "/ledger/", "/ledger/items/N", "/ledger/orders/N",
                    "/reports/officers/N", "/reports/remind", "/reports/print", "/reports/campaign?unit",
-                   "/talks/", "/talks/new", "/talks/N"},
+                   "/talks/", "/talks/new", "/talks/N", "/forms/desk/N/results"},
     "inspector": {"/forms/desk", "/forms/desk/N", "/forms/submissions/N", "/ledger/", "/ledger/items/N",
                   "/ledger/orders/", "/ledger/orders/N"},
     "wucheng": {"/ledger/", "/ledger/items/N"},
-    "leader": {"/forms/desk", "/ledger/", "/reports/print"},
+    "leader": {"/forms/desk", "/forms/desk/N/results", "/ledger/", "/reports/print"},
     "admin": {"/forms/manage/", "/forms/manage/N", "/forms/manage/N/fields/N/edit", "/ledger/orders/new",
               "/reports/officers/N", "/reports/remind"},
 }
