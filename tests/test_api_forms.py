@@ -74,7 +74,7 @@ def test_officer_lists_reads_drafts_and_submits(app, form_id):
     officer = _login(app, "officer")
     forms = officer.get("/api/v1/forms").get_json()["forms"]
     assert forms == [{"id": form_id, "title": "个人有关事项报告", "confidentiality": "confidential",
-                      "due_at": "2026-03-20T10:00:00Z", "overdue": False, "status": "not_started",
+                      "due_at": "2026-03-20T10:00:00Z", "overdue": False, "closed": False, "status": "not_started",
                       "submission_id": None}]
     one = officer.get(f"/api/v1/forms/{form_id}").get_json()
     assert one["version"] == 1 and one["answers"] == {} and one["submission"] is None

@@ -5,7 +5,7 @@ number of queries; the CHECK constraint migration keeps existing rows."""
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -28,6 +28,7 @@ SURVEY = {"fields": [
     {"key": "advice", "type": "textarea", "label": "意见建议"},
 ]}
 YES_NO = {"yes": "是", "no": "否"}
+NOW = datetime(2026, 3, 9, 2, 0)  # the clock fixture's Monday 10:00 in Taiyuan
 SECRET = "秘密意见"
 
 
@@ -57,7 +58,9 @@ def surveyed(app, city):
     with app.app_context():
         s = db.session
         make_user(s, "inspector", s.get(Unit, city.branch_a), role="inspector")
-        form = make_form(s, city.users["admin"], SURVEY, confidentiality="survey", title="满意度测评")
+        # Closed (its deadline before the clock's Monday 10:00): results are published.
+        form = make_form(s, city.users["admin"], SURVEY, confidentiality="survey", title="满意度测评",
+                         due_at=datetime(2026, 3, 8, 12, 0))
         a1 = [s.get(User, city.users["officer"]), s.get(User, city.users["officer2"])] + add_officers(s, city.station_a1, 4, "a1_")
         a2 = [s.get(User, city.users["officer_a2"])] + add_officers(s, city.station_a2, 3, "a2_")
         b1 = [s.get(User, city.users["officer_b"])] + add_officers(s, city.station_b1, 4, "b1_")
@@ -121,7 +124,7 @@ def _results(app, username, form_id, unit_id=None):
         from app.auth.scope import scope_root
 
         unit = db.session.get(Unit, unit_id) if unit_id else scope_root(db.session, viewer)
-        return survey_results(db.session, viewer, db.session.get(Form, form_id), unit, YES_NO)
+        return survey_results(db.session, viewer, db.session.get(Form, form_id), unit, YES_NO, NOW)
 
 
 def _recount(sheets: list[dict]) -> dict:
@@ -224,7 +227,7 @@ def test_results_cost_a_fixed_number_of_queries(app, surveyed, city):
             listener = lambda conn, cursor, sql, *rest: seen.append(sql)  # noqa: E731
             event.listen(db.engine, "before_cursor_execute", listener)
             try:
-                results = results_of(db.session, viewer, forms, root, YES_NO)
+                results = results_of(db.session, viewer, forms, root, YES_NO, NOW)
             finally:
                 event.remove(db.engine, "before_cursor_execute", listener)
             return len(seen), results
@@ -233,7 +236,8 @@ def test_results_cost_a_fixed_number_of_queries(app, surveyed, city):
     with app.app_context():
         s = db.session
         extra_unit = s.get(Unit, city.station_b1)
-        second = make_form(s, city.users["admin"], SURVEY, confidentiality="survey", title="第二次测评")
+        second = make_form(s, city.users["admin"], SURVEY, confidentiality="survey", title="第二次测评",
+                             due_at=datetime(2026, 3, 8, 12, 0))
         submit(s, second, add_officers(s, extra_unit.id, 12, "more_"))
         s.commit()
     many, results = count(2)
@@ -374,7 +378,7 @@ def test_campaign_report_survey_section_is_the_survey_modules_figures(app, surve
         branch = db.session.get(Unit, city.branch_a)
         report = CampaignReport(db.session, branch, app.config["CLOCK"](), viewer=supervisor)
         result = next(res for section, res in report.sections if section.key == "survey")
-        expected = survey_results(db.session, supervisor, db.session.get(Form, surveyed["form"]), branch, YES_NO)
+        expected = survey_results(db.session, supervisor, db.session.get(Form, surveyed["form"]), branch, YES_NO, NOW)
         titles = [str(t.title) for t in result.tables]
         assert titles == [f"满意度测评 · {q['label']}" for q in expected.questions if q["type"] != "textarea"]
         overall = result.tables[0]
@@ -416,7 +420,59 @@ def test_campaign_survey_section_queries_do_not_grow_with_surveys(app, surveyed,
 
     few, one = count()
     with app.app_context():
-        make_form(db.session, city.users["admin"], SURVEY, confidentiality="survey", title="第二次测评")
+        make_form(db.session, city.users["admin"], SURVEY, confidentiality="survey", title="第二次测评",
+                             due_at=datetime(2026, 3, 8, 12, 0))
         db.session.commit()
     many, two = count()
     assert two == 2 * one and many == few
+
+
+# --- a survey closes at its deadline; only then are its results published ----------------------
+
+def test_results_are_published_only_once_the_survey_is_closed(app, city, clock):
+    """While a survey takes answers its results page, workbook and campaign section show no figure (watching them before and after a colleague submits would reveal the colleague's answers); at the deadline they appear."""
+    with app.app_context():
+        s = db.session
+        form = make_form(s, city.users["admin"], SURVEY, confidentiality="survey", title="进行中测评",
+                         due_at=clock.now + timedelta(days=1))
+        submit(s, form, add_officers(s, city.station_a1, 6, "open_"))
+        from tests.test_campaign_report import build_campaign
+
+        build_campaign(s, city)
+        s.commit()
+        form_id = form.id
+    leader = _login(app, "leader")
+    html = leader.get(f"/forms/desk/{form_id}/results").get_data(as_text=True)
+    assert "测评进行中" in html and "份答卷" not in html and "sv-bar" not in html
+    book = load_workbook(io.BytesIO(leader.get(f"/forms/desk/{form_id}/results.xlsx").data))
+    assert not any(isinstance(c, (int, float)) for row in book.active.iter_rows(values_only=True) for c in row)
+    assert "《进行中测评》截止后公布结果" in leader.get("/reports/campaign").get_data(as_text=True)
+    clock.advance(days=1)
+    html = _login(app, "leader").get(f"/forms/desk/{form_id}/results").get_data(as_text=True)
+    assert "测评进行中" not in html and "6 份答卷" in html and "sv-bar" in html
+
+
+def test_a_closed_survey_takes_no_answers_and_asks_nobody(app, surveyed, city, clock):
+    """After its deadline a survey refuses answers on the page, the autosave and the API, changing nothing; it is 已结束 on the person's list, off their task list, overdue for nobody and reminds nobody."""
+    from app.forms_ import queries, remind
+
+    fid = surveyed["form"]
+    late = _login(app, "officer_c")
+    resp = late.get(f"/forms/{fid}")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/forms/")
+    resp = late.post(f"/forms/{fid}", data={"f_overall": "满意", "action": "submit"})
+    assert resp.status_code == 422 and "这份测评已于截止时间结束" in resp.get_data(as_text=True)
+    assert late.post(f"/forms/{fid}/autosave", data={"f_overall": "满意"}).status_code == 409
+    resp = late.put(f"/api/v1/forms/{fid}/draft", json={"answers": {"overall": "满意"}})
+    assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "closed"
+    assert late.get("/api/v1/forms").get_json()["forms"][0]["closed"] is True
+    with app.app_context():
+        assert db.session.scalar(select(FormSubmission).where(
+            FormSubmission.user_id == city.users["officer_c"])) is None
+        form = db.session.get(Form, fid)
+        assert queries.is_closed(form, clock.now) and not queries.is_overdue(form, clock.now)
+        assert remind.reminder_for(form, clock.now) is None
+        assert remind.remind(db.session, clock.now)["sent"] == 0
+    listing = late.get("/forms/").get_data(as_text=True)
+    assert "已结束" in listing and f'href="/forms/{fid}"' not in listing
+    assert "满意度测评" not in late.get("/tasks/").get_data(as_text=True)

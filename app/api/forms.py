@@ -29,8 +29,8 @@ def _status(sub) -> str:
 def _form_json(form, sub, now) -> dict:
     status = _status(sub)
     return {"id": form.id, "title": form.title, "confidentiality": form.confidentiality,
-            "due_at": utc_iso(form.due_at), "overdue": status != "submitted" and form.due_at < now,
-            "status": status, "submission_id": sub.id if sub is not None else None}
+            "due_at": utc_iso(form.due_at), "overdue": status != "submitted" and queries.is_overdue(form, now),
+            "closed": queries.is_closed(form, now), "status": status, "submission_id": sub.id if sub is not None else None}
 
 
 def _files_json(sub) -> list[dict]:
@@ -52,7 +52,8 @@ def _not_asked():
 
 
 def _form_error(err: services.FormError):
-    """A refused save (``locked``: submitted and read-only; ``unpublished``): 409, nothing kept."""
+    """A refused save (``locked``: submitted and read-only; ``closed``: a survey past its deadline;
+    ``unpublished``): 409, nothing kept."""
     db.session.rollback()
     return api_error(409, err.code, form_message(err.code, err.params))
 

@@ -61,7 +61,7 @@ def _survey_results(form_id: int) -> survey.SurveyResults:
         unit = requested_unit(db.session, current_user, request.args.get("unit"))
     except UnitRefused as refused:
         abort(refused.status)
-    return survey.survey_results(db.session, current_user, form, unit, {"yes": _("是"), "no": _("否")})
+    return survey.survey_results(db.session, current_user, form, unit, {"yes": _("是"), "no": _("否")}, clock.now())
 
 
 @bp.route("/desk/<int:form_id>/results")

@@ -6,7 +6,10 @@ The rules of time, one home each: a person who has not submitted is **overdue** 
 form's deadline has passed (``is_overdue``: the desk's counts, the person's list, the home card
 and the reminders all ask it); a form is **open** (still asks for submissions, so reminders go
 out) while it is published and the campaign stage it belongs to, if any, has not ended
-(``open_forms``)."""
+(``open_forms``); a **survey** (匿名测评) is **closed** from its deadline on (``is_closed``): it
+takes no more answer sheets, nobody is overdue or reminded for it, and only then are its
+results published (app/forms_/survey.py) — so nobody can learn a colleague's answers by
+watching the results before and after they submit."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,10 +35,17 @@ def _targets(form: Form, user: User) -> bool:
     return user.role in (form.target_roles or [])
 
 
+def is_closed(form: Form, now: datetime) -> bool:
+    """A survey at or after its deadline (``now`` UTC): closed to answers, its results published.
+    Other forms never close: a late submission is still wanted (overdue)."""
+    return form.survey and form.due_at <= now
+
+
 def is_overdue(form: Form, now: datetime) -> bool:
     """The form's deadline has passed at ``now`` (UTC): whoever it asks and has not submitted
-    is overdue. The one rule of "overdue" for forms."""
-    return form.due_at < now
+    is overdue — except for a closed survey, which nobody can submit any more. The one rule of
+    "overdue" for forms."""
+    return form.due_at < now and not is_closed(form, now)
 
 
 def asked(form: Form):

@@ -24,7 +24,10 @@ from . import queries
 
 
 def reminder_for(form: Form, now: datetime) -> reminders.Reminder | None:
-    """The reminder ``form`` calls for at ``now`` (UTC), or None before its window."""
+    """The reminder ``form`` calls for at ``now`` (UTC), or None before its window (and for a
+    closed survey)."""
+    if queries.is_closed(form, now):
+        return None
     if queries.is_overdue(form, now):
         return reminders.FORM_REMINDERS["overdue"]
     if local_day(now) >= local_day(form.due_at) - timedelta(days=1):

@@ -23,6 +23,7 @@ fillers = access(*queries.FILLER_ROLES)
 def _labels() -> dict:
     return {"field_labels": FIELD_LABELS, "form_status_labels": STATUS_LABELS, "filler_role_labels": ROLE_LABELS,
             "yesno_labels": {"yes": _("是"), "no": _("否")}, "form_overdue": queries.is_overdue,
+            "form_closed": queries.is_closed,
             "survey_min": survey.MIN_ANSWERS}
 
 
@@ -30,6 +31,7 @@ def form_message(code: str, params: dict | None = None) -> str:
     p = params or {}
     return {
         "locked": _("已提交，不能再修改。如需更正，请联系纪检督察退回。"),
+        "closed": _("这份测评已于截止时间结束，不再接收答卷。"),
         "unpublished": _("这张表还没有发布。"),
         "file_empty": _("上传的文件是空的，没有保存。"),
         "file_size": _("附件超过 %(mb)s MB 的上限，没有保存。", mb=p.get("mb", "")),
@@ -95,6 +97,9 @@ def fill(form_id: int):
     if sub is not None and sub.status == "submitted":
         return redirect(url_for("forms.submission", submission_id=sub.id))
     if request.method == "GET":
+        if queries.is_closed(form, clock.now()):
+            flash(form_message("closed"), "error")
+            return redirect(url_for("forms.index"))
         return _render_fill(form, sub, rule.own_answers(current_user, sub))
     action = request.form.get("action", "draft")
     try:

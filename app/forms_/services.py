@@ -15,7 +15,7 @@ from ..models import Form, FormFile, FormSubmission, FormVersion, Notification, 
 from ..notices import reminders
 from ..tasks.photos import PhotoError, clean_jpeg
 from . import crypto, definition as defn
-from .queries import FILLER_ROLES, latest_version
+from .queries import FILLER_ROLES, is_closed, latest_version
 
 MAX_FILES_PER_FIELD = 3
 
@@ -81,10 +81,13 @@ def start(session: Session, form: Form, user: User) -> FormSubmission:
 def save(session: Session, sub: FormSubmission, answers: dict, *, uploads: list[Upload] = (),
          remove_file_ids: list[int] = (), submit: bool = False, now: datetime, max_bytes: int) -> Outcome:
     """Save a draft (answers sealed with FORMS_KEYS), add or drop attachments, and submit when
-    asked and complete. A submitted submission is read-only: FormError ``locked``. Incomplete
-    answers asked to be submitted stay a draft; the outcome lists what is missing."""
+    asked and complete. A submitted submission is read-only: FormError ``locked``; a closed
+    survey takes nothing: FormError ``closed``. Incomplete answers asked to be submitted stay a
+    draft; the outcome lists what is missing."""
     if sub.status == "submitted":
         raise FormError("locked")
+    if is_closed(sub.form, now):
+        raise FormError("closed")
     version = sub.version
     file_keys = {f["key"] for f in defn.questions(version.definition) if f["type"] == "file"}
     sub.answers_token = crypto.seal_json(answers)

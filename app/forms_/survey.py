@@ -12,6 +12,11 @@ nothing below a hidden unit is shown. A shown group gives, per question: choices
 yes/no → count and share per option; number → mean; free text → the texts, sorted (never in the
 order they came), without names, only when the group has at least ``MIN_ANSWERS`` of them.
 
+Results exist only once the survey is closed (app/forms_/queries.py ``is_closed``: at its
+deadline, when it stops taking answers); before, a survey's results say so and hold no figure,
+and none of its sheets is decrypted. Were they shown while sheets still arrive, whoever looked
+before and after a colleague submitted would learn that colleague's answers.
+
 The answer sheets come decrypted from app/forms_/access.py (``survey_answers``, one query, which
 also decides who may see results); this module costs three more queries (the city's sheet
 counts per unit, the units, the forms' versions) whatever the number of forms, units or sheets. The campaign report
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,6 +35,7 @@ from ..auth.scope import ancestor_ids
 from ..models import Form, FormSubmission, FormVersion, Unit, User
 from . import access
 from . import definition as defn
+from .queries import is_closed
 
 #: The fewest answer sheets a group's results are shown for (and free texts of a question).
 MIN_ANSWERS = 5
@@ -116,6 +123,8 @@ class SurveyResults:
     minimum: int = MIN_ANSWERS
     #: the questions results are given for (``survey_questions``), in the form's order
     questions: list[dict] = field(default_factory=list)
+    #: False while the survey still takes answers (no group, no figure)
+    published: bool = True
 
     @property
     def total(self) -> int:
@@ -264,17 +273,21 @@ def _build(form: Form, unit: Unit, units, sheets, counts: dict[int, int], defini
     return SurveyResults(form, unit, groups, minimum, questions)
 
 
-def results_of(session: Session, viewer: User, forms: list[Form], unit: Unit, yes_no: dict,
+def results_of(session: Session, viewer: User, forms: list[Form], unit: Unit, yes_no: dict, now,
                minimum: int = MIN_ANSWERS) -> list[SurveyResults]:
     """The results of each survey in ``forms`` for ``unit`` (already checked to lie in the
-    viewer's scope) and its children, with the suppression above; 404 (from access) unless the
-    viewer may see results of every form. ``yes_no``: the words for yes and no. Four queries
-    (the subtree's sheets; the city's sheet counts per unit, which decide what is shown; the
-    units; the versions), however many forms, units or sheets."""
-    sheets = access.survey_answers(session, viewer, forms, unit)
-    if not forms:
-        return []
-    form_ids = [f.id for f in forms]
+    viewer's scope) and its children, with the suppression above; a survey not closed at ``now``
+    (UTC) gives ``published=False`` and nothing else; 404 unless the viewer may see results of
+    every form (access.may_see_results). ``yes_no``: the words for yes and no. Four queries (the
+    subtree's sheets; the city's sheet counts per unit, which decide what is shown; the units;
+    the versions), however many forms, units or sheets; none while no survey is closed."""
+    if not all(access.may_see_results(viewer, form) for form in forms):
+        abort(404)
+    closed = [f for f in forms if is_closed(f, now)]
+    if not closed:
+        return [SurveyResults(form, unit, [], minimum, published=False) for form in forms]
+    sheets = access.survey_answers(session, viewer, closed, unit)
+    form_ids = [f.id for f in closed]
     counts: dict[int, dict[int, int]] = {}
     for form_id, unit_id, n in session.execute(
             select(FormSubmission.form_id, User.unit_id, func.count(FormSubmission.id))
@@ -289,10 +302,11 @@ def results_of(session: Session, viewer: User, forms: list[Form], unit: Unit, ye
                                                .where(FormVersion.form_id.in_(form_ids)).order_by(FormVersion.number)):
         definitions.setdefault(form_id, []).append(definition)
     return [_build(form, unit, units, [s for s in sheets if s.form_id == form.id], counts.get(form.id, {}),
-                   definitions.get(form.id, []), yes_no, minimum) for form in forms]
+                   definitions.get(form.id, []), yes_no, minimum) if form in closed
+            else SurveyResults(form, unit, [], minimum, published=False) for form in forms]
 
 
-def survey_results(session: Session, viewer: User, form: Form, unit: Unit, yes_no: dict,
+def survey_results(session: Session, viewer: User, form: Form, unit: Unit, yes_no: dict, now,
                    minimum: int = MIN_ANSWERS) -> SurveyResults:
     """``results_of`` for one form (the results page and its workbook)."""
-    return results_of(session, viewer, [form], unit, yes_no, minimum)[0]
+    return results_of(session, viewer, [form], unit, yes_no, now, minimum)[0]

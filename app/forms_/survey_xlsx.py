@@ -24,6 +24,8 @@ def workbook(results: SurveyResults) -> bytes:
     main.append([safe_cell(f"{results.form.title} · {results.unit.name}")])
     main.append([_("单位"), _("答卷份数"), _("题目"), _("选项"), _("人数"), _("占比"), _("平均值")])
     texts = []
+    if not results.published:
+        main.append([_("测评进行中，截止后公布结果。")])
     for group in results.groups:
         name = ("\u3000" if group.depth else "") + group.name
         if not group.shown:

@@ -443,7 +443,12 @@ def survey_section(r: CampaignReport) -> SectionResult:
     headline, tables, yes_no = [], [], {"yes": _("是"), "no": _("否")}
     note = _l("匿名测评只按单位汇总（含下级单位），百分比为作答人数中的占比；答卷不足%(n)d份的单位不显示结果，必要时另隐去"
               "一个单位，以免相减推算出小单位的结果。意见建议见测评结果页。", n=survey.MIN_ANSWERS)
-    for res in survey.results_of(r.session, r.viewer, forms, r.unit, yes_no):
+    for res in survey.results_of(r.session, r.viewer, forms, r.unit, yes_no, r.now):
+        if not res.published:
+            headline.append((_l("%(t)s答卷", t=res.form.title), None, "int"))
+            tables.append(Table(_l("满意度测评"), (Column("text", _l("说明"), "text", 40),),
+                                [{"text": _l("《%(t)s》截止后公布结果。", t=res.form.title)}]))
+            continue
         headline.append((_l("%(t)s答卷", t=res.form.title), res.groups[0].count if res.groups[0].shown else None, "int"))
         for q in (q for q in res.questions if q["type"] not in survey.TEXT_KINDS):
             figures = ((Column("mean", _l("平均值"), "score"),) if q["type"] == "number" else

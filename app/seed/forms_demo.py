@@ -3,10 +3,11 @@ who practise law, one of the six 顽瘴痼疾) and a 自查自纠报告, both co
 has the 个人事项 form still to fill; a few colleagues of 小店分局 and one of 迎泽分局 have submitted
 (the inspector of 小店分局 reads the first, not the second).
 
-And the 总结提升 stage's 满意度测评, a survey (匿名测评): officers of 小店分局's first stations have
-answered (8, 6, 3 and 2 of them: the last two stations' results are suppressed), and a few dozen
-more across the city, so the supervisor's and the leader's results pages show figures and
-suppressed units."""
+And two surveys (匿名测评): the 学习教育 stage's 学习教育环节满意度测评, closed at the stage's end —
+officers of 小店分局's first stations answered (8, 6, 3 and 2 of them: the last two stations'
+results are suppressed) and a few dozen more across the city, so the supervisor's and the
+leader's results pages show figures and suppressed units; and the 总结提升 stage's 满意度测评,
+still open (the demo officer can fill it; its results wait for its deadline)."""
 from __future__ import annotations
 
 import random
@@ -62,7 +63,11 @@ SATISFACTION = {"fields": [
      "help": "10 分为变化最大。"},
     {"key": "advice", "type": "textarea", "label": "意见建议", "help": "匿名填写，只按单位汇总显示，不显示姓名。"},
 ]}
-#: 小店分局's stations, in order, and how many of their officers have answered the survey.
+#: The closed survey of the 学习教育 stage: the same questions about that stage.
+STUDY_SURVEY_TITLE = "学习教育环节满意度测评"
+STUDY_SATISFACTION = {"fields": [{**SATISFACTION["fields"][0], "label": "对学习教育环节的总体评价"},
+                                 *SATISFACTION["fields"][1:]]}
+#: 小店分局's stations, in order, and how many of their officers have answered the study survey.
 SURVEY_PER_STATION = (8, 6, 3, 2)
 #: Officers elsewhere in the city who have answered (at most 3 a unit, drawn at random).
 SURVEY_ELSEWHERE = 70
@@ -83,12 +88,13 @@ SAMPLE_ANSWERS = [
 
 
 def _form(session: Session, admin: User, stage_id: int | None, title: str, description: str, definition: dict,
-          due_at: datetime, now: datetime, confidentiality: str = "confidential") -> Form:
+          due_at: datetime, now: datetime, confidentiality: str = "confidential",
+          published_at: datetime | None = None) -> Form:
     form = services.save_settings(session, None, admin, title=title, description=description,
                                   confidentiality=confidentiality, target_unit_id=None, target_roles=["officer"],
                                   due_at=due_at, stage_id=stage_id)
     form.draft_definition = definition
-    services.publish(session, form, admin, now - timedelta(days=3))
+    services.publish(session, form, admin, published_at or now - timedelta(days=3))
     return form
 
 
@@ -108,6 +114,11 @@ def load_content(session: Session, now: datetime) -> None:
           PERSONAL, _due(now, 7), now)
     _form(session, admin, stage_id, "自查自纠报告",
           "对照“六大顽瘴痼疾”逐项自查，如实填写问题和整改措施。", SELF_CHECK, _due(now, 10), now)
+    study = session.scalar(select(CampaignStage).where(CampaignStage.code == "study").limit(1))
+    closes = local_at(study.ends_on, 18) if study else _due(now, -6)
+    _form(session, admin, study.id if study else None, STUDY_SURVEY_TITLE,
+          "学习教育环节已经结束，请对本环节的学习安排和效果作出评价。匿名填写，只按单位汇总。",
+          STUDY_SATISFACTION, closes, now, "survey", published_at=closes - timedelta(days=7))
     summary = session.scalar(select(CampaignStage).where(CampaignStage.code == "summary").limit(1))
     _form(session, admin, summary.id if summary else None, "满意度测评",
           "请对本次教育整顿作出评价，帮助总结经验、巩固成果。",
@@ -141,9 +152,10 @@ def seed_activity(session: Session, now: datetime, officer_ids: list[int], weeks
 
 def _survey_answers(session: Session, now: datetime, officer_ids: list[int], branch: Unit | None,
                     demo_officer: int | None, rng: random.Random) -> None:
-    """满意度测评 answers: SURVEY_PER_STATION officers of 小店分局's first stations (not the demo
-    officer, who still has it to fill), and SURVEY_ELSEWHERE officers outside the branch."""
-    form = session.scalar(select(Form).where(Form.title == "满意度测评").limit(1))
+    """The study survey's answers, given in its last days before it closed: SURVEY_PER_STATION
+    officers of 小店分局's first stations (not the demo officer), and SURVEY_ELSEWHERE officers
+    outside the branch."""
+    form = session.scalar(select(Form).where(Form.title == STUDY_SURVEY_TITLE).limit(1))
     if form is None or branch is None:
         return
     stations = list(session.scalars(select(Unit.id).where(Unit.parent_id == branch.id).order_by(Unit.sort_order, Unit.id)))
@@ -161,6 +173,6 @@ def _survey_answers(session: Session, now: datetime, officer_ids: list[int], bra
                    "practical": rng.choices(["是", "否"], weights=(5, 1))[0], "style": str(rng.randint(5, 10)),
                    "advice": rng.choice(SURVEY_ADVICE)}
         sub = services.start(session, form, user)
-        done = services.save(session, sub, answers, submit=True, now=now - timedelta(hours=1 + i % 30),
+        done = services.save(session, sub, answers, submit=True, now=form.due_at - timedelta(hours=2 + i % 40),
                              max_bytes=5 * 1024 * 1024)
         assert not done.problems, done.problems.by_key

@@ -21,7 +21,7 @@ def fits(page, what: str) -> None:
 
 def open_results(page) -> None:
     page.goto("/forms/desk")
-    page.locator("a.fm-row", has_text="满意度测评").first.click()
+    page.locator("a.fm-row", has_text="学习教育环节满意度测评").click()
     page.wait_for_url(re.compile(r"/forms/desk/\d+$"))
     assert "匿名测评" in page.locator("main").inner_text()
     page.click("#survey-results-link")
@@ -34,7 +34,7 @@ def test_supervisor_sees_the_branch_and_its_stations_with_small_ones_suppressed(
     login(page, "supervisor")
     open_results(page)
     text = page.locator("main").inner_text()
-    assert "小店分局" in text and "对本次教育整顿的总体评价" in text and "平均" in text
+    assert "小店分局" in text and "对学习教育环节的总体评价" in text and "平均" in text
     assert "迎泽分局" not in text
     assert page.locator("svg.sv-bar").count() >= 4
     beige = page.locator("section.sv-group", has_text="北格派出所")
@@ -83,7 +83,9 @@ def test_officer_fills_the_survey_and_only_they_read_it(browser, live_server, pa
     """The demo officer fills 满意度测评 on the phone, told it is anonymous; after submitting they read their own sheet, and its URL is 404 to the supervisor."""
     login(page, "officer")
     page.goto("/forms/")
-    page.locator("a", has_text="满意度测评").first.click()
+    closed = page.locator(".fm-row", has_text="学习教育环节满意度测评")
+    assert "已结束" in closed.inner_text() and closed.evaluate("e => e.tagName") == "DIV"  # closed: leads nowhere
+    page.locator("a.fm-row", has=page.locator(".fm-row__title", has_text=re.compile("^满意度测评$"))).click()
     page.wait_for_url(re.compile(r"/forms/\d+$"))
     assert "除您本人外，任何人都不能查看您的答卷" in page.locator("main").inner_text()
     page.check("input[name=f_overall][value=满意]")
