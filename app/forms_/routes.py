@@ -12,6 +12,7 @@ from .. import clock
 from ..auth.access import access, signed_in
 from ..db import db
 from ..models import Unit
+from ..timeutils import utc_iso
 from . import access as rule, definition as defn, queries, services, survey
 from .webforms import FIELD_LABELS, ROLE_LABELS, STATUS_LABELS, ReopenForm
 
@@ -143,7 +144,8 @@ def autosave(form_id: int):
         db.session.rollback()
         return jsonify({"error": {"code": err.code, "message": form_message(err.code, err.params)}}), 409
     db.session.commit()
-    return jsonify({"saved": True, "submission_id": sub.id})
+    # The server's time of the save (UTC ISO; the page shows it in Asia/Shanghai, not the phone's clock).
+    return jsonify({"saved": True, "submission_id": sub.id, "saved_at": utc_iso(sub.updated_at)})
 
 
 @bp.route("/submissions/<int:submission_id>")
