@@ -242,3 +242,20 @@ def test_a_form_aimed_elsewhere_is_not_on_the_task_list(app, city, form_id):
         db.session.commit()
     page = _login(app, "officer").get("/tasks/").get_data(as_text=True)
     assert "个人有关事项报告" not in page
+
+
+def test_the_desk_tells_returned_from_never_started_and_filters_by_status(app, form_id):
+    """On the inspector's desk a reopened submission reads 已退回修改 (not 未提交); ?show= filters 未提交/已提交; any other filter is 400."""
+    officer = _login(app, "officer")
+    assert officer.post(f"/forms/{form_id}", data={**COMPLETE, "action": "submit"}).status_code == 302
+    sub, _answers_now = _answers(app, "officer")
+    inspector = _login(app, "inspector")
+    page = inspector.get(f"/forms/desk/{form_id}").get_data(as_text=True)
+    assert "已提交（1）" in page and "fm-status--submitted" in page
+    assert inspector.post(f"/forms/submissions/{sub.id}/reopen", data={"reason": "请补充"}).status_code == 302
+    page = inspector.get(f"/forms/desk/{form_id}").get_data(as_text=True)
+    assert "已退回修改" in page and "已提交（0）" in page
+    pending = inspector.get(f"/forms/desk/{form_id}?show=pending").get_data(as_text=True)
+    assert "fm-status--returned" in pending and "fm-status--submitted" not in pending
+    assert "没有符合筛选条件的人员" in inspector.get(f"/forms/desk/{form_id}?show=submitted").get_data(as_text=True)
+    assert inspector.get(f"/forms/desk/{form_id}?show=everyone").status_code == 400

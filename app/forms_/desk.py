@@ -20,6 +20,9 @@ from .routes import bp, form_message
 from .webforms import LEVEL_HELP, FieldEditForm, FieldForm, SettingsForm
 
 desk_roles = access("supervisor", "leader", "admin", "inspector")
+#: The desk's person filters (``?show=``; anything else is 400).
+DESK_FILTERS = {"all": lambda p: True, "pending": lambda p: p.status != "submitted",
+                "submitted": lambda p: p.status == "submitted"}
 office = access("admin", mfa=True)
 
 
@@ -42,10 +45,15 @@ def desk_form(form_id: int):
         abort(404)
     # Names and status for the unit's own staff; only counts for the city-wide roles.
     show_people = current_user.role in ("supervisor", "inspector")
-    people = queries.status_rows(db.session, current_user, form, now) if show_people else []
+    show = request.args.get("show", "all")
+    if show not in DESK_FILTERS:
+        abort(400)
+    everyone = queries.status_rows(db.session, current_user, form, now) if show_people else []
+    people = [p for p in everyone if DESK_FILTERS[show](p)]
     readable = {p.submission_id for p in people if p.submission_id and p.status == "submitted"
                 and rule.may_read(db.session, current_user, db.session.get(FormSubmission, p.submission_id))}
-    return render_template("forms/desk_form.html", form=form, people=people,
+    return render_template("forms/desk_form.html", form=form, people=people, show=show,
+                           shown_counts={key: sum(1 for p in everyone if keep(p)) for key, keep in DESK_FILTERS.items()},
                            counts=queries.status_counts(db.session, current_user, form, now), readable=readable, now=now,
                            can_export=rule.may_export(current_user, form),
                            can_see_results=rule.may_see_results(current_user, form))

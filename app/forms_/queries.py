@@ -99,7 +99,9 @@ class PersonStatus:
     user_id: int
     name: str
     unit_name: str
-    #: ``submitted``, ``draft`` (started, not submitted) or ``todo``.
+    #: ``submitted``, ``draft`` (started, not submitted), ``returned`` (reopened by the reviewer,
+    #: not submitted again) or ``todo``; for a survey only ``submitted`` or ``todo`` (whether
+    #: someone has started an anonymous survey is nobody's business).
     status: str
     overdue: bool
     submission_id: int | None
@@ -109,14 +111,18 @@ class PersonStatus:
 def status_rows(session: Session, viewer: User, form: Form, now: datetime) -> list[PersonStatus]:
     """Everyone in the viewer's subtree the form asks to fill it, with where they stand."""
     stmt = (select(User.id, User.name, Unit.name, FormSubmission.id, FormSubmission.status,
-                   FormSubmission.submitted_at)
+                   FormSubmission.submitted_at, FormSubmission.reopened_at)
             .join(Unit, Unit.id == User.unit_id)
             .outerjoin(FormSubmission, and_(FormSubmission.form_id == form.id, FormSubmission.user_id == User.id))
             .where(asked(form), people_in_scope(session, viewer))
             .order_by(Unit.path, User.id))
     rows = []
-    for uid, name, unit_name, sub_id, status, submitted_at in session.execute(stmt):
+    for uid, name, unit_name, sub_id, status, submitted_at, reopened_at in session.execute(stmt):
         status = status or "todo"
+        if form.survey and status != "submitted":
+            status = "todo"
+        elif status == "draft" and reopened_at is not None:
+            status = "returned"
         rows.append(PersonStatus(uid, name, unit_name, status, status != "submitted" and is_overdue(form, now),
                                  sub_id, submitted_at))
     return rows

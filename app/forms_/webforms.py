@@ -20,7 +20,8 @@ LEVEL_HELP = {"confidential": _l("保密（如个人有关事项报告）：只�
               "survey": _l("匿名测评（如满意度测评）：除填报人本人外，任何人都不能查看或导出个人答卷；结果只按单位汇总显示，"
                            "一个单位不足 %(n)d 份答卷时不显示该单位的结果。")}
 ROLE_LABELS = {"officer": _l("干警"), "supervisor": _l("单位管理员"), "inspector": _l("纪检督察")}
-STATUS_LABELS = {"todo": _l("未填报"), "draft": _l("填写中"), "submitted": _l("已提交"), "closed": _l("已结束")}
+STATUS_LABELS = {"todo": _l("未填报"), "draft": _l("填写中"), "submitted": _l("已提交"), "closed": _l("已结束"),
+                 "returned": _l("已退回修改")}
 
 
 class SettingsForm(FlaskForm):
