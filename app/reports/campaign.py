@@ -426,9 +426,9 @@ def talks_section(r: CampaignReport) -> SectionResult:
             row.setdefault(key, 0)
     top = units[0] if units else {}
     return SectionResult(
-        [(_l("谈心谈话次数"), top.get("talks", 0), "int"), (_l("谈心谈话覆盖率"), top.get("rate"), "pct")],
+        [(_l("谈心谈话次数"), top.get("talks", 0), "int"), (_l("整顿期间谈心谈话覆盖率"), top.get("rate"), "pct")],
         [Table(_l("各单位谈心谈话"), (UNIT_COLUMN, Column("officers", _l("在岗干警")), Column("talked", _l("已谈话")),
-                                     Column("talks", _l("谈心谈话次数")), Column("rate", _l("谈心谈话覆盖率"), "pct")),
+                                     Column("talks", _l("谈心谈话次数")), Column("rate", _l("整顿期间覆盖率"), "pct")),
                units, _l("覆盖率 = 整顿期间至少谈话一次的在岗干警 ÷ 在岗干警；只统计人数和次数，不含谈话记录。"), tree=True)])
 
 
