@@ -267,3 +267,14 @@ def test_officer_without_talks_sees_the_empty_state(app, city, talks):
     """An officer nobody has talked with gets the designed empty state, not an empty list."""
     page = _login(app, "officer2").get("/talks/").get_data(as_text=True)
     assert 'id="my-talks-empty"' in page and "还没有与您的谈话记录" in page and 'id="my-talks"' not in page
+
+
+def test_the_record_page_lists_the_whole_subtree_by_unit_marking_who_was_talked_with(app, city, talks):
+    """记录谈话 offers every active officer of the recorder's subtree at once, grouped by unit (no second round trip), marks those already talked with this stage, and nobody outside the subtree."""
+    page = talks["author"].get("/talks/new").get_data(as_text=True)
+    assert page.count("<optgroup") >= 2 and "没有在岗干警" not in page
+    with app.app_context():
+        officer, officer_a2, officer_b = (db.session.get(User, city.users[k]) for k in ("officer", "officer_a2", "officer_b"))
+        assert f"{officer.name}（{officer.badge_no}） · 本阶段已谈" in page
+        assert f"{officer_a2.name}（{officer_a2.badge_no}）" in page and f"{officer_a2.name}（{officer_a2.badge_no}） · 本阶段已谈" not in page
+        assert f"{officer_b.name}（{officer_b.badge_no}）" not in page

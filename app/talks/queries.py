@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from ..auth.scope import ancestor_ids, people_in_scope, subtree_unit_ids
@@ -113,7 +113,13 @@ def with_officer(session: Session, officer: User) -> list[OwnTalk]:
     return [OwnTalk(*row) for row in session.execute(stmt)]
 
 
-def officers_of(session: Session, unit: Unit) -> list[User]:
-    """Active officers of exactly ``unit`` (the recorder picks the unit through the scope helper)."""
-    return list(session.scalars(select(User).where(User.unit_id == unit.id, User.role == "officer",
-                                                   User.is_active.is_(True)).order_by(User.name, User.id)))
+def officers_of(session: Session, unit: Unit, today: date) -> list[tuple[User, str, bool]]:
+    """Active officers of ``unit``'s subtree (the recorder picks ``unit`` through the scope
+    helper), grouped by unit in tree order and by name: (officer, unit name, talked with in the
+    current stage). One query (plus the stage's)."""
+    stage = current_stage(session, today)
+    talked = talked_clause(stage) if stage is not None else literal(False)
+    stmt = (select(User, Unit.name, talked).join(Unit, Unit.id == User.unit_id)
+            .where(User.unit_id.in_(subtree_unit_ids(unit)), User.role == "officer", User.is_active.is_(True))
+            .order_by(Unit.path, User.name, User.id))
+    return [(user, unit_name, bool(done)) for user, unit_name, done in session.execute(stmt)]

@@ -79,9 +79,14 @@ def new():
     root = scope_root(db.session, current_user)
     unit = _asked_unit(root, request.values.get("unit"))
     form = TalkForm()
-    officers = queries.officers_of(db.session, unit)
-    form.officer_id.choices = [(o.id, f"{o.name}（{o.badge_no or o.username}）") for o in officers]
     today = local_day(clock.now())
+    # The whole subtree at once, grouped by unit (no second round trip to pick a station), those
+    # already talked with this stage marked so the recorder sees who is left.
+    choices: dict[str, list] = {}
+    for officer, unit_name, talked in queries.officers_of(db.session, unit, today):
+        label = f"{officer.name}（{officer.badge_no or officer.username}）"
+        choices.setdefault(unit_name, []).append((officer.id, _("%(who)s · 本阶段已谈", who=label) if talked else label))
+    form.officer_id.choices = choices
     if request.method == "GET":
         form.talked_on.data = today
     if form.validate_on_submit():
