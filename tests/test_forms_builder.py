@@ -173,6 +173,14 @@ def test_add_and_delete_are_audited(app, form_id):
     assert [r.before["field_key"] for r in _audits(app, "form.field_delete")] == ["f7"]
 
 
+def test_adding_a_field_says_so_and_lands_on_the_new_field(app, form_id):
+    """After 添加 the office is told it went to the end of the draft and the page opens at the new field, not at the top of the list."""
+    admin = _login(app, "admin")
+    resp = admin.post(f"/forms/manage/{form_id}/fields", data={"kind": "text", "label": "备注"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("#field-f7")
+    assert "已添加到草稿末尾" in admin.get(resp.headers["Location"].split("#")[0]).get_data(as_text=True)
+
+
 def _own(app, username):
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == username))

@@ -177,16 +177,23 @@ def edit(form_id: int):
                            level_help=_level_help()), 422 if request.method == "POST" else 200
 
 
-def _builder_step(form_id: int, change) -> object:
+def _builder_step(form_id: int, change, done: str | None = None) -> object:
+    """Apply one builder change; back on the edit page at the field list, or — after ``done``
+    (a success message) when the change returns the stored field — at that field."""
     form = db.session.get(Form, form_id) or abort(404)
+    anchor = "#fields"
     try:
-        change(form)
+        result = change(form)
     except services.FormError as err:
         db.session.rollback()
         flash(form_message(err.code), "error")
     else:
         db.session.commit()
-    return redirect(url_for("forms.edit", form_id=form_id) + "#fields")
+        if done:
+            flash(done, "success")
+        if isinstance(result, dict) and result.get("key"):
+            anchor = f"#field-{result['key']}"
+    return redirect(url_for("forms.edit", form_id=form_id) + anchor)
 
 
 def _field_values(ff: FieldForm) -> dict:
@@ -201,7 +208,8 @@ def add_field(form_id: int):
     if not ff.validate_on_submit():
         flash(_("请填写题目。"), "error")
         return redirect(url_for("forms.edit", form_id=form_id) + "#fields")
-    return _builder_step(form_id, lambda form: services.add_field(db.session, form, current_user, **_field_values(ff)))
+    return _builder_step(form_id, lambda form: services.add_field(db.session, form, current_user, **_field_values(ff)),
+                         _("已添加到草稿末尾；发布新版本后填报人才能看到。"))
 
 
 @bp.route("/manage/<int:form_id>/fields/<int:index>/edit", methods=["GET", "POST"])
