@@ -63,7 +63,11 @@ def test_officer_fills_inspector_reads_officer_sees_the_read(browser, live_serve
     assert page.input_value("#f_relatives__0__c1") == RELATIVES[0][0]
     assert page.is_checked("input[name=f_lawyer][value=yes]")
     assert page.locator(".fm-file a").count() == 1
+    page.once("dialog", lambda dialog: dialog.dismiss())  # 提交后不能修改：the page asks first; "cancel" keeps the draft
+    page.click("button[name=action][value=submit]")
+    assert page.url == form_url
     with page.expect_navigation():
+        page.once("dialog", lambda dialog: dialog.accept())
         page.click("button[name=action][value=submit]")
     assert "已提交" in page.inner_text("body")
     submission_url = page.url

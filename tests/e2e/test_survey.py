@@ -95,6 +95,7 @@ def test_officer_fills_the_survey_and_only_they_read_it(browser, live_server, pa
     fits(page, "the survey form")
     page.screenshot(path=str(screens / "survey-fill-360.png"), full_page=True)
     with page.expect_navigation():
+        page.once("dialog", lambda dialog: dialog.accept())  # 提交后不能修改：the page asks first
         page.click("button[value=submit]")
     assert re.search(r"/forms/submissions/\d+$", page.url)
     sheet_url = page.url
