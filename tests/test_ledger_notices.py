@@ -76,6 +76,8 @@ def test_the_person_who_asked_hears_the_answer_and_the_request_is_resolved(app, 
     assert all(n.title == ("整改事项已销号" if action == "accept" else "整改事项被退回") for n in told)
     request = notices(app, "ledger_submitted")[0]
     assert request.resolved_at is not None
+    page = login(app, auth, "officer").get(f"/ledger/items/{ledger['item']}").get_data(as_text=True)
+    assert re.search(r'id="item-requested">[^<]+ · sup_a1<', page)  # who asked, by name
     with app.app_context():
         assert unread_count(db.session, city.users["supervisor"]) == 0
 

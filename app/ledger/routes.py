@@ -235,6 +235,7 @@ def _render_item(item, form, review_form, code: int = 200):
     return render_template("ledger/item.html", item=item, form=form, review_form=review_form, today=today, back=_back(),
                            overdue=queries.is_overdue(item, today), unit=db.session.get(Unit, item.unit_id),
                            responsible=db.session.get(User, item.responsible_id),
+                           requester=db.session.get(User, item.submitted_by_id) if item.submitted_by_id else None,
                            can_work=policy.may_work_on(current_user, item) and item.status in ("open", "returned"),
                            can_close=item.status == "submitted" and policy.may_close(db.session, current_user, item),
                            max_files=evidence.MAX_FILES, max_mb=f"{file_max() / (1024 * 1024):g}"), code
