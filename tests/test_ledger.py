@@ -12,7 +12,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from app.db import db
-from app.ledger import queries, services
+from app.ledger import evidence, queries, services
 from app.models import AuditLog, LedgerItem, Notification, SupervisionTarget, User
 from app.timeutils import local_day
 from tests.factories import make_user
@@ -275,8 +275,9 @@ def test_job_is_registered_and_idempotent(app, city, clock, ledger):
 
 
 def test_demo_ledger(app, clock):
-    """seed demo: ledger items in several units (some closed, one overdue, one waiting for 销号),
-    one 督办令 answered by one branch and not yet by another, and ``wucheng`` supervising 坞城派出所."""
+    """seed demo: ledger items in several units (some closed, one overdue, one waiting for 销号
+    with a photo and a PDF and its notice to ``supervisor``), 督办令 answered (one with a photo)
+    and not yet (one by 坞城派出所, which ``wucheng`` supervises), and evidence files on disk."""
     result = app.test_cli_runner().invoke(args=["seed", "demo"])
     assert result.exit_code == 0, result.output
     with app.app_context():
@@ -288,10 +289,20 @@ def test_demo_ledger(app, clock):
         assert sum(queries.is_overdue(i, today) for i in items) == 1
         assert sum(i.status == "submitted" for i in items) == 1
         states = sorted(queries.target_state(t, t.order, today) for t in s.scalars(select(SupervisionTarget)))
-        assert states == ["pending", "responded"]
+        assert states == ["pending", "pending", "responded", "responded"]
         wucheng = s.scalar(select(User).where(User.username == "wucheng"))
         officer = s.scalar(select(User).where(User.username == "officer"))
         assert wucheng.role == "supervisor" and wucheng.unit_id == officer.unit_id and wucheng.is_demo
+        assert [o.title for o in queries.orders_to_answer(s, wucheng)]
+        waiting = next(i for i in items if i.status == "submitted")
+        assert sorted(e.kind for e in waiting.evidence) == ["pdf", "photo"]
+        names = [e.file_name for i in items for e in i.evidence]
+        names += [t.attachment for t in s.scalars(select(SupervisionTarget)) if t.attachment]
+        assert len(names) >= 4 and all((evidence.folder() / n).is_file() for n in names)
+        sup = s.scalar(select(User).where(User.username == "supervisor"))
+        assert s.scalar(select(Notification.link).where(Notification.user_id == sup.id,
+                                                        Notification.kind == "ledger_submitted")) \
+            == f"/ledger/items/{waiting.id}"
     client = app.test_client()
     assert client.post("/login", data={"username": "wucheng", "password": "tiejun2021"}).status_code == 302
 

@@ -18,7 +18,7 @@ CATEGORY_LABELS = {
     "lawyer": _l("离任法官检察官违规从事律师职业、充当“司法掮客”"),
     "other": _l("其他"),
 }
-STATUS_LABELS = {"open": _l("整改中"), "submitted": _l("已提交销号申请"), "closed": _l("已销号"),
+STATUS_LABELS = {"open": _l("整改中"), "submitted": _l("待验收"), "closed": _l("已销号"),
                  "returned": _l("已退回")}
 #: The state of one unit's part of a 督办令 (``queries.target_state``).
 TARGET_LABELS = {"responded": _l("已回复"), "late": _l("逾期后回复"), "pending": _l("未回复"),

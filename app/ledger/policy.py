@@ -69,3 +69,22 @@ def may_close(session: Session, user: User, item: LedgerItem, supervised: set[in
 
 def may_answer(user: User, unit_id: int) -> bool:
     return user.role == "supervisor" and user.unit_id == unit_id
+
+
+def closers(session: Session, item: LedgerItem) -> list[User]:
+    """The people told that ``item`` waits for 销号: the active supervisors of the nearest unit
+    above the item's unit that has any, else the campaign office — each kept only if
+    ``may_close`` admits them (the rule itself stays in may_close). Higher supervisors may close
+    too, but the nearest level is the one that accepts, so only it is told."""
+    unit = session.get(Unit, item.unit_id)
+    if unit is None:
+        return []
+    above = [i for i in ancestor_ids(unit.path) if i != unit.id]
+    people = session.scalars(select(User).where(User.role == "supervisor", User.is_active.is_(True),
+                                                User.unit_id.in_(above))).all() if above else []
+    nearest = max((above.index(p.unit_id) for p in people), default=None)
+    chosen = [p for p in people if nearest is not None and above.index(p.unit_id) == nearest]
+    if not chosen:
+        chosen = list(session.scalars(select(User).where(User.role == "admin", User.is_active.is_(True))))
+    supervised = supervised_units(session)
+    return [p for p in chosen if may_close(session, p, item, supervised)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -67,6 +67,7 @@ def ledger_message(err: services.LedgerError) -> str:
         "locked": lambda: _("已申请销号或已销号，不能再修改。"),
         "too_many_files": lambda: _("每个事项最多 %(n)d 个附件，没有保存。", n=p.get("n", evidence.MAX_FILES)),
         "evidence_short": lambda: _("申请销号前请写明整改情况（至少 4 个字），没有保存。"),
+        "evidence_empty": lambda: _("没有可保存的内容：请填写整改情况说明或上传照片/文件。"),
         "not_above": lambda: _("销号须由上级单位管理员验收，本单位不能给自己销号。"),
         "not_waiting": lambda: _("这个事项不在等待验收。"),
         "bad_action": lambda: _("无效的操作。"),
@@ -82,15 +83,28 @@ def ledger_message(err: services.LedgerError) -> str:
 
 @bp.app_context_processor
 def _globals() -> dict:
-    """``ledger_card(unit)`` for the reports dashboard (computed only when the card renders)."""
-    return {"ledger_card": _card}
+    """``ledger_card(unit)`` and ``ledger_todo()`` for the reports dashboard (computed only when
+    they render)."""
+    return {"ledger_card": _card, "ledger_todo": _todo}
 
 
 def _card(unit):
     if current_user.role not in policy.STAFF:
         return None
     rows = queries.unit_figures(db.session, unit, local_day(clock.now()))
-    return {"top": rows[0] if rows else None, "children": [r for r in rows if r.parent_id == unit.id]}
+    return {"top": rows[0] if rows else None, "children": [r for r in rows if r.parent_id == unit.id],
+            "awaiting": _todo()["awaiting"]}
+
+
+def _todo() -> dict:
+    """What waits for the caller: items they may accept (待我验收) and the 督办令 their unit has
+    not answered (count, the earliest deadline, the order to open first). Once per request."""
+    if "ledger_todo" not in g:
+        orders = queries.orders_to_answer(db.session, current_user)
+        g.ledger_todo = {"awaiting": len(queries.awaiting_me(db.session, current_user))
+                         if current_user.role in policy.STAFF else 0,
+                         "orders": orders, "today": local_day(clock.now())}
+    return g.ledger_todo
 
 
 @bp.context_processor
@@ -201,11 +215,27 @@ def new():
     return render_template("ledger/new.html", form=form, unit=unit), 422 if request.method == "POST" else 200
 
 
+def _back() -> dict:
+    """The list an item page was opened from (``?unit=&status=``, checked as the list checks
+    them), so its back link, its forms and the redirects after them return there; a value the
+    caller may not use is dropped (the back link then leads to their own list), never an error."""
+    back = {}
+    if request.args.get("status") in queries.FILTERS:
+        back["status"] = request.args["status"]
+    if request.args.get("unit") and current_user.role in policy.READERS:
+        try:
+            back["unit"] = requested_unit(db.session, current_user, request.args["unit"]).id
+        except UnitRefused:
+            pass
+    return back
+
+
 def _render_item(item, form, review_form, code: int = 200):
     today = local_day(clock.now())
-    return render_template("ledger/item.html", item=item, form=form, review_form=review_form, today=today,
+    return render_template("ledger/item.html", item=item, form=form, review_form=review_form, today=today, back=_back(),
                            overdue=queries.is_overdue(item, today), unit=db.session.get(Unit, item.unit_id),
                            responsible=db.session.get(User, item.responsible_id),
+                           requester=db.session.get(User, item.submitted_by_id) if item.submitted_by_id else None,
                            can_work=policy.may_work_on(current_user, item) and item.status in ("open", "returned"),
                            can_close=item.status == "submitted" and policy.may_close(db.session, current_user, item),
                            max_files=evidence.MAX_FILES, max_mb=f"{file_max() / (1024 * 1024):g}"), code
@@ -250,7 +280,7 @@ def evidence_post(item_id: int):
     db.session.commit()
     evidence.remove(dropped)
     flash(_("已申请销号，等待上级单位验收。") if form.action.data == "submit" else _("已保存。"), "success")
-    return redirect(url_for("ledger.item", item_id=item_id))
+    return redirect(url_for("ledger.item", item_id=item_id, **_back()))
 
 
 @bp.route("/items/<int:item_id>/review", methods=["POST"])
@@ -268,10 +298,10 @@ def review(item_id: int):
     except services.LedgerError as err:
         db.session.rollback()
         flash(ledger_message(err), "error")
-        return redirect(url_for("ledger.item", item_id=item_id))
+        return redirect(url_for("ledger.item", item_id=item_id, **_back()))
     db.session.commit()
     flash(_("已销号。") if form.action.data == "accept" else _("已退回，责任人会收到通知。"), "success")
-    return redirect(url_for("ledger.index", status="submitted"))
+    return redirect(url_for("ledger.index", **{"status": "submitted", **_back()}))
 
 
 @bp.route("/items/<int:item_id>/files/<int:file_id>")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..auth.scope import ancestor_ids
+from ..notices.reminders import ledger_subject, resolve
 from ..models import (LEDGER_CATEGORIES, LEDGER_SOURCES, LedgerEvidence, LedgerItem, Notification, SupervisionOrder,
                       SupervisionTarget, Unit, User)
 from ..timeutils import local_day
@@ -80,6 +81,8 @@ def save_evidence(session: Session, user: User, item: LedgerItem, *, text: str, 
         raise LedgerError("too_many_files", n=MAX_FILES)
     if submit and len(_clean(text, 8000)) < MIN_TEXT:
         raise LedgerError("evidence_short")
+    if not submit and not _clean(text, 8000) and not files and not dropped and not item.evidence_text:
+        raise LedgerError("evidence_empty")  # nothing typed, attached or removed: nothing to keep
     item.evidence_text = _clean(text, 8000)
     for row in dropped:
         item.evidence.remove(row)
@@ -92,13 +95,27 @@ def save_evidence(session: Session, user: User, item: LedgerItem, *, text: str, 
         item.status, item.submitted_at, item.submitted_by_id = "submitted", now, user.id
         audit.record(session, "ledger.submit", actor=user, target=item, before={"status": before},
                      after={"status": "submitted", "files": len(item.evidence)})
+        _tell_closers(session, item, now)
     session.flush()
     return [row.file_name for row in dropped]
 
 
+def _tell_closers(session: Session, item: LedgerItem, now: datetime) -> None:
+    """The people who may accept the 销号 (policy.closers) get a notice linking to the item; it
+    is resolved when the item is accepted or returned."""
+    people = [p.id for p in policy.closers(session, item)]
+    unit = session.get(Unit, item.unit_id)
+    if people:
+        session.execute(insert(Notification), [
+            {"user_id": uid, "kind": "ledger_submitted", "title": "整改事项申请销号，待您验收",
+             "body": f"{unit.name if unit else ''}：{item.description[:60]}", "link": f"/ledger/items/{item.id}",
+             "subject": ledger_subject(item.id), "created_at": now} for uid in people])
+
+
 def review(session: Session, reviewer: User, item: LedgerItem, action: str, reason: str, now: datetime) -> None:
     """销号 (``accept``) or 退回 (``return``, with a reason) an item waiting for acceptance.
-    Only the supervisor above (policy.may_close); the responsible person hears of it."""
+    Only the supervisor above (policy.may_close). The responsible person and whoever asked for
+    the 销号 hear of it; the 待验收 notices of the item are resolved."""
     if not policy.may_close(session, reviewer, item):
         raise LedgerError("not_above")
     session.refresh(item, with_for_update=True)  # two reviewers at once: the second sees it decided
@@ -117,8 +134,14 @@ def review(session: Session, reviewer: User, item: LedgerItem, action: str, reas
     else:
         item.status, item.return_reason = "returned", reason
         title = "整改事项被退回"
-    session.add(Notification(user_id=item.responsible_id, kind="ledger_reviewed", title=title,
-                             body=reason or item.description[:60], link=f"/ledger/items/{item.id}", created_at=now))
+    told = dict.fromkeys(i for i in (item.responsible_id, item.submitted_by_id) if i is not None)
+    session.execute(insert(Notification), [
+        {"user_id": uid, "kind": "ledger_reviewed", "title": title, "body": reason or item.description[:60],
+         "link": f"/ledger/items/{item.id}", "created_at": now} for uid in told])
+    waiting = session.scalars(select(Notification.user_id).where(
+        Notification.kind == "ledger_submitted", Notification.subject == ledger_subject(item.id),
+        Notification.resolved_at.is_(None))).all()
+    resolve(session, "ledger_reviewed", ledger_subject(item.id), sorted(set(waiting)), now)
     audit.record(session, "ledger.review", actor=reviewer, target=item, before={"status": before},
                  after={"status": item.status, "reason": reason})
     session.flush()

@@ -18,7 +18,7 @@ from .base import Base, utc_now
 LEDGER_SOURCES = ("self", "org", "inspection", "public")
 #: The six chronic problems (六大顽瘴痼疾) as the seeds list them, and 其他.
 LEDGER_CATEGORIES = ("interference", "business", "lending", "cases", "sentence", "lawyer", "other")
-#: open 整改中 → submitted 已提交销号申请 → closed 已销号, or returned 已退回 (back to work).
+#: open 整改中 → submitted 待验收 (销号 asked) → closed 已销号, or returned 已退回 (back to work).
 LEDGER_STATUSES = ("open", "submitted", "closed", "returned")
 EVIDENCE_KINDS = ("photo", "pdf")
 

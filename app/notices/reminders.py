@@ -69,6 +69,7 @@ RESOLVES: dict[str, tuple[str, ...]] = {
     "study_target_met": ("study_reminder",),  # subject: the ISO week whose target was reached
     "task_submitted": ("task_returned",),     # subject: task_subject(task id)
     "form_submitted": ("form_due", "form_overdue"),  # subject: form_subject(form id)
+    "ledger_reviewed": ("ledger_submitted",),  # subject: ledger_subject(item id)
 }
 
 
@@ -78,6 +79,10 @@ def task_subject(task_id: int) -> str:
 
 def form_subject(form_id: int) -> str:
     return f"form:{form_id}"
+
+
+def ledger_subject(item_id: int) -> str:
+    return f"ledger:{item_id}"
 
 
 @dataclass(frozen=True)

@@ -54,11 +54,12 @@ SEEDS = {
 MUST_REACH = {
     "officer": {"/forms/", "/forms/N", "/ledger/", "/ledger/items/N", "/talks/"},
     "supervisor": {"/forms/desk", "/forms/desk/N", "/ledger/", "/ledger/items/N", "/ledger/orders/N",
+                   "/ledger/items/N (evidence files)", "/ledger/orders/N (attachment)",
                    "/reports/officers/N", "/reports/remind", "/reports/print", "/reports/campaign?unit",
                    "/talks/", "/talks/new", "/talks/N", "/forms/desk/N/results"},
     "inspector": {"/forms/desk", "/forms/desk/N", "/forms/submissions/N", "/ledger/", "/ledger/items/N",
                   "/ledger/orders/", "/ledger/orders/N"},
-    "wucheng": {"/ledger/", "/ledger/items/N"},
+    "wucheng": {"/ledger/", "/ledger/items/N", "/ledger/items/N (draft files)", "/ledger/orders/N (to answer)"},
     "leader": {"/forms/desk", "/forms/desk/N/results", "/ledger/", "/reports/print"},
     "admin": {"/forms/manage/", "/forms/manage/N", "/forms/manage/N/fields/N/edit", "/ledger/orders/new",
               "/reports/officers/N", "/reports/remind"},
@@ -68,7 +69,9 @@ MUST_REACH = {
 #: same template, so the crawl checks it once. Other parameters count only under /reports/ (a
 #: dashboard drilled to a unit is a different page); elsewhere the path pattern alone is the key.
 FILTER_PARAMS = {"page", "status", "view", "only", "week", "month", "q", "action", "sort", "dir"}
-SKIP_PATH = re.compile(r"\.(xlsx|csv|yaml|pdf|png|jpe?g|webp|json|txt)$|/media$|/photos/|^/static/|^/api/|^/logout")
+#: Not pages: downloads, media and uploaded files (a ledger photo opens as the bare image).
+SKIP_PATH = re.compile(r"\.(xlsx|csv|yaml|pdf|png|jpe?g|webp|json|txt)$|/media$|/photos/|/files/\d+$|/file$|^/static/"
+                       r"|^/api/|^/logout")
 
 
 def expected_status(role: str, path: str) -> int:
@@ -185,7 +188,7 @@ SCREENSHOTS = {
     "officer": {"/home", "/exams/", "/tasks/N", "/notices/", "/exams/attempts/N"},
     "supervisor": {"/reports/", "/reports/?unit", "/reports/leaderboard", "/tasks/review/N"},
     "inspector": {"/forms/desk", "/forms/desk/N", "/forms/submissions/N"},
-    "wucheng": {"/ledger/items/N"},
+    "wucheng": {"/ledger/items/N", "/ledger/items/N (draft files)"},
     "leader": {"/reports/", "/reports/print", "/reports/?unit"},
     "admin": {"/admin/", "/admin/users/N", "/admin/audit/", "/admin/content/N"},
 }
@@ -353,6 +356,37 @@ def _a_submission(sweep: Sweep, page) -> None:
             return
 
 
+def _ledger_files(sweep: Sweep, live_db: Path) -> None:
+    """Ledger pages with files (the crawl checks one item and one order per pattern, which may have
+    none): for the branch ``supervisor`` the item waiting for them with a photo and a PDF and the
+    督办令 its branch answered with a photo; for ``wucheng`` the station's open item with a draft
+    photo (the 删除 boxes) and the 督办令 the station must still answer (the reply form)."""
+    conn = sqlite3.connect(live_db)
+    try:
+        # Items with files in the account's subtree, the state wanted first (other browser tests
+        # may have moved them on: any item with files still shows them).
+        def with_files(username: str, status: str) -> int | None:
+            row = conn.execute(
+                "SELECT i.id FROM ledger_items i JOIN units v ON v.id = i.unit_id JOIN users u ON u.username = ? "
+                "JOIN units w ON w.id = u.unit_id WHERE v.path LIKE w.path || '%' AND EXISTS "
+                "(SELECT 1 FROM ledger_evidence e WHERE e.item_id = i.id) ORDER BY i.status != ?, i.id LIMIT 1",
+                (username, status)).fetchone()
+            return row[0] if row else None
+        evidence = {"submitted": with_files("supervisor", "submitted"), "open": with_files("wucheng", "open")}
+        answered = conn.execute("SELECT min(order_id) FROM supervision_targets WHERE attachment IS NOT NULL").fetchone()[0]
+        to_answer = conn.execute(
+            "SELECT min(t.order_id) FROM supervision_targets t JOIN users u ON u.unit_id = t.unit_id "
+            "WHERE u.username = 'wucheng' AND t.responded_at IS NULL").fetchone()[0]
+    finally:
+        conn.close()
+    if sweep.role == "supervisor":
+        sweep.check(f"/ledger/items/{evidence.get('submitted')}", "/ledger/items/N (evidence files)")
+        sweep.check(f"/ledger/orders/{answered}", "/ledger/orders/N (attachment)")
+    else:
+        sweep.check(f"/ledger/items/{evidence.get('open')}", "/ledger/items/N (draft files)")
+        sweep.check(f"/ledger/orders/{to_answer}", "/ledger/orders/N (to answer)")
+
+
 @pytest.mark.parametrize("role", list(SEEDS))
 def test_every_page_passes_axe_and_tap_targets(browser, live_server, live_db, screens, role):
     """Issue 16 §6: every page of each role at 360×640 has no serious/critical axe violation and
@@ -371,6 +405,8 @@ def test_every_page_passes_axe_and_tap_targets(browser, live_server, live_db, sc
             _in_english(sweep, page, ("/reports/", "/tasks/review"))
         if role == "inspector" and "/forms/submissions/N" not in sweep.seen:
             _a_submission(sweep, page)
+        if role in ("supervisor", "wucheng"):
+            _ledger_files(sweep, live_db)
         if role == "officer":
             _study_item_kinds(sweep, live_db)
             _another_officer(sweep, page, live_db)
