@@ -212,3 +212,23 @@ def test_submitted_status_reads_the_same_as_its_filter(app, city, auth, ledger):
     assert re.search(r'id="item-status">待验收<', item_page)
     with app.app_context():
         assert db.session.scalar(select(func.count(LedgerItem.id))) == 1
+
+
+def test_an_answered_order_resolves_the_units_notice_and_no_other(app, city, auth, clock, ledger):
+    """督办令: when a unit answers, its supervisors' 督办令 notice is done (not unread); another unit's stays open."""
+    with app.app_context():
+        s = db.session
+        make_user(s, "sup_b1", s.get(User, city.users["officer_b"]).unit, "supervisor")
+        order = services.create_order(s, s.get(User, city.users["admin"]), title="近亲属从业情况报告",
+                                      body="如实报告", deadline=local_day(clock.now) + timedelta(days=2),
+                                      unit_ids=[city.station_a1, city.station_b1], now=clock.now)
+        s.commit()
+        order_id = order.id
+    before = {n.user_id: n.resolved_at for n in notices(app, "order_issued")}
+    assert len(before) == 2 and not any(before.values())
+    assert login(app, auth, "sup_a1").post(f"/ledger/orders/{order_id}/respond",
+                                           data={"text": "已逐人报告，无违规情况"}).status_code == 302
+    with app.app_context():
+        a1 = db.session.scalar(select(User.id).where(User.username == "sup_a1"))
+    after = {n.user_id: n.resolved_at for n in notices(app, "order_issued")}
+    assert after[a1] is not None and [uid for uid, done in after.items() if done is None] == [u for u in after if u != a1]

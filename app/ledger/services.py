@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..auth.scope import ancestor_ids
-from ..notices.reminders import ledger_subject, resolve
+from ..notices.reminders import ledger_subject, order_subject, resolve
 from ..models import (LEDGER_CATEGORIES, LEDGER_SOURCES, LedgerEvidence, LedgerItem, Notification, SupervisionOrder,
                       SupervisionTarget, Unit, User)
 from ..timeutils import local_day
@@ -196,7 +196,8 @@ def create_order(session: Session, admin: User, *, title: str, body: str, deadli
     if people:
         session.execute(insert(Notification), [
             {"user_id": uid, "kind": "order_issued", "title": f"督办令：{title}"[:120],
-             "body": f"请于 {deadline:%Y-%m-%d} 前回复。", "link": f"/ledger/orders/{order.id}", "created_at": now}
+             "body": f"请于 {deadline:%Y-%m-%d} 前回复。", "link": f"/ledger/orders/{order.id}", "created_at": now,
+             "subject": order_subject(order.id)}
             for uid in people])
     audit.record(session, "order.create", actor=admin, target=order,
                  after={"title": title, "deadline": deadline.isoformat(), "unit_ids": ids})
@@ -219,6 +220,10 @@ def respond(session: Session, user: User, target: SupervisionTarget, *, text: st
         target.attachment, target.attachment_kind = attachment.name, attachment.kind
     audit.record(session, "order.respond", actor=user, target=target,
                  after={"order_id": target.order_id, "unit_id": target.unit_id, "attachment": attachment is not None})
+    # The unit has answered: its supervisors' 督办令 notice is done (shown 已完成, not unread).
+    unit_supervisors = session.scalars(select(User.id).where(User.role == "supervisor",
+                                                             User.unit_id == target.unit_id)).all()
+    resolve(session, "order_answered", order_subject(target.order_id), list(unit_supervisors), now)
     session.flush()
 
 

@@ -70,6 +70,7 @@ RESOLVES: dict[str, tuple[str, ...]] = {
     "task_submitted": ("task_returned",),     # subject: task_subject(task id)
     "form_submitted": ("form_due", "form_overdue"),  # subject: form_subject(form id)
     "ledger_reviewed": ("ledger_submitted",),  # subject: ledger_subject(item id)
+    "order_answered": ("order_issued",),  # subject: order_subject(order id); the answering unit's supervisors
 }
 
 
@@ -83,6 +84,10 @@ def form_subject(form_id: int) -> str:
 
 def ledger_subject(item_id: int) -> str:
     return f"ledger:{item_id}"
+
+
+def order_subject(order_id: int) -> str:
+    return f"order:{order_id}"
 
 
 @dataclass(frozen=True)
