@@ -83,7 +83,7 @@ def _login_message(result) -> str:
 
 
 @bp.route("/logout", methods=["POST"])
-@access("officer", "supervisor", "leader", "admin", "inspector", during_password_change=True)
+@access("officer", "supervisor", "leader", "admin", "inspector", during_password_change=True, before_mfa=True)
 def logout():
     sid = session.get("sid")
     if sid:
@@ -97,7 +97,7 @@ def logout():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@access("officer", "supervisor", "leader", "admin", "inspector", during_password_change=True)
+@access("officer", "supervisor", "leader", "admin", "inspector", during_password_change=True, before_mfa=True)
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -122,7 +122,7 @@ def change_password():
 
 
 @bp.route("/account/mfa", methods=["GET", "POST"])
-@access("admin")
+@access("admin", before_mfa=True)
 def mfa():
     """Verify (or, the first time, enrol) the admin's TOTP second factor (A20)."""
     user = current_user._get_current_object()

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 
 from .. import clock, metrics as platform_metrics
-from ..auth.access import access, public, signed_in
+from ..auth.access import access, own_account, public, signed_in
 from ..db import db
 from ..exams.home import home_context as exam_home
 from ..ledger.home import home_context as ledger_home
@@ -36,7 +36,7 @@ def home():
 
 
 @bp.route("/me")
-@signed_in
+@own_account
 def me():
     return render_template("main/me.html")
 
