@@ -7,7 +7,7 @@ from io import BytesIO
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, clock
-from ..auth.access import access
+from ..auth.access import ALL_ROLES, access
 from ..db import db
 from ..models import Unit, User
 from ..ids import parse_id_arg
@@ -19,6 +19,11 @@ bp = Blueprint("admin", __name__)
 admin_only = access("admin", mfa=True)
 PER_PAGE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+#: Every role but the officer reads or acts beyond the person's own records: granting one, by
+#: creating, editing or importing an account, needs a fresh login (A13).
+PRIVILEGED_ROLES = ALL_ROLES - {"officer"}
 
 
 def login_is_fresh() -> bool:
@@ -55,6 +60,9 @@ def user_new():
     form = UserForm()
     form.unit_id.choices = queries.unit_choices(db.session)
     if form.validate_on_submit():
+        if form.role.data in PRIVILEGED_ROLES and not login_is_fresh():
+            flash(_("为安全起见，创建具有管理或查阅权限的账号前请重新登录。"), "error")
+            return render_template("admin/user_form.html", form=form, user=None), 403
         try:
             user, password = services.create_user(
                 db.session, clock.now(), badge_no=form.badge_no.data.strip(), name=form.name.data.strip(),

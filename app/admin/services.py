@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..auth.services import issue_initial_password, revoke_all_sessions
+from ..notices.services import notify_password_reset
 from ..auth.scope import path_within
 from ..models import UNIT_LEVELS, Unit, User
 from .imports import ImportPlan
@@ -127,8 +128,11 @@ def issue_pending_passwords(session: Session, now: datetime, user_ids: list[int]
 
 
 def reset_password(session: Session, now: datetime, user: User) -> str:
+    """A new initial password for ``user`` (they must change it at their next sign-in, before
+    any other page); the person is told (``notify_password_reset``), so a reset is never silent."""
     password = initial_password_for(session, now)(user)
     audit.record(session, "user.reset_password", target=user)
+    notify_password_reset(session, user, now)
     return password
 
 

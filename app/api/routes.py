@@ -7,7 +7,7 @@ import yaml
 from flask import jsonify
 from flask_login import current_user
 
-from ..auth.access import public, signed_in
+from ..auth.access import own_account, public
 from ..models.modules import REGISTRY
 from . import bp
 
@@ -47,7 +47,7 @@ def user_json(user) -> dict:
 
 
 @bp.get("/me")
-@signed_in
+@own_account
 def me():
     return jsonify(user_json(current_user))
 

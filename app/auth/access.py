@@ -32,19 +32,27 @@ STAFF_ROLES = frozenset({"supervisor", "leader", "admin"})
 class Access:
     roles: frozenset = field(default_factory=frozenset)
     public: bool = False
-    #: Admin pages: needs TOTP in this session or an allowlisted network (A20).
-    mfa: bool = False
+    #: Reachable by an admin before the second factor (A20): the TOTP page itself, logout, the
+    #: password change and the admin's own account. Every other view an admin may call needs
+    #: TOTP in this session or an allowlisted network, whatever else the rule says.
+    before_mfa: bool = False
     #: Reachable while a forced password change is pending (the change page, logout).
     during_password_change: bool = False
 
 
-def access(*roles: str, public: bool = False, mfa: bool = False, during_password_change: bool = False) -> Callable:
+def access(*roles: str, public: bool = False, mfa: bool = True, before_mfa: bool = False,
+           during_password_change: bool = False) -> Callable:
+    """Declare who may call a view. An admin always needs the second factor (A20) unless the
+    view is one of the few declared ``before_mfa``; ``mfa`` is accepted for declarations written
+    when the second factor was asked view by view and changes nothing (it cannot be turned off)."""
     unknown = set(roles) - ALL_ROLES
     if unknown:
         raise ValueError(f"unknown roles {unknown}")
+    if not mfa:
+        raise ValueError("the admin second factor cannot be switched off per view; use before_mfa")
 
     def decorate(view):
-        view.access = Access(frozenset(roles), public, mfa, during_password_change)
+        view.access = Access(frozenset(roles), public, before_mfa, during_password_change)
         return view
 
     return decorate
@@ -52,6 +60,8 @@ def access(*roles: str, public: bool = False, mfa: bool = False, during_password
 
 public = access(public=True)
 signed_in = access(*ALL_ROLES)
+#: One's own account: reachable by an admin who has not passed the second factor yet.
+own_account = access(*ALL_ROLES, before_mfa=True)
 
 
 def is_api_request() -> bool:

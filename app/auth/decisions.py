@@ -52,8 +52,9 @@ def session_refusal(row, user, claimed_user_id, now: datetime, config: Mapping) 
 def access_refusal(rule, user, mfa_ok: Callable[[], bool]) -> str | None:
     """Why ``user`` (None when nobody is signed in) may not call a view declaring ``rule`` (an
     ``access.Access``), or None: signed in, no pending password change unless the view allows
-    it, a role the rule lists, and for admin pages a second factor (``mfa_ok()``, asked only
-    then). ``user``: role, must_change_password."""
+    it, a role the rule lists, and for an admin a second factor (``mfa_ok()``, asked only
+    then) on every view but the few declared ``before_mfa`` (A20: the rule holds by default,
+    so a new view cannot forget it). ``user``: role, must_change_password."""
     if rule.public:
         return None
     if user is None:
@@ -62,7 +63,7 @@ def access_refusal(rule, user, mfa_ok: Callable[[], bool]) -> str | None:
         return "password_change"
     if user.role not in rule.roles:
         return "role"
-    if rule.mfa and user.role == "admin" and not mfa_ok():
+    if user.role == "admin" and not rule.before_mfa and not mfa_ok():
         return "mfa"
     return None
 

@@ -9,10 +9,14 @@ from flask import (Blueprint, current_app, flash, g, make_response, redirect, re
                    session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import func, select
 
 from .. import audit, clock
 from ..db import db
 from ..i18n import LANG_COOKIE
+from ..models import AuthSession
+from ..notices.queries import password_resets
+from ..web import local_time
 from .access import access, public, signed_in
 from .forms import ChangePasswordForm, LoginForm, TotpForm
 from .passwords import identifiers_of, policy_errors, verify_password
@@ -55,6 +59,7 @@ def login():
                               verified=check and check.verified, rehash=check and check.rehash)
         if result.outcome == "ok":
             user = result.user
+            resets = _password_resets_since_last_sign_in(user)
             # A new session at login: nothing planted before it survives (A8).
             session.clear()
             row = start_session(db.session, user, now, address, request.user_agent.string)
@@ -62,6 +67,9 @@ def login():
             session.permanent = True
             login_user(user, remember=False)
             db.session.commit()
+            if resets:  # the sign-in after an admin reset the password says so (attack report F3b)
+                flash(_("您的密码已于 %(when)s 由管理员重置。如非本人申请，请立即修改密码并联系纪检督察。",
+                        when=local_time(resets[0])), "warn")
             return redirect(safe_next(request.args.get("next")))
         db.session.commit()  # keep the failure counters and the audit row
         flash(_login_message(result), "error")
@@ -70,6 +78,13 @@ def login():
     elif request.method == "POST":
         status = 422
     return render_template("auth/login.html", form=form), status, headers
+
+
+def _password_resets_since_last_sign_in(user) -> list:
+    """Admin resets of ``user``'s password since their previous sign-in, newest first; asked
+    before the new session exists."""
+    previous = db.session.scalar(select(func.max(AuthSession.created_at)).where(AuthSession.user_id == user.id))
+    return password_resets(db.session, user.id, since=previous)
 
 
 def _login_message(result) -> str:
@@ -83,7 +98,7 @@ def _login_message(result) -> str:
 
 
 @bp.route("/logout", methods=["POST"])
-@access("officer", "supervisor", "leader", "admin", "inspector", during_password_change=True)
+@access("officer", "supervisor", "leader", "admin", "inspector", during_password_change=True, before_mfa=True)
 def logout():
     sid = session.get("sid")
     if sid:
@@ -97,7 +112,7 @@ def logout():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@access("officer", "supervisor", "leader", "admin", "inspector", during_password_change=True)
+@access("officer", "supervisor", "leader", "admin", "inspector", during_password_change=True, before_mfa=True)
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -122,7 +137,7 @@ def change_password():
 
 
 @bp.route("/account/mfa", methods=["GET", "POST"])
-@access("admin")
+@access("admin", before_mfa=True)
 def mfa():
     """Verify (or, the first time, enrol) the admin's TOTP second factor (A20)."""
     user = current_user._get_current_object()

@@ -1,16 +1,19 @@
 """Home pages per role and the officer's own pages."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import clock, metrics as platform_metrics
-from ..auth.access import access, public, signed_in
+from ..auth.access import access, own_account, public, signed_in
 from ..db import db
 from ..exams.home import home_context as exam_home
 from ..ledger.home import home_context as ledger_home
 from ..study.home import home_context as study_home
 from ..forms_.home import home_context as forms_home
+from ..notices.queries import password_resets
 from ..tasks.home import home_context as tasks_home
 
 bp = Blueprint("main", __name__)
@@ -35,10 +38,15 @@ def home():
     return render_template("main/home.html", **context)
 
 
+#: How far back the account page lists admin password resets.
+RESETS_SHOWN = timedelta(days=180)
+
+
 @bp.route("/me")
-@signed_in
+@own_account
 def me():
-    return render_template("main/me.html")
+    resets = password_resets(db.session, current_user.id, since=clock.now() - RESETS_SHOWN)
+    return render_template("main/me.html", password_resets=resets)
 
 
 @bp.route("/desk")

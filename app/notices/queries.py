@@ -7,12 +7,14 @@ announcement. People are counted by the unit they belong to now.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..auth.scope import overlaps_scope, people_in_scope, units_in_scope
 from ..models import Announcement, Notification, Unit, User
+from .services import PASSWORD_RESET
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,15 @@ def unread_count(session: Session, user_id: int) -> int:
     """The badge: notices neither read nor resolved (a reminder whose thing is done is not news)."""
     return session.scalar(select(func.count(Notification.id)).where(
         Notification.user_id == user_id, Notification.read_at.is_(None), Notification.resolved_at.is_(None))) or 0
+
+
+def password_resets(session: Session, user_id: int, since: datetime | None = None, limit: int = 5) -> list[datetime]:
+    """When admins reset this person's password (``services.PASSWORD_RESET`` notices, read or
+    not: marking them read hides nothing), newest first, after ``since`` when given."""
+    stmt = select(Notification.created_at).where(Notification.user_id == user_id, Notification.kind == PASSWORD_RESET)
+    if since is not None:
+        stmt = stmt.where(Notification.created_at > since)
+    return list(session.scalars(stmt.order_by(Notification.created_at.desc()).limit(limit)))
 
 
 def own_notice(session: Session, user: User, notice_id: int) -> Notification | None:

@@ -13,12 +13,26 @@ from .. import audit
 from ..auth.scope import subtree_unit_ids, unit_in_scope
 from ..models import AUDIENCES, BODY_FORMATS, Announcement, Notification, Unit, User
 from ..study.sanitize import clean_html
+from ..timeutils import to_local
 
 EXCERPT_CHARS = 90
+#: The notice an admin's password reset leaves the person (attack report F3b). An admin who
+#: resets a password can sign in as that person; the reset is never silent: the notice stays in
+#: their 消息, and their next sign-in and account page repeat it (``queries.password_resets``).
+PASSWORD_RESET = "password_reset"
 
 
 class AnnouncementError(ValueError):
     """A refused announcement; ``str(err)`` is a code the route turns into a message."""
+
+
+def notify_password_reset(session: Session, user: User, now: datetime) -> None:
+    """Tell ``user`` that an admin reset their password at ``now`` (naive UTC). Stored text, in
+    Chinese like every notice's; the time is Asia/Shanghai."""
+    when = to_local(now).strftime("%Y-%m-%d %H:%M")
+    session.add(Notification(user_id=user.id, kind=PASSWORD_RESET, title="您的密码已由管理员重置",
+                             body=f"您的密码已于 {when} 由管理员重置。如非本人申请，请立即联系纪检督察。",
+                             link="/me", created_at=now))
 
 
 def plain_text(body: str, body_format: str) -> str:
