@@ -44,7 +44,7 @@ def _files_json(sub) -> list[dict]:
 def _submission_json(sub) -> dict:
     return {"id": sub.id, "status": sub.status, "version": sub.version.number, "updated_at": utc_iso(sub.updated_at),
             "submitted_at": utc_iso(sub.submitted_at), "reopened_at": utc_iso(sub.reopened_at),
-            "reopen_reason": sub.reopen_reason if sub.reopened_at else None}
+            "reopen_reason": rule.reopen_reason(db.session, current_user, sub) if sub.reopened_at else None}
 
 
 def _not_asked():

@@ -1,6 +1,8 @@
 """Who may read a form submission: the one home of the confidentiality rule (issue 17, point 2).
 
-* The person who filled it, always; nobody else before it was first submitted.
+* The person who filled it, always; anyone else only while it is **submitted**: never before the
+  first submission, and not while a reviewer has reopened it — the draft being corrected is the
+  person's work in progress again until they submit it (the desk lists it as 填写中).
 * A **confidential** form (个人有关事项报告, 自查自纠报告): 纪检督察 (``inspector``) whose subtree holds
   the person's unit — nobody else. Supervisors, leaders and the campaign office see only
   whether it was submitted (counts and status, app/forms_/queries.py), never the answers.
@@ -48,8 +50,10 @@ def may_read(session: Session, user: User | None, submission: FormSubmission) ->
         return False
     if submission.user_id == user.id:
         return True
-    if submission.submitted_at is None:
-        return False  # a draft never submitted is the person's own work in progress
+    if submission.status != "submitted":
+        # A draft — never submitted, or reopened (``submitted_at`` stays set) — is the person's
+        # own work in progress.
+        return False
     if not _reader_role_ok(user, submission.form):
         return False
     owner = session.get(User, submission.user_id)
@@ -159,6 +163,17 @@ def open_file(session: Session, user: User, submission_id: int, file_id: int) ->
     name = crypto.open_json(row.name_token) if row.name_token else ""
     _record_reads(user, [sub], "file")
     return row, str(name or ""), data
+
+
+def reopen_reason(session: Session, user: User, submission: FormSubmission | None) -> str:
+    """The reviewer's reason for the last reopen, decrypted, for someone who may read the
+    submission ("" for anyone else, or if it was never reopened). Reasons written before
+    revision 0016 are still in the plain column until ``flask forms rotate-key`` seals them."""
+    if submission is None or submission.reopened_at is None or not may_read(session, user, submission):
+        return ""
+    if submission.reopen_reason_token:
+        return str(crypto.open_json(submission.reopen_reason_token) or "")
+    return submission.reopen_reason or ""
 
 
 def file_names(submission: FormSubmission, user: User) -> dict[int, str]:
