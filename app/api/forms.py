@@ -165,7 +165,7 @@ def forms_submission(submission_id: int):
     sub, owner = opened.submission, opened.owner
     mine = sub.user_id == current_user.id
     reads = [{"at": utc_iso(at), "reader": name, "unit": unit_name, "how": how}
-             for at, name, unit_name, how in rule.reads_of(db.session, sub)] if mine else None
+             for at, name, unit_name, how in rule.reads_of(db.session, rule.TARGET, sub.id)] if mine else None
     return jsonify({"submission": {
         **_submission_json(sub),
         "form": {"id": sub.form.id, "title": sub.form.title, "confidentiality": sub.form.confidentiality},

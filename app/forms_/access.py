@@ -195,21 +195,23 @@ def export_rows(session: Session, user: User, form: Form) -> list[Opened]:
     return rows
 
 
-def reads_of(session: Session, submission: FormSubmission) -> list[tuple]:
-    """(when, reader's name, reader's unit name, how) of every read of a submission, newest
-    first: what the person sees on their page."""
-    stmt = (select(AuditLog.at, User.name, User.unit_id, AuditLog.detail)
-            .outerjoin(User, User.id == AuditLog.actor_id)
-            .where(AuditLog.action == READ_ACTION, AuditLog.target_type == TARGET,
-                   AuditLog.target_id == str(submission.id))
-            .order_by(AuditLog.at.desc(), AuditLog.id.desc()))
+#: The audit action of a read by someone other than the owner, per target type: the reads the
+#: person is shown (查阅记录 of a submission, of a talk about them).
+READ_ACTIONS = {TARGET: READ_ACTION, "talk": "talk.read"}
+
+
+def reads_of(session: Session, target_type: str, target_id: int) -> list[tuple]:
+    """(when, reader's name, reader's unit name, how) of every read of a submission
+    (``form_submission``) or a talk's note (``talk``) by someone other than its owner, newest
+    first: what the person sees on their page. One query."""
     from ..models import Unit
 
-    out = []
-    for at, name, unit_id, how in session.execute(stmt):
-        unit = session.get(Unit, unit_id) if unit_id else None
-        out.append((at, name or "", unit.name if unit else "", how or ""))
-    return out
+    stmt = (select(AuditLog.at, User.name, Unit.name, AuditLog.detail)
+            .outerjoin(User, User.id == AuditLog.actor_id).outerjoin(Unit, Unit.id == User.unit_id)
+            .where(AuditLog.action == READ_ACTIONS[target_type], AuditLog.target_type == target_type,
+                   AuditLog.target_id == str(target_id))
+            .order_by(AuditLog.at.desc(), AuditLog.id.desc()))
+    return [(at, name or "", unit_name or "", how or "") for at, name, unit_name, how in session.execute(stmt)]
 
 
 # --- 谈心谈话 notes (issue 17 point 4) --------------------------------------------------------
@@ -264,7 +266,7 @@ def open_talk(session: Session, user: User, talk_id: int) -> OpenedTalk:
         if talk.recorder_id != user.id:
             side = db.new_write_session()
             try:
-                side.add(audit.build("talk.read", actor=user, target_type="talk", target_id=talk.id))
+                side.add(audit.build("talk.read", actor=user, target_type="talk", target_id=talk.id))  # reads_of lists it
                 side.commit()
             finally:
                 side.close()

@@ -158,7 +158,7 @@ def submission(submission_id: int):
                            sections=defn.sections(sub.version.definition), answers=opened.answers,
                            file_names=rule.file_names(sub, current_user),
                            unit=db.session.get(Unit, opened.owner.unit_id),
-                           reads=rule.reads_of(db.session, sub) if mine else [],
+                           reads=rule.reads_of(db.session, rule.TARGET, sub.id) if mine else [],
                            reopen_reason=rule.reopen_reason(db.session, current_user, sub),
                            can_reopen=rule.may_reopen(db.session, current_user, sub), reopen_form=ReopenForm())
 
