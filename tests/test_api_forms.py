@@ -310,8 +310,8 @@ def _fire(calls):
     return results
 
 
-def test_l2_concurrent_submits_and_drafts_leave_one_submit_and_its_answers(app, form_id, clock):
-    """L2/F1: two submits and six draft saves at once give one 200 submit, one form.submit row, and the winner's answers stored."""
+def test_race_concurrent_submits_and_drafts_leave_one_submit_and_its_answers(app, form_id, clock):
+    """F1: two submits and six draft saves at once give one 200 submit, one form.submit row, and the winner's answers stored."""
     from app.forms_ import definition as defn, services
 
     officer = _login(app, "officer")
@@ -343,8 +343,8 @@ def test_l2_concurrent_submits_and_drafts_leave_one_submit_and_its_answers(app, 
             db.session.commit()
 
 
-def test_l2_two_reopens_at_once_send_the_person_one_notice(app, form_id, clock):
-    """L2/F1: two reviewers reopening the same submission at once: one reopens, the other gets FormError not_submitted."""
+def test_race_two_reopens_at_once_send_the_person_one_notice(app, form_id, clock):
+    """F1: two reviewers reopening the same submission at once: one reopens, the other gets FormError not_submitted."""
     from app.forms_ import services
     from app.models import Notification
 
