@@ -284,3 +284,89 @@ def test_the_api_decides_nothing_itself():
     assert "rule.open_submission(" in src and "rule.own_answers(" in src and "services.save(" in src
     for word in ("FormSubmission", "crypto", "may_read", "check_complete(", "answers_token", "session.get("):
         assert word not in src, word
+
+
+# --- races (attack report F1): the submission row is locked before its status is checked --------
+
+def _fire(calls):
+    """Run ``calls`` (callables) in threads released together by a barrier; their results in order."""
+    import threading
+
+    barrier, results, errors = threading.Barrier(len(calls)), [None] * len(calls), []
+
+    def run(i, call):
+        try:
+            barrier.wait(timeout=30)
+            results[i] = call()
+        except Exception as err:  # reported below; a thread's exception is otherwise lost
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    return results
+
+
+def test_race_concurrent_submits_and_drafts_leave_one_submit_and_its_answers(app, form_id, clock):
+    """F1: two submits and six draft saves at once give one 200 submit, one form.submit row, and the winner's answers stored."""
+    from app.forms_ import definition as defn, services
+
+    officer = _login(app, "officer")
+    assert officer.put(f"/api/v1/forms/{form_id}/draft", json={"answers": {"other": "草稿"}}).status_code == 200
+    clients = [_login(app, "officer") for _ in range(8)]
+    for round_ in range(3):  # a race may need a few tries to show; each round reopens for the next
+        submits = [{**COMPLETE, "other": f"SUBMIT_{round_}_{n}"} for n in range(2)]
+        calls = [lambda c=clients[n], body=submits[n]: c.post(f"/api/v1/forms/{form_id}/submit", json={"answers": body})
+                 for n in range(2)]
+        calls += [lambda c=clients[2 + n], n=n: c.put(f"/api/v1/forms/{form_id}/draft", json={
+            "answers": {"marital": "未婚", "other": f"OVERWRITE_{round_}_{n}"}}) for n in range(6)]
+        responses = _fire(calls)
+        submitted = [n for n in range(2) if responses[n].status_code == 200]
+        assert len(submitted) == 1, [r.status_code for r in responses]
+        loser = responses[1 - submitted[0]]
+        assert loser.status_code == 409 and loser.get_json()["error"]["code"] == "locked"
+        for resp in responses[2:]:
+            assert resp.status_code in (200, 409), resp.get_data(as_text=True)
+            if resp.status_code == 409:
+                assert resp.get_json()["error"]["code"] == "locked"
+        assert _count(app, "form.submit") == round_ + 1
+        status, answers, version, _at = _stored(app)
+        with app.app_context():
+            sub = db.session.scalar(select(FormSubmission))
+            expected = defn.parse_json(sub.version.definition, submits[submitted[0]])
+            assert status == "submitted" and answers == expected
+            inspector = db.session.scalar(select(User).where(User.username == "inspector"))
+            services.reopen(db.session, sub, inspector, "再核对一次", clock.now)
+            db.session.commit()
+
+
+def test_race_two_reopens_at_once_send_the_person_one_notice(app, form_id, clock):
+    """F1: two reviewers reopening the same submission at once: one reopens, the other gets FormError not_submitted."""
+    from app.forms_ import services
+    from app.models import Notification
+
+    sub_id = _submitted(app, form_id)
+    with app.app_context():
+        make_user(db.session, "inspector2", db.session.get(Unit, db.session.scalar(
+            select(User.unit_id).where(User.username == "inspector"))), role="inspector")
+        db.session.commit()
+
+    def reopen(username):
+        with app.app_context():
+            reviewer = db.session.scalar(select(User).where(User.username == username))
+            sub = db.session.get(FormSubmission, sub_id)
+            try:
+                services.reopen(db.session, sub, reviewer, f"退回 {username}", clock.now)
+                db.session.commit()
+                return "reopened"
+            except services.FormError as err:
+                db.session.rollback()
+                return err.code
+
+    assert sorted(_fire([lambda: reopen("inspector"), lambda: reopen("inspector2")])) == ["not_submitted", "reopened"]
+    assert _count(app, "form.reopen") == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Notification.id)).where(Notification.kind == "form_reopened")) == 1

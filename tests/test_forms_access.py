@@ -208,6 +208,34 @@ def test_a_draft_never_submitted_is_the_persons_alone(app, city):
     assert _login(app, "officer").get(f"/forms/submissions/{sub_id}").status_code == 200
 
 
+def test_a_reopened_submission_is_the_persons_again_until_resubmitted(app, filed):
+    """F4: once reopened, the inspector gets 404 on the page, the API and the file (the draft in progress is the person's); after resubmitting, reads again."""
+    sub, file_id = filed["sub"], filed["file"]
+    inspector = _login(app, "inspector")
+    assert inspector.post(f"/forms/submissions/{sub}/reopen", data={"reason": "请补充"}).status_code == 302
+    owner = filed["owner"]
+    assert owner.post(f"/forms/{filed['form']}/autosave", data={"f_other": "WORK-IN-PROGRESS"}).status_code == 200
+    before = _reads(app, sub)
+    for path in (f"/forms/submissions/{sub}", f"/api/v1/forms/submissions/{sub}",
+                 f"/forms/submissions/{sub}/files/{file_id}"):
+        resp = inspector.get(path)
+        assert resp.status_code == 404, path
+        assert "WORK-IN-PROGRESS" not in resp.get_data(as_text=True)
+    assert inspector.post(f"/forms/submissions/{sub}/reopen", data={"reason": "再退"}).status_code == 404
+    assert _reads(app, sub) == before
+    # The desk still lists the person, as 填写中, without a link to the draft.
+    desk = inspector.get(f"/forms/desk/{filed['form']}").get_data(as_text=True)
+    assert f"/forms/submissions/{sub}" not in desk
+    assert owner.get(f"/forms/submissions/{sub}").status_code == 200
+    resp = owner.post(f"/forms/{filed['form']}", data={
+        "f_marital": "已婚", "f_lawyer": "no", "f_other": "已补充", "action": "submit"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    page = inspector.get(f"/forms/submissions/{sub}")
+    assert page.status_code == 200 and "已补充" in page.get_data(as_text=True)
+    assert inspector.get(f"/api/v1/forms/submissions/{sub}").status_code == 200
+    assert inspector.get(f"/forms/submissions/{sub}/files/{file_id}").status_code == 200
+
+
 def test_export_cells_never_run_as_formulas(app, city):
     """A25: an answer that looks like a formula is written to the export as text."""
     with app.app_context():

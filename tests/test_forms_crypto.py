@@ -47,10 +47,28 @@ def filled(app, city):
         return sub.id
 
 
-def test_database_file_holds_no_plaintext_of_answers_or_attachments(app, filled, database_url):
-    """The SQLite file (and its WAL) contain the form's questions but no byte of a submitted answer, file or file name."""
+SECRET_REASON = "REASON-PLAINTEXT-2718 请说明与王秘密的关系"
+
+
+def _reopen(app, sub_id, clock, reason=SECRET_REASON):
+    """The reviewer sends the submission back with ``reason`` (services.reopen)."""
+    from app.forms_ import services
+    from app.models import User
+
+    with app.app_context():
+        reviewer = db.session.scalar(select(User).where(User.username == "supervisor"))
+        services.reopen(db.session, db.session.get(FormSubmission, sub_id), reviewer, reason, clock.now)
+        db.session.commit()
+
+
+def test_database_file_holds_no_plaintext_of_answers_or_attachments(app, filled, database_url, clock):
+    """The SQLite file (and its WAL) contain the form's questions but no byte of a submitted answer, file, file name or reopen reason (F5)."""
     if not database_url.startswith("sqlite"):
         pytest.skip("reads the SQLite file itself")
+    _reopen(app, filled, clock)
+    client = app.test_client()
+    client.post("/login", data={"username": "officer", "password": "correct horse battery staple"})
+    assert SECRET_REASON in client.get(f"/forms/submissions/{filled}").get_data(as_text=True)  # the person reads it
     with app.app_context():
         db.engine.dispose()
     path = Path(database_url[len("sqlite:///"):])
@@ -58,12 +76,12 @@ def test_database_file_holds_no_plaintext_of_answers_or_attachments(app, filled,
     assert "个人有关事项报告".encode() in raw  # the search finds plain text where there is some
     assert json.dumps("亲属从业情况").encode() in raw  # …and JSON's escaped form of it
     for secret in (SECRET_ANSWER.encode(), "王秘密".encode(), json.dumps("王秘密").encode(), b"ZEBRA-PLAINTEXT",
-                   b"SECRET-PDF-MARKER", b"secret-name"):
+                   b"SECRET-PDF-MARKER", b"secret-name", b"REASON-PLAINTEXT", "与王秘密的关系".encode()):
         assert secret not in raw, secret
 
 
-def test_rotation_reencrypts_everything_and_the_old_key_then_fails(app, filled, runner):
-    """`flask forms rotate-key` re-encrypts answers, files, names and 谈心谈话 notes under a new key; the old key alone opens none of them."""
+def test_rotation_reencrypts_everything_and_the_old_key_then_fails(app, filled, runner, clock):
+    """`flask forms rotate-key` re-encrypts answers, files, names, reopen reasons and 谈心谈话 notes under a new key; the old key alone opens none of them."""
     from datetime import date
 
     from app.models import Talk, User
@@ -75,6 +93,7 @@ def test_rotation_reencrypts_everything_and_the_old_key_then_fails(app, filled, 
         record_talk(db.session, supervisor, officer, date(2026, 3, 8), "heart", ["other"], SECRET_ANSWER,
                     date(2026, 3, 9))
         db.session.commit()
+    _reopen(app, filled, clock)
     old = list(app.config["FORMS_KEYS"])
     result = runner.invoke(args=["forms", "rotate-key"])
     assert result.exit_code == 0, result.output
@@ -89,8 +108,10 @@ def test_rotation_reencrypts_everything_and_the_old_key_then_fails(app, filled, 
         assert crypto.open_json(row.name_token, [new]) == "secret-name.pdf"
         note = db.session.scalar(select(Talk)).note_token
         assert crypto.open_json(note, [new]) == SECRET_ANSWER
+        assert crypto.open_json(sub.reopen_reason_token, [new]) == SECRET_REASON and sub.reopen_reason == ""
         for token, opener in ((sub.answers_token, crypto.open_json), (row.data_token, crypto.open_bytes),
-                              (row.name_token, crypto.open_json), (note, crypto.open_json)):
+                              (row.name_token, crypto.open_json), (note, crypto.open_json),
+                              (sub.reopen_reason_token, crypto.open_json)):
             with pytest.raises(InvalidToken):
                 opener(token, old)
     # The app running on the new key reads it as before.
@@ -98,6 +119,26 @@ def test_rotation_reencrypts_everything_and_the_old_key_then_fails(app, filled, 
     client = app.test_client()
     client.post("/login", data={"username": "officer", "password": "correct horse battery staple"})
     assert SECRET_ANSWER in client.get(f"/forms/submissions/{filled}").get_data(as_text=True)
+    assert SECRET_REASON in client.get(f"/forms/submissions/{filled}").get_data(as_text=True)
+
+
+def test_rotation_seals_a_reopen_reason_left_in_plain_text(app, filled, runner, clock):
+    """F5: a reason stored in plain text before revision 0016 is sealed by `flask forms rotate-key` and still shown to the person."""
+    _reopen(app, filled, clock)
+    with app.app_context():  # as a reopen before 0016 left it
+        sub = db.session.get(FormSubmission, filled)
+        sub.reopen_reason, sub.reopen_reason_token = "旧的退回原因", ""
+        db.session.commit()
+    client = app.test_client()
+    client.post("/login", data={"username": "officer", "password": "correct horse battery staple"})
+    assert "旧的退回原因" in client.get(f"/forms/submissions/{filled}").get_data(as_text=True)
+    assert runner.invoke(args=["forms", "rotate-key"]).exit_code == 0
+    new = (Path(app.config["INSTANCE_PATH"]) / "forms_keys").read_text().strip()
+    with app.app_context():
+        sub = db.session.get(FormSubmission, filled)
+        assert sub.reopen_reason == "" and crypto.open_json(sub.reopen_reason_token, [new]) == "旧的退回原因"
+    app.config["FORMS_KEYS"] = [new]
+    assert "旧的退回原因" in client.get(f"/forms/submissions/{filled}").get_data(as_text=True)
 
 
 def test_rotation_with_keys_from_the_environment_prints_the_new_setting(app, filled, runner, monkeypatch):

@@ -73,6 +73,9 @@ def test_draft_autosave_submit_once_and_reopen(app, form_id):
     with app.app_context():
         note = db.session.scalar(select(Notification).where(Notification.kind == "form_reopened"))
         assert note.user_id == sub.user_id and note.link == f"/forms/{form_id}"
+        # F5: the notice sends the person to the form; the reason itself is sealed there.
+        assert "请补充亲属情况" not in note.body and "查看原因" in note.body
+        assert db.session.get(FormSubmission, sub.id).reopen_reason == ""
     assert officer.post(f"/forms/{form_id}", data={**COMPLETE, "f_other": "已补充", "action": "submit"}).status_code == 302
     assert _answers(app, "officer")[1]["other"] == "已补充"
 

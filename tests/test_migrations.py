@@ -40,3 +40,55 @@ def test_sqlite_pragmas(tmp_path):
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
+
+
+def test_migration_0016_keeps_reasons_and_drops_them_from_notices(database_url):
+    """F5: 0015 → 0016 keeps every submission (a legacy plain reason stays readable, no token yet) and replaces the reason in sent notices; downgrade refuses while a sealed reason exists."""
+    from datetime import datetime
+
+    import pytest
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from app.cli import alembic_config
+    from app.forms_.services import REOPENED_BODY
+    from app.models import Form, FormVersion, Notification
+    from tests.factories import make_unit, make_user
+
+    cfg = alembic_config(database_url)
+    cfg.attributes["skip_logging"] = True
+    command.downgrade(cfg, "0015")
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        user = make_user(session, "u", make_unit(session, "测试市"))
+        form = Form(title="t", description="", confidentiality="confidential", target_roles=["officer"],
+                    due_at=datetime(2026, 3, 20), draft_definition={})
+        session.add(form)
+        session.flush()
+        version = FormVersion(form_id=form.id, number=1, definition={"fields": []})
+        session.add(version)
+        session.flush()
+        session.execute(text("INSERT INTO form_submissions (form_id, version_id, user_id, status, answers_token, "
+                             "reopened_at, reopen_reason, updated_at) "
+                             "VALUES (:f, :v, :u, 'draft', 'tok', :at, 'OLD-REASON', :at)"),
+                        {"f": form.id, "v": version.id, "u": user.id, "at": datetime(2026, 3, 9)})
+        session.add_all([Notification(user_id=user.id, kind="form_reopened", title="表单退回修改：t", body="OLD-REASON"),
+                         Notification(user_id=user.id, kind="task_returned", title="x", body="kept")])
+        session.commit()
+    command.upgrade(cfg, "0016")
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT reopen_reason, reopen_reason_token FROM form_submissions")).all() == [
+            ("OLD-REASON", "")]
+        bodies = dict(conn.execute(text("SELECT kind, body FROM notifications")).all())
+        assert bodies == {"form_reopened": REOPENED_BODY, "task_returned": "kept"}
+        conn.execute(text("UPDATE form_submissions SET reopen_reason = '', reopen_reason_token = 'sealed'"))
+    with pytest.raises(RuntimeError, match="sealed reopen reasons"):
+        command.downgrade(cfg, "0015")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE form_submissions SET reopen_reason_token = ''"))
+    command.downgrade(cfg, "0015")
+    command.upgrade(cfg, "head")
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM form_submissions")).scalar() == 1
+    engine.dispose()

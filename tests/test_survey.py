@@ -345,8 +345,10 @@ def test_migration_0015_widens_the_check_and_keeps_every_row(tmp_path):
         version = FormVersion(form_id=form.id, number=1, definition={"fields": []})
         session.add(version)
         session.flush()
-        session.add(FormSubmission(form_id=form.id, version_id=version.id, user_id=user.id, status="submitted",
-                                   answers_token="tok"))
+        # The row as revision 0014 has it (the model has columns added by later revisions).
+        session.execute(text("INSERT INTO form_submissions (form_id, version_id, user_id, status, answers_token, "
+                             "reopen_reason, updated_at) VALUES (:f, :v, :u, 'submitted', 'tok', '', :at)"),
+                        {"f": form.id, "v": version.id, "u": user.id, "at": datetime(2026, 3, 9)})
         session.commit()
     command.upgrade(cfg, "0015")
     with engine.begin() as conn:

@@ -3,6 +3,7 @@ its author and the 纪检督察 of the officer's subtree (audited), 404 for ever
 encrypted and covered by key rotation; 谈心谈话覆盖率 equals a recount."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -255,6 +256,35 @@ def test_officer_lists_own_talks_with_recorder_never_the_note(app, city, talks):
     assert NOTE not in page and "OTHERNOTE" not in page and "家庭困难" not in page and "2026-03-07" not in page
     shown = officer.get(f"/talks/{talks['id']}").get_data(as_text=True)
     assert NOTE not in shown and "家庭困难" not in shown
+
+
+def test_officer_sees_who_read_the_note_of_their_talk(app, city, talks):
+    """F6: the officer's talk page lists every talk.read (who, unit, when), newest first, as 查阅记录 does for forms; the author's reads are not listed."""
+    officer = _login(app, "officer")
+    page = officer.get(f"/talks/{talks['id']}").get_data(as_text=True)
+    assert 'id="talk-reads"' in page and "还没有人查看过" in page
+    talks["author"].get(f"/talks/{talks['id']}")  # the author reads their own note: not a read by someone else
+    inspector = _login(app, "inspector")
+    inspector.get(f"/talks/{talks['id']}")
+    inspector.get(f"/talks/{talks['id']}")
+    page = officer.get(f"/talks/{talks['id']}").get_data(as_text=True)
+    reads = page[page.index('id="talk-reads"'):]
+    with app.app_context():
+        name = db.session.scalar(select(User.name).where(User.username == "inspector"))
+    # Each line: when (local time of the audit row), who, their unit.
+    assert len(re.findall(rf"<li>\d{{4}}-\d\d-\d\d \d\d:\d\d · {name}（甲分局）</li>", reads)) == 2, reads[:600]
+    assert NOTE not in page
+    # Only the officer gets the list: the note's readers see the note, not who else read it.
+    assert 'id="talk-reads"' not in inspector.get(f"/talks/{talks['id']}").get_data(as_text=True)
+    assert 'id="talk-reads"' not in talks["author"].get(f"/talks/{talks['id']}").get_data(as_text=True)
+
+
+def test_officer_talk_page_names_the_recorder_with_role_and_unit(app, city, talks):
+    """F6(b): the officer attended the talk, so its page names the recorder, with their role and unit (the list shows role and unit)."""
+    with app.app_context():
+        name = db.session.scalar(select(User.name).where(User.username == "supervisor"))
+    page = _login(app, "officer").get(f"/talks/{talks['id']}").get_data(as_text=True)
+    assert f"{name}（单位管理员 · 甲分局）" in page
 
 
 def test_another_officers_talk_is_404(app, city, talks):

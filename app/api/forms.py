@@ -44,7 +44,7 @@ def _files_json(sub) -> list[dict]:
 def _submission_json(sub) -> dict:
     return {"id": sub.id, "status": sub.status, "version": sub.version.number, "updated_at": utc_iso(sub.updated_at),
             "submitted_at": utc_iso(sub.submitted_at), "reopened_at": utc_iso(sub.reopened_at),
-            "reopen_reason": sub.reopen_reason if sub.reopened_at else None}
+            "reopen_reason": rule.reopen_reason(db.session, current_user, sub) if sub.reopened_at else None}
 
 
 def _not_asked():
@@ -165,7 +165,7 @@ def forms_submission(submission_id: int):
     sub, owner = opened.submission, opened.owner
     mine = sub.user_id == current_user.id
     reads = [{"at": utc_iso(at), "reader": name, "unit": unit_name, "how": how}
-             for at, name, unit_name, how in rule.reads_of(db.session, sub)] if mine else None
+             for at, name, unit_name, how in rule.reads_of(db.session, rule.TARGET, sub.id)] if mine else None
     return jsonify({"submission": {
         **_submission_json(sub),
         "form": {"id": sub.form.id, "title": sub.form.title, "confidentiality": sub.form.confidentiality},

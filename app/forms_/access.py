@@ -1,6 +1,8 @@
 """Who may read a form submission: the one home of the confidentiality rule (issue 17, point 2).
 
-* The person who filled it, always; nobody else before it was first submitted.
+* The person who filled it, always; anyone else only while it is **submitted**: never before the
+  first submission, and not while a reviewer has reopened it — the draft being corrected is the
+  person's work in progress again until they submit it (the desk lists it as 填写中).
 * A **confidential** form (个人有关事项报告, 自查自纠报告): 纪检督察 (``inspector``) whose subtree holds
   the person's unit — nobody else. Supervisors, leaders and the campaign office see only
   whether it was submitted (counts and status, app/forms_/queries.py), never the answers.
@@ -48,8 +50,10 @@ def may_read(session: Session, user: User | None, submission: FormSubmission) ->
         return False
     if submission.user_id == user.id:
         return True
-    if submission.submitted_at is None:
-        return False  # a draft never submitted is the person's own work in progress
+    if submission.status != "submitted":
+        # A draft — never submitted, or reopened (``submitted_at`` stays set) — is the person's
+        # own work in progress.
+        return False
     if not _reader_role_ok(user, submission.form):
         return False
     owner = session.get(User, submission.user_id)
@@ -161,6 +165,17 @@ def open_file(session: Session, user: User, submission_id: int, file_id: int) ->
     return row, str(name or ""), data
 
 
+def reopen_reason(session: Session, user: User, submission: FormSubmission | None) -> str:
+    """The reviewer's reason for the last reopen, decrypted, for someone who may read the
+    submission ("" for anyone else, or if it was never reopened). Reasons written before
+    revision 0016 are still in the plain column until ``flask forms rotate-key`` seals them."""
+    if submission is None or submission.reopened_at is None or not may_read(session, user, submission):
+        return ""
+    if submission.reopen_reason_token:
+        return str(crypto.open_json(submission.reopen_reason_token) or "")
+    return submission.reopen_reason or ""
+
+
 def file_names(submission: FormSubmission, user: User) -> dict[int, str]:
     """Original names of a submission's files, for a page already allowed to show it."""
     return {f.id: str(crypto.open_json(f.name_token) or "") if f.name_token else "" for f in submission.files}
@@ -180,21 +195,23 @@ def export_rows(session: Session, user: User, form: Form) -> list[Opened]:
     return rows
 
 
-def reads_of(session: Session, submission: FormSubmission) -> list[tuple]:
-    """(when, reader's name, reader's unit name, how) of every read of a submission, newest
-    first: what the person sees on their page."""
-    stmt = (select(AuditLog.at, User.name, User.unit_id, AuditLog.detail)
-            .outerjoin(User, User.id == AuditLog.actor_id)
-            .where(AuditLog.action == READ_ACTION, AuditLog.target_type == TARGET,
-                   AuditLog.target_id == str(submission.id))
-            .order_by(AuditLog.at.desc(), AuditLog.id.desc()))
+#: The audit action of a read by someone other than the owner, per target type: the reads the
+#: person is shown (查阅记录 of a submission, of a talk about them).
+READ_ACTIONS = {TARGET: READ_ACTION, "talk": "talk.read"}
+
+
+def reads_of(session: Session, target_type: str, target_id: int) -> list[tuple]:
+    """(when, reader's name, reader's unit name, how) of every read of a submission
+    (``form_submission``) or a talk's note (``talk``) by someone other than its owner, newest
+    first: what the person sees on their page. One query."""
     from ..models import Unit
 
-    out = []
-    for at, name, unit_id, how in session.execute(stmt):
-        unit = session.get(Unit, unit_id) if unit_id else None
-        out.append((at, name or "", unit.name if unit else "", how or ""))
-    return out
+    stmt = (select(AuditLog.at, User.name, Unit.name, AuditLog.detail)
+            .outerjoin(User, User.id == AuditLog.actor_id).outerjoin(Unit, Unit.id == User.unit_id)
+            .where(AuditLog.action == READ_ACTIONS[target_type], AuditLog.target_type == target_type,
+                   AuditLog.target_id == str(target_id))
+            .order_by(AuditLog.at.desc(), AuditLog.id.desc()))
+    return [(at, name or "", unit_name or "", how or "") for at, name, unit_name, how in session.execute(stmt)]
 
 
 # --- 谈心谈话 notes (issue 17 point 4) --------------------------------------------------------
@@ -249,7 +266,7 @@ def open_talk(session: Session, user: User, talk_id: int) -> OpenedTalk:
         if talk.recorder_id != user.id:
             side = db.new_write_session()
             try:
-                side.add(audit.build("talk.read", actor=user, target_type="talk", target_id=talk.id))
+                side.add(audit.build("talk.read", actor=user, target_type="talk", target_id=talk.id))  # reads_of lists it
                 side.commit()
             finally:
                 side.close()

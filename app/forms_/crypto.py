@@ -60,8 +60,10 @@ def open_bytes(token: bytes, keys: list[str] | None = None) -> bytes:
 
 
 def rotate_all(session, keys: list[str]) -> int:
-    """Re-encrypt every answer, file name, file and talk note (谈心谈话) under ``keys[0]`` (MultiFernet.rotate: the
-    older keys in ``keys`` only decrypt). Flushes; the caller commits. Returns tokens rewritten."""
+    """Re-encrypt every answer, file name, file, reopen reason and talk note (谈心谈话) under
+    ``keys[0]`` (MultiFernet.rotate: the older keys in ``keys`` only decrypt); a reopen reason
+    still in plain text (written before revision 0016) is sealed. Flushes; the caller commits.
+    Returns tokens rewritten."""
     from sqlalchemy import select
 
     from ..models import FormFile, FormSubmission, Talk
@@ -75,6 +77,15 @@ def rotate_all(session, keys: list[str]) -> int:
         row.data_token = fernet.rotate(row.data_token)
         if row.name_token:
             row.name_token = fernet.rotate(row.name_token.encode("ascii")).decode("ascii")
+        count += 1
+    for sub in session.scalars(select(FormSubmission).where(
+            (FormSubmission.reopen_reason_token != "") | (FormSubmission.reopen_reason != ""))):
+        if sub.reopen_reason_token:
+            sub.reopen_reason_token = fernet.rotate(sub.reopen_reason_token.encode("ascii")).decode("ascii")
+        else:  # a reason written in plain text before revision 0016: sealed now
+            sub.reopen_reason_token = fernet.encrypt(json.dumps(sub.reopen_reason, ensure_ascii=False)
+                                                     .encode("utf-8")).decode("ascii")
+            sub.reopen_reason = ""
         count += 1
     for talk in session.scalars(select(Talk).where(Talk.note_token != "")):
         talk.note_token = fernet.rotate(talk.note_token.encode("ascii")).decode("ascii")

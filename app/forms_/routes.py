@@ -39,6 +39,7 @@ def form_message(code: str, params: dict | None = None) -> str:
         "file_type": _("只能上传照片（JPEG、PNG、WebP）或 PDF 文件；这个文件的内容不是，没有保存。"),
         "too_many_files": _("每项最多上传 %(n)d 个附件。", n=p.get("n", 3)),
         "reason_required": _("请填写退回修改的原因。"),
+        "not_submitted": _("这份表单已被退回本人修改，等本人重新提交后才能查看。"),
         "roles": _("请至少选择一类填报人员。"),
         "confidentiality_locked": _("已有人按保密表单填写，不能改为一般表单。"),
         "survey_locked": _("已有人按匿名测评填写，不能改为可以查看个人答卷的级别。"),
@@ -77,7 +78,8 @@ def _render_fill(form, sub, answers, problems=None, extra_rows=None, status=200)
     return render_template("forms/fill.html", form=form, sub=sub, version=version, answers=answers,
                            sections=defn.sections(version.definition), problems=(problems.by_key if problems else {}),
                            problem_text={k: v() for k, v in PROBLEM_MESSAGES.items()}, extra_rows=extra_rows or {},
-                           file_names=names, max_mb=f"{_max_bytes() / (1024 * 1024):g}", now=clock.now()), status
+                           file_names=names, max_mb=f"{_max_bytes() / (1024 * 1024):g}", now=clock.now(),
+                           reopen_reason=rule.reopen_reason(db.session, current_user, sub)), status
 
 
 def _uploads(version) -> list[services.Upload]:
@@ -158,7 +160,8 @@ def submission(submission_id: int):
                            sections=defn.sections(sub.version.definition), answers=opened.answers,
                            file_names=rule.file_names(sub, current_user),
                            unit=db.session.get(Unit, opened.owner.unit_id),
-                           reads=rule.reads_of(db.session, sub) if mine else [],
+                           reads=rule.reads_of(db.session, rule.TARGET, sub.id) if mine else [],
+                           reopen_reason=rule.reopen_reason(db.session, current_user, sub),
                            can_reopen=rule.may_reopen(db.session, current_user, sub), reopen_form=ReopenForm())
 
 
@@ -180,12 +183,20 @@ def reopen(submission_id: int):
     sub = rule.submission_or_404(db.session, current_user, submission_id)
     if not rule.may_reopen(db.session, current_user, sub):
         abort(404)
+    form_id = sub.form_id
     form = ReopenForm()
     if not form.validate_on_submit():
         flash(form_message("reason_required"), "error")
         return redirect(url_for("forms.submission", submission_id=submission_id))
-    services.reopen(db.session, sub, current_user, form.reason.data, clock.now())
+    try:
+        services.reopen(db.session, sub, current_user, form.reason.data, clock.now())
+    except services.FormError as err:  # another reviewer reopened it a moment before
+        db.session.rollback()
+        flash(form_message(err.code, err.params), "error")
+        return redirect(url_for("forms.desk_form", form_id=form_id))
     db.session.commit()
     flash(_("已退回本人修改。"), "success")
-    return redirect(url_for("forms.submission", submission_id=submission_id))
+    # Reopened, it is the person's draft again and no longer readable by the reviewer
+    # (access.may_read): back to the desk, where it shows as 填写中.
+    return redirect(url_for("forms.desk_form", form_id=form_id))
 

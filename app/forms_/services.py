@@ -18,6 +18,8 @@ from . import crypto, definition as defn
 from .queries import FILLER_ROLES, is_closed, latest_version
 
 MAX_FILES_PER_FIELD = 3
+#: The body of the notice of a reopen: never the reason (migration 0016 keeps a copy of it).
+REOPENED_BODY = "表单已退回修改，请打开表单查看原因。"
 
 
 class FormError(ValueError):
@@ -78,12 +80,24 @@ def start(session: Session, form: Form, user: User) -> FormSubmission:
     return sub
 
 
+def _lock(session: Session, sub: FormSubmission) -> None:
+    """Re-read the submission under a row lock before its status decides anything, as the
+    ledger and tasks do: on PostgreSQL ``SELECT … FOR UPDATE`` makes a second submit, a draft
+    save or a reopen arriving at the same moment wait for this transaction and then see the
+    status it leaves (on SQLite ``BEGIN IMMEDIATE`` already serialises every write). The files
+    are read again too, so a concurrent upload counts towards the limit."""
+    session.refresh(sub, with_for_update=True)
+    session.expire(sub, ["files"])
+
+
 def save(session: Session, sub: FormSubmission, answers: dict, *, uploads: list[Upload] = (),
          remove_file_ids: list[int] = (), submit: bool = False, now: datetime, max_bytes: int) -> Outcome:
     """Save a draft (answers sealed with FORMS_KEYS), add or drop attachments, and submit when
-    asked and complete. A submitted submission is read-only: FormError ``locked``; a closed
-    survey takes nothing: FormError ``closed``. Incomplete answers asked to be submitted stay a
-    draft; the outcome lists what is missing."""
+    asked and complete. A submitted submission is read-only: FormError ``locked`` (checked under
+    the row lock, so of two writes at once only one can submit, and nothing is written after
+    it); a closed survey takes nothing: FormError ``closed``. Incomplete answers asked to be
+    submitted stay a draft; the outcome lists what is missing."""
+    _lock(session, sub)
     if sub.status == "submitted":
         raise FormError("locked")
     if is_closed(sub.form, now):
@@ -124,17 +138,23 @@ def save(session: Session, sub: FormSubmission, answers: dict, *, uploads: list[
 
 def reopen(session: Session, sub: FormSubmission, reviewer: User, reason: str, now: datetime) -> None:
     """The reviewer sends a submission back to a draft the person can correct (its version
-    stays). The caller has checked ``access.may_reopen``."""
+    stays). The caller has checked ``access.may_reopen``; the status is checked again under the
+    row lock, so of two reviewers at once the second gets FormError ``not_submitted``."""
     reason = (reason or "").strip()[:500]
     if not reason:
         raise FormError("reason_required")
+    _lock(session, sub)
+    if sub.status != "submitted":
+        raise FormError("not_submitted")
     sub.status = "draft"
     sub.reopened_at = now
     sub.reopened_by_id = reviewer.id
-    sub.reopen_reason = reason
-    # Only the person hears of it: the reason may be as confidential as the answers.
+    # The reason may say as much as the answers: sealed like them, read through access.py only,
+    # and left out of the notice, which sends the person to the form to read it.
+    sub.reopen_reason_token = crypto.seal_json(reason)
+    sub.reopen_reason = ""
     session.add(Notification(user_id=sub.user_id, kind="form_reopened", title=f"表单退回修改：{sub.form.title}"[:120],
-                             body=reason, link=f"/forms/{sub.form_id}", created_at=now))
+                             body=REOPENED_BODY, link=f"/forms/{sub.form_id}", created_at=now))
     audit.record(session, "form.reopen", actor=reviewer, target_type="form_submission", target_id=sub.id)
     session.flush()
 

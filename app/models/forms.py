@@ -92,7 +92,11 @@ class FormSubmission(Base):
     submitted_at: Mapped[datetime | None] = mapped_column()
     reopened_at: Mapped[datetime | None] = mapped_column()
     reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: Legacy: the reopen reason in plain text, as written before revision 0016; new reasons go
+    #: to ``reopen_reason_token`` and leave this empty (``flask forms rotate-key`` seals old ones).
     reopen_reason: Mapped[str] = mapped_column(String(500), default="")
+    #: The reviewer's reason for the last reopen, sealed like the answers (it may say as much).
+    reopen_reason_token: Mapped[str] = mapped_column(Text, default="", server_default="")
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
     form: Mapped[Form] = relationship()

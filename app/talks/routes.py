@@ -13,7 +13,7 @@ from ..auth.scope import UnitRefused, requested_unit, scope_root
 from ..db import db
 from ..forms_ import access as rule
 from ..ledger.queries import unit_choices
-from ..models import User
+from ..models import Unit, User
 from ..timeutils import local_day
 from . import queries, services
 from .forms import TalkForm
@@ -110,6 +110,9 @@ def new():
 @everyone
 def show(talk_id: int):
     """One talk: the note for its author and the subtree's inspector (audited), the day and kind
-    for the officer talked with, 404 for everyone else."""
+    for the officer talked with — with who has read the note (查阅记录) — 404 for everyone else."""
     opened = rule.open_talk(db.session, current_user, talk_id)
-    return render_template("talks/show.html", t=opened)
+    mine = opened.talk.officer_id == current_user.id
+    recorder_unit = db.session.get(Unit, opened.recorder.unit_id) if opened.recorder else None
+    return render_template("talks/show.html", t=opened, mine=mine, recorder_unit=recorder_unit,
+                           reads=rule.reads_of(db.session, "talk", opened.talk.id) if mine else [])

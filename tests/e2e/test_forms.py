@@ -5,7 +5,9 @@ row through "添加一行"), attaches a photo, leaves; the typed answers were sa
 autosave and the photo by "保存草稿". Back at the draft everything is there; the officer submits.
 The demo inspector (纪检督察 of 小店分局) reads it from the desk and opens the photo; the demo
 supervisor of the same branch sees only the status and gets 404 at the submission's URL; the
-officer's page lists the inspector's reads.
+officer's page lists the inspector's reads. The inspector then sends it back with a reason: the
+draft is the officer's again (404 to the inspector), the officer's list says it was sent back and
+the fill page says why.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from .test_shell import horizontal_overflow
 
 pytestmark = pytest.mark.e2e
 
+REASON = "第二位亲属的工作单位请写全称。"
 RELATIVES = [("王磊", "儿子", "律师", "山西晋阳律师事务所"), ("赵敏", "儿媳", "律师助理", "山西汾河律师事务所")]
 
 
@@ -106,6 +109,25 @@ def test_officer_fills_inspector_reads_officer_sees_the_read(browser, live_serve
     reads = page.inner_text("#reads")
     assert "小店分局纪检督察" in reads and "查看附件" in reads
     page.screenshot(path=str(screens / "forms-reads-360.png"), full_page=True)
+
+    # The inspector sends it back with a reason: back on the desk, the draft is the officer's again (404).
+    inspector = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN", base_url=live_server)
+    ip = inspector.new_page()
+    login(ip, "inspector")
+    ip.goto(submission_url)
+    ip.fill("#reason", REASON)
+    with ip.expect_navigation():
+        ip.click("text=退回本人修改")
+    assert "/forms/desk/" in ip.url and "已退回本人修改" in ip.inner_text("body")
+    assert ip.goto(submission_url).status == 404
+    inspector.close()
+    # The officer: the list says it was sent back, the fill page says why.
+    page.goto("/forms/")
+    assert "已退回修改，请打开查看原因" in page.inner_text("body") and REASON not in page.content()
+    page.goto(form_url)
+    assert REASON in page.inner_text("[role=alert]")
+    fits(page, "the reopened fill page")
+    page.screenshot(path=str(screens / "forms-reopened-360.png"), full_page=False)
 
 
 def test_desk_and_builder_on_a_desktop(browser, live_server, screens):

@@ -1,6 +1,7 @@
 """谈心谈话 in a real browser at 360×640 (issue 17 point 4): the 小店分局 supervisor finds the
 dashboard's coverage card, records a talk with an officer of 坞城派出所, the branch's 纪检督察 reads
-the note from the subtree list, and the officer sees only that a talk took place.
+the note from the subtree list, and the officer sees only that a talk took place — and, on the
+talk's page, who has read its note.
 Screenshots go to tests/artifacts/screens/."""
 from __future__ import annotations
 
@@ -64,5 +65,21 @@ def test_supervisor_records_a_talk_the_inspector_reads_it_the_officer_sees_only_
     page.goto("/talks/")
     page.screenshot(path=str(screens / "talks-officer-360.png"), full_page=True)
     assert NOTE not in page.content()
-    page_log.assert_clean()
     assert talk_url
+
+    # The officer's own talk page names the recorder and lists who read the note (查阅记录).
+    page.locator("#my-talks a").first.click()
+    page.wait_for_url(re.compile(r"/talks/\d+$"))
+    own_url = page.url
+    page.context.clear_cookies()
+    login(page, "inspector")
+    page.goto(own_url)
+    assert page.locator("#talk-note").count() == 1
+    page.context.clear_cookies()
+    login(page, "officer")
+    page.goto(own_url)
+    assert page.locator("#talk-note").count() == 0
+    assert page.locator("#talk-reads li").count() >= 1
+    fits(page, "the officer's talk page")
+    page.screenshot(path=str(screens / "talks-officer-show-360.png"), full_page=True)
+    page_log.assert_clean()
