@@ -181,7 +181,9 @@ def _subtree_checks(world, role, case, resp) -> None:
         if (case.path_parameters or {}).get("submission_id") == world["submissions"]["officer2"]:
             assert resp.status_code == 404, f"{case.method} {case.path}: another officer's confidential answers"
     if role != "officer" and (case.path_parameters or {}).get("submission_id") in world["submissions"].values():
-        assert resp.status_code == 404, f"{role} {case.method} {case.path}: a confidential submission"
+        # An admin without the second factor is stopped before the rule is even asked (403 mfa_required).
+        refused = (404, 403) if role == "admin" else (404,)
+        assert resp.status_code in refused, f"{role} {case.method} {case.path}: a confidential submission"
     if role == "supervisor" and resp.status_code == 200 and case.path.startswith("/reports/"):
         root = world["units"][city.branch_a]
         body = resp.json()

@@ -14,6 +14,11 @@ from . import bp
 SPEC_DIR = Path(__file__).with_name("openapi")
 
 
+#: API paths an admin reaches before the second factor (their views are declared ``before_mfa``).
+BEFORE_MFA_PATHS = frozenset({"/me"})
+HTTP_METHODS = frozenset({"get", "put", "post", "patch", "delete"})
+
+
 @lru_cache(maxsize=1)
 def load_spec() -> dict:
     """base.yaml plus one fragment per feature (paths and component schemas merged), so each
@@ -27,6 +32,14 @@ def load_spec() -> dict:
         spec["paths"].update(part.get("paths", {}))
         for section, items in (part.get("components") or {}).items():
             spec["components"].setdefault(section, {}).update(items)
+    # One rule, documented once: an admin without the second factor gets 403 ``mfa_required`` on
+    # every operation but those reachable before it (app/auth/decisions.py ``before_mfa``).
+    for path, operations in spec["paths"].items():
+        if path in BEFORE_MFA_PATHS:
+            continue
+        for method, operation in operations.items():
+            if method in HTTP_METHODS:
+                operation.setdefault("responses", {}).setdefault("403", {"$ref": "#/components/responses/MfaRequired"})
     module = spec["components"]["schemas"]["ModuleCode"]
     module["enum"] = [m.code for m in REGISTRY]
     module["description"] += " " + "; ".join(f"{m.code}: {m.name_en} ({m.name})" for m in REGISTRY) + "."
