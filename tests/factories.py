@@ -155,3 +155,27 @@ def png_bytes(color=(200, 30, 30)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (24, 16), color).save(out, format="PNG")
     return out.getvalue()
+
+
+def signed_in(app, username: str, password: str = PASSWORD):
+    """A test client signed in as ``username`` through the login form (no assertion: a refused
+    sign-in simply leaves the client anonymous, which some tests rely on)."""
+    client = app.test_client()
+    client.post("/login", data={"username": username, "password": password})
+    return client
+
+
+def bare_form(session, unit_name: str = "测试市"):
+    """(user, form, version 1) built from the models, for migration tests that then insert a
+    submission row by SQL as an older revision had it."""
+    from app.models import Form, FormVersion
+
+    user = make_user(session, "u", make_unit(session, unit_name))
+    form = Form(title="t", description="", confidentiality="confidential", target_roles=["officer"],
+                due_at=datetime(2026, 3, 20), draft_definition={})
+    session.add(form)
+    session.flush()
+    version = FormVersion(form_id=form.id, number=1, definition={"fields": []})
+    session.add(version)
+    session.flush()
+    return user, form, version

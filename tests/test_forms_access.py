@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from app.db import db
 from app.models import AuditLog, FormSubmission
-from tests.factories import make_form, make_user, png_bytes
+from tests.factories import make_form, make_user, png_bytes, signed_in as _login
 
 APP = Path(__file__).resolve().parents[1] / "app"
 ANSWER = "张某某律师事务所"
@@ -46,10 +46,6 @@ def filed(app, city):
         return {"form": form_id, "sub": sub.id, "file": sub.files[0].id, "owner": client}
 
 
-def _login(app, username):
-    client = app.test_client()
-    client.post("/login", data={"username": username, "password": "correct horse battery staple"})
-    return client
 
 
 def _reads(app, sub_id) -> int:

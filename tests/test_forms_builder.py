@@ -10,28 +10,16 @@ from sqlalchemy import func, select
 
 from app.db import db
 from app.forms_ import access
-from app.models import AuditLog, Form, FormSubmission, FormVersion, Unit, User
+from app.models import AuditLog, Form, FormSubmission, FormVersion, User
 from tests.conftest import csrf_of
-from tests.factories import PASSWORD, make_form, make_user
+from tests.factories import PASSWORD, signed_in as _login
+from tests.test_forms_flow import form_id  # noqa: F401  (a fixture: the 个人有关事项报告 draft form)
 
 # PERSONAL_FORM (tests/factories.py): 0 s1 section, 1 marital single, 2 lawyer yesno,
 # 3 relatives group, 4 proof file, 5 other textarea.
 MARITAL, LAWYER, RELATIVES, OTHER = 1, 2, 3, 5
 
 
-def _login(app, username):
-    client = app.test_client()
-    client.post("/login", data={"username": username, "password": PASSWORD})
-    return client
-
-
-@pytest.fixture
-def form_id(app, city):
-    with app.app_context():
-        make_user(db.session, "inspector", db.session.get(Unit, city.branch_a), role="inspector")
-        fid = make_form(db.session, city.users["admin"]).id
-        db.session.commit()
-        return fid
 
 
 def _draft(app, form_id) -> list[dict]:

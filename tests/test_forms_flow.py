@@ -12,15 +12,10 @@ from sqlalchemy import func, select
 from app.db import db
 from app.forms_ import access
 from app.models import Form, FormFile, FormSubmission, FormVersion, Notification, Unit, User
-from tests.factories import make_form, make_user, png_bytes
-
-PW = "correct horse battery staple"
+from tests.factories import make_form, make_user, png_bytes, signed_in as _login
 
 
-def _login(app, username):
-    client = app.test_client()
-    client.post("/login", data={"username": username, "password": PW})
-    return client
+
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.db import db
 from app.forms_ import queries, remind
 from app.models import Campaign, CampaignStage, Form, Notification, User
-from tests.factories import PASSWORD, make_form
+from tests.factories import make_form, signed_in as _login
 
 #: 2026-03-11 18:00 in Taiyuan; the test clock starts on Monday 2026-03-09 10:00 there.
 DUE = datetime(2026, 3, 11, 10, 0)
@@ -25,10 +25,6 @@ def at(day: int, hour_local: int = 8, minute: int = 30) -> datetime:
     return datetime(2026, 3, day, hour_local, minute) - timedelta(hours=8)
 
 
-def _login(app, username):
-    client = app.test_client()
-    client.post("/login", data={"username": username, "password": PASSWORD})
-    return client
 
 
 @pytest.fixture

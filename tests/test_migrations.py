@@ -53,22 +53,15 @@ def test_migration_0016_keeps_reasons_and_drops_them_from_notices(database_url):
 
     from app.cli import alembic_config
     from app.forms_.services import REOPENED_BODY
-    from app.models import Form, FormVersion, Notification
-    from tests.factories import make_unit, make_user
+    from app.models import Notification
+    from tests.factories import bare_form
 
     cfg = alembic_config(database_url)
     cfg.attributes["skip_logging"] = True
     command.downgrade(cfg, "0015")
     engine = make_engine(database_url)
     with Session(engine) as session:
-        user = make_user(session, "u", make_unit(session, "测试市"))
-        form = Form(title="t", description="", confidentiality="confidential", target_roles=["officer"],
-                    due_at=datetime(2026, 3, 20), draft_definition={})
-        session.add(form)
-        session.flush()
-        version = FormVersion(form_id=form.id, number=1, definition={"fields": []})
-        session.add(version)
-        session.flush()
+        user, form, version = bare_form(session)
         session.execute(text("INSERT INTO form_submissions (form_id, version_id, user_id, status, answers_token, "
                              "reopened_at, reopen_reason, updated_at) "
                              "VALUES (:f, :v, :u, 'draft', 'tok', :at, 'OLD-REASON', :at)"),

@@ -17,7 +17,7 @@ from app.db import db
 from app.forms_ import services
 from app.forms_.survey import MIN_ANSWERS, results_of, suppress, survey_results
 from app.models import Form, FormSubmission, Unit, User
-from tests.factories import make_form, make_user
+from tests.factories import make_form, make_user, signed_in as _login
 
 SURVEY = {"fields": [
     {"key": "overall", "type": "single", "label": "对本次教育整顿的总体评价", "required": True,
@@ -76,10 +76,6 @@ def a1_ids(users):
     return [u.id for u in users]
 
 
-def _login(app, username):
-    client = app.test_client()
-    client.post("/login", data={"username": username, "password": "correct horse battery staple"})
-    return client
 
 
 @pytest.mark.parametrize("username", ["supervisor", "inspector", "leader", "admin", "officer2"])
@@ -327,8 +323,7 @@ def test_migration_0015_widens_the_check_and_keeps_every_row(tmp_path):
 
     from app.cli import alembic_config
     from app.db import make_engine
-    from app.models import FormVersion
-    from tests.factories import make_unit
+    from tests.factories import bare_form
 
     url = f"sqlite:///{tmp_path / 'm.db'}"
     cfg = alembic_config(url)
@@ -336,15 +331,7 @@ def test_migration_0015_widens_the_check_and_keeps_every_row(tmp_path):
     command.upgrade(cfg, "0014")
     engine = make_engine(url)  # the app's engine: foreign keys ON, as when the migration runs
     with Session(engine) as session:
-        unit = make_unit(session, "测试市")
-        user = make_user(session, "u", unit)
-        form = Form(title="t", description="", confidentiality="confidential", target_roles=["officer"],
-                    due_at=datetime(2026, 3, 20), draft_definition={})
-        session.add(form)
-        session.flush()
-        version = FormVersion(form_id=form.id, number=1, definition={"fields": []})
-        session.add(version)
-        session.flush()
+        user, form, version = bare_form(session)
         # The row as revision 0014 has it (the model has columns added by later revisions).
         session.execute(text("INSERT INTO form_submissions (form_id, version_id, user_id, status, answers_token, "
                              "reopen_reason, updated_at) VALUES (:f, :v, :u, 'submitted', 'tok', '', :at)"),

@@ -14,16 +14,11 @@ from sqlalchemy import func, select
 from app.db import db
 from app.forms_ import crypto
 from app.models import AuditLog, Campaign, CampaignStage, Talk, Unit, User
-from tests.factories import make_user
+from tests.factories import make_user, signed_in as _login
 
 NOTE = "家中老人住院，情绪低落ZEBRATALK"
-PASSWORD = "correct horse battery staple"
 
 
-def _login(app, username):
-    client = app.test_client()
-    client.post("/login", data={"username": username, "password": PASSWORD})
-    return client
 
 
 @pytest.fixture

@@ -88,15 +88,24 @@ def forms_list():
     return jsonify({"forms": [_form_json(form, sub, now) for form, sub in queries.forms_for(db.session, current_user)]})
 
 
+def _asked(form_id: int):
+    """(form, own submission or None, the version filled: the submission's, else the latest) of
+    a form the caller is asked to fill; None otherwise (the page's rule, queries.form_for)."""
+    found = queries.form_for(db.session, current_user, form_id)
+    if found is None:
+        return None
+    form, sub = found
+    return form, sub, sub.version if sub is not None else queries.latest_version(db.session, form.id)
+
+
 @bp.get("/forms/<id:form_id>")
 @fillers
 def forms_get(form_id: int):
     """The version the caller fills (their submission's, else the latest) and their own answers."""
-    found = queries.form_for(db.session, current_user, form_id)
+    found = _asked(form_id)
     if found is None:
         return _not_asked()
-    form, sub = found
-    version = sub.version if sub is not None else queries.latest_version(db.session, form.id)
+    form, sub, version = found
     return jsonify({"form": {**_form_json(form, sub, clock.now()), "description": form.description or ""},
                     "version": version.number, "definition": version.definition,
                     "answers": rule.own_answers(current_user, sub),
@@ -107,11 +116,10 @@ def forms_get(form_id: int):
 @fillers
 def forms_draft(form_id: int):
     """Save the draft, as the page's autosave does: the answers replace the stored ones."""
-    found = queries.form_for(db.session, current_user, form_id)
+    found = _asked(form_id)
     if found is None:
         return _not_asked()
-    form, sub = found
-    version = sub.version if sub is not None else queries.latest_version(db.session, form.id)
+    form, sub, version = found
     answers, refused = _answers_from_body(version.definition, required=True)
     if refused:
         return refused
@@ -131,11 +139,10 @@ def forms_submit(form_id: int):
     """Submit once, with the body's ``answers`` or, without them, the saved draft. Incomplete
     answers get 422 with what is missing and change nothing (not even the draft); a second
     submit gets 409 ``locked``."""
-    found = queries.form_for(db.session, current_user, form_id)
+    found = _asked(form_id)
     if found is None:
         return _not_asked()
-    form, sub = found
-    version = sub.version if sub is not None else queries.latest_version(db.session, form.id)
+    form, sub, version = found
     answers, refused = _answers_from_body(version.definition, required=False)
     if refused:
         return refused

@@ -41,6 +41,12 @@ def is_closed(form: Form, now: datetime) -> bool:
     return form.survey and form.due_at <= now
 
 
+def to_do(form: Form, sub: FormSubmission | None, now: datetime) -> bool:
+    """The person still has ``form`` to fill at ``now``: not submitted, and not a closed survey
+    (the home card's count, the task list's 待完成)."""
+    return (sub is None or sub.status != "submitted") and not is_closed(form, now)
+
+
 def is_overdue(form: Form, now: datetime) -> bool:
     """The form's deadline has passed at ``now`` (UTC): whoever it asks and has not submitted
     is overdue — except for a closed survey, which nobody can submit any more. The one rule of

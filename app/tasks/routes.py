@@ -97,8 +97,9 @@ def index():
     today = local_day(now)
     return render_template("tasks/index.html", rows=queries.task_rows(db.session, current_user, now, today),
                            stage=queries.current_stage(db.session, today), now=now,
+                           # Submitted ones stay (已完成); a closed survey never answered is not a task.
                            forms=[(form, sub) for form, sub in form_queries.forms_for(db.session, current_user)
-                                  if (sub is not None and sub.status == "submitted") or not form_queries.is_closed(form, now)],
+                                  if (sub is not None and sub.status == "submitted") or form_queries.to_do(form, sub, now)],
                            form_status_labels=FORM_STATUS_LABELS, form_overdue=form_queries.is_overdue,
                            form_closed=form_queries.is_closed)
 
